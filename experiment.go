@@ -1,0 +1,69 @@
+package expt
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Experiment statuses, as the original platform names them.
+const (
+	StatusActive   = "active"
+	StatusComplete = "complete"
+)
+
+// Experiment is one training run.
+type Experiment struct {
+	ID         string          `json:"id"` // UUID, possibly chosen by the SDK
+	UserID     int64           `json:"-"`
+	Name       string          `json:"name"`
+	Config     json.RawMessage `json:"config"` // a JSON object; {} when none
+	Status     string          `json:"status"`
+	JobID      string          `json:"jobId,omitempty"`
+	CreatedAt  time.Time       `json:"createdAt"`
+	UpdatedAt  time.Time       `json:"updatedAt"`  // also moved by every accepted batch
+	LatestStep *int64          `json:"latestStep"` // highest step of any scalar or rollout; nil when none
+}
+
+// ExperimentUpdate changes the fields that are not nil.
+type ExperimentUpdate struct {
+	Name   *string
+	Config json.RawMessage // replaces the whole config, as the client sends it whole
+	Status *string
+}
+
+// Experiment list sort keys.
+const (
+	SortCreated    = "created"
+	SortUpdated    = "updated"
+	SortName       = "name"
+	SortLatestStep = "latestStep"
+)
+
+// ExperimentFilter selects and orders a page of one user's experiments.
+type ExperimentFilter struct {
+	UserID int64
+	Query  string // case-insensitive substring of the name
+	Status string // "" for any
+	Sort   string // one of the Sort* keys; SortCreated when empty
+	Desc   bool
+	Offset int
+	Limit  int // 0 means the store's default (50)
+}
+
+// ExperimentStore keeps experiments. Every method is scoped to a user: an
+// experiment of another user is ENOTFOUND, never a different error.
+type ExperimentStore interface {
+	// CreateExperiment stores e (ID set by the caller; CreatedAt, UpdatedAt,
+	// Status and Config defaulted when empty). When an experiment with e.ID
+	// already belongs to e.UserID it loads it into e and returns created=false;
+	// when it belongs to another user it returns ECONFLICT.
+	CreateExperiment(ctx context.Context, e *Experiment) (created bool, err error)
+	Experiment(ctx context.Context, userID int64, id string) (*Experiment, error)
+	UpdateExperiment(ctx context.Context, userID int64, id string, upd ExperimentUpdate) (*Experiment, error)
+	// Experiments returns one page and the total number matching the filter.
+	Experiments(ctx context.Context, f ExperimentFilter) ([]*Experiment, int, error)
+	// DeleteExperiments deletes those of ids owned by userID, with all their
+	// data, and returns how many.
+	DeleteExperiments(ctx context.Context, userID int64, ids []string) (int, error)
+}

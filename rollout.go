@@ -1,0 +1,133 @@
+package expt
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Message is one chat turn. Raw is the object exactly as logged, extra keys
+// (tool_calls, name, tool_call_id, ...) included; Role and Content are taken
+// from it for search and display (Content is "" when not a string).
+type Message struct {
+	Role    string
+	Content string
+	Raw     json.RawMessage
+}
+
+// Reward is one named reward of a rollout; Value may be NaN or ±Inf.
+type Reward struct {
+	Name  string
+	Value float64
+}
+
+// Rollout is one sampled completion. It has no natural key: the store
+// assigns ID, and batch idempotency keeps retries from duplicating it.
+type Rollout struct {
+	ID           int64
+	ExperimentID string
+	Step         int64
+	Mode         string
+	Prompt       string          // prompt text: the group key and searched
+	PromptRaw    json.RawMessage // the prompt as logged when it was a message object; nil for a string
+	Messages     []Message
+	Rewards      []Reward
+	TS           float64 // client wall clock; 0 when unknown
+	CreatedAt    time.Time
+}
+
+// RewardFilter keeps rollouts whose reward Name compares to Value by Op,
+// one of < <= > >= = !=.
+type RewardFilter struct {
+	Name  string
+	Op    string
+	Value float64
+}
+
+// Rollout sort keys; a reward sort is SortReward + name ("reward:correctness").
+const (
+	SortStep   = "step"
+	SortID     = "id"
+	SortReward = "reward:"
+)
+
+// RolloutQuery selects a page of an experiment's rollouts. Zero fields do not filter.
+type RolloutQuery struct {
+	ExperimentID string
+	Mode         string
+	Step         *int64
+	FromStep     *int64
+	ToStep       *int64
+	Prompt       *string // exactly this prompt text (a group, or the prompt timeline with no step)
+	Rewards      []RewardFilter
+	Search       string // full-text query over prompt and message contents
+	Sort         string // SortID (logging order) when empty
+	Desc         bool
+	Offset       int
+	Limit        int // 0: the store's default (50)
+}
+
+// RewardStats summarises one reward over a set of rollouts; NaN values are
+// counted in NaNs and left out of the rest.
+type RewardStats struct {
+	Name  string  `json:"name"`
+	Count int64   `json:"count"`
+	NaNs  int64   `json:"nans,omitempty"`
+	Mean  float64 `json:"mean"`
+	Std   float64 `json:"std"` // population standard deviation
+	Min   float64 `json:"min"`
+	Max   float64 `json:"max"`
+}
+
+// RolloutGroup is a GRPO group: rollouts of one experiment with the same
+// step, mode and prompt text.
+type RolloutGroup struct {
+	Step    int64
+	Mode    string
+	Prompt  string
+	Count   int64
+	Rewards []RewardStats
+}
+
+// GroupQuery selects a page of groups, by step then prompt.
+type GroupQuery struct {
+	ExperimentID string
+	Mode         string
+	Step         *int64
+	FromStep     *int64
+	ToStep       *int64
+	Search       string
+	Offset       int
+	Limit        int
+}
+
+// StepRewards is the summary of every reward logged at one step and mode.
+type StepRewards struct {
+	Step    int64
+	Mode    string
+	Count   int64 // rollouts
+	Rewards []RewardStats
+}
+
+// StepCount is how many rollouts one step of one mode has.
+type StepCount struct {
+	Mode  string `json:"mode"`
+	Step  int64  `json:"step"`
+	Count int64  `json:"count"`
+}
+
+// RolloutStore keeps rollouts. Callers check that the experiment is the
+// user's before calling.
+type RolloutStore interface {
+	// WriteRollouts stores a batch in one transaction, all or nothing, and
+	// sets each rollout's ID and CreatedAt. idemKey works as in WriteScalars.
+	WriteRollouts(ctx context.Context, experimentID string, batch []*Rollout, idemKey string) (applied bool, err error)
+	Rollout(ctx context.Context, experimentID string, id int64) (*Rollout, error)
+	// Rollouts returns a page and whether more follow it.
+	Rollouts(ctx context.Context, q RolloutQuery) (page []*Rollout, more bool, err error)
+	RolloutGroups(ctx context.Context, q GroupQuery) (page []*RolloutGroup, more bool, err error)
+	// StepRewards returns per-step reward summaries of one mode ("" for all), by step.
+	StepRewards(ctx context.Context, experimentID, mode string) ([]StepRewards, error)
+	// RolloutSteps lists the steps that have rollouts, by mode then step.
+	RolloutSteps(ctx context.Context, experimentID string) ([]StepCount, error)
+}
