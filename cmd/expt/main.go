@@ -1,0 +1,66 @@
+// Command expt is the expt-logger server and its administration tool:
+// `expt serve` runs the HTTP API and web UI, `expt keys` manages API keys
+// directly in the database, `expt version` says what was built.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	// SIGINT and SIGTERM cancel ctx; every subcommand treats that as "finish
+	// cleanly", which for serve means draining in-flight requests.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(2)
+	} else if err != nil {
+		fmt.Fprintln(os.Stderr, "expt:", err)
+		os.Exit(1)
+	}
+}
+
+// Run executes the subcommand named by args[0]. It is main without the
+// process: tests call it with their own context, arguments and writers.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return flag.ErrHelp
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return runServe(ctx, rest, stderr)
+	case "keys":
+		return runKeys(ctx, rest, stdout, stderr)
+	case "version", "--version", "-version":
+		return runVersion(stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+}
+
+const usage = `expt: experiment tracking server for RL training of LLMs
+
+Usage:
+  expt serve [flags]                       run the HTTP API and web UI
+  expt keys create --name NAME [--email E] print a new API key
+  expt keys list [--email E]               list API keys
+  expt keys revoke [--email E] ID...       delete API keys
+  expt version                             print the version
+
+Run "expt COMMAND -h" for the flags of a command. Every flag can also be
+set with the environment variable shown in its help; the flag wins.
+`

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/expt-logger/expt"
+	exhttp "github.com/expt-logger/expt/http"
+	"github.com/expt-logger/expt/ui"
+)
+
+// serveConfig is everything `expt serve` is told by flags and environment.
+type serveConfig struct {
+	storeFlags
+	Addr      string
+	PublicURL string
+	MaxBody   int64
+	LogFormat string
+	// ShutdownTimeout bounds how long in-flight requests may take to finish
+	// after SIGTERM before their connections are closed.
+	ShutdownTimeout time.Duration
+}
+
+const defaultMaxBody = 32 << 20
+
+func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
+	c := &serveConfig{}
+	env := envFlags{}
+	fs := flag.NewFlagSet("expt serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on; host:0 picks a free port")
+	fs.StringVar(&c.PublicURL, "public-url", "", "URL users reach the server at, used in links (default http://ADDR)")
+	fs.Int64Var(&c.MaxBody, "max-body", defaultMaxBody, "largest request body in bytes, after decompression")
+	fs.StringVar(&c.LogFormat, "log-format", "text", "log format on stderr: text or json")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long requests may finish after SIGINT/SIGTERM")
+	c.storeFlags.register(fs, env)
+	env["addr"] = "EXPT_ADDR"
+	env["public-url"] = "EXPT_PUBLIC_URL"
+	env["max-body"] = "EXPT_MAX_BODY"
+	env["log-format"] = "EXPT_LOG_FORMAT"
+	env.describe(fs)
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	if err := env.apply(fs); err != nil {
+		return nil, err
+	}
+	if c.MaxBody <= 0 {
+		return nil, fmt.Errorf("--max-body must be positive, got %d", c.MaxBody)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return nil, fmt.Errorf("--log-format must be text or json, got %q", c.LogFormat)
+	}
+	return c, nil
+}
+
+func runServe(ctx context.Context, args []string, stderr io.Writer) error {
+	c, err := parseServeFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	s := &server{cfg: c, logger: newLogger(c.LogFormat, stderr)}
+	if err := s.open(ctx); err != nil {
+		return err
+	}
+	// Tests and scripts wait for exactly this line, so it goes out unformatted
+	// and only once the socket accepts connections.
+	fmt.Fprintf(stderr, "expt listening on http://%s\n", s.ln.Addr())
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		s.logger.Info("shutting down", "timeout", c.ShutdownTimeout)
+	case serveErr = <-s.errc:
+	}
+	return errors.Join(serveErr, s.close())
+}
+
+func newLogger(format string, w io.Writer) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// server is a running `expt serve`: the store, the API handler and the
+// listening HTTP server, opened and closed in that order and the reverse.
+type server struct {
+	cfg     *serveConfig
+	logger  *slog.Logger
+	store   expt.Store
+	handler *exhttp.Server
+	http    *http.Server
+	ln      net.Listener
+	errc    chan error // receives http.Server.Serve's error if it ends on its own
+}
+
+func (s *server) open(ctx context.Context) error {
+	store, path, err := s.cfg.open(ctx)
+	if err != nil {
+		return err
+	}
+	s.store = store
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		store.Close()
+		return fmt.Errorf("listen: %w", err)
+	}
+	s.ln = ln
+	s.handler = exhttp.NewServer(exhttp.Config{
+		Store:        store,
+		Events:       exhttp.NewEventBus(),
+		PublicURL:    publicURL(s.cfg.PublicURL, ln.Addr()),
+		MaxBodyBytes: s.cfg.MaxBody,
+		Logger:       s.logger,
+		UI:           ui.FS(),
+	})
+	s.http = &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+	}
+	s.errc = make(chan error, 1)
+	go func() {
+		if err := s.http.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			s.errc <- fmt.Errorf("serve http: %w", err)
+		}
+		close(s.errc)
+	}()
+	s.logger.Info("started", "version", expt.Version, "database", path, "addr", ln.Addr().String(), "max_body", s.cfg.MaxBody)
+	return nil
+}
+
+// close ends live streams first (Shutdown would otherwise wait for them
+// until the timeout), then lets in-flight requests finish, then closes the
+// store so that every acknowledged write is on disk.
+func (s *server) close() error {
+	s.handler.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	var errs []error
+	if err := s.http.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("shutdown http: %w", err))
+	}
+	if err := s.store.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close store: %w", err))
+	}
+	if len(errs) == 0 {
+		s.logger.Info("stopped")
+	}
+	return errors.Join(errs...)
+}
+
+// publicURL is the configured URL, or one made from the listening address
+// when that address is a specific host (a wildcard one is not reachable as
+// such, so the server is then left to use the request's Host).
+func publicURL(configured string, addr net.Addr) string {
+	if configured != "" {
+		return configured
+	}
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || tcp.IP.IsUnspecified() {
+		return ""
+	}
+	return "http://" + net.JoinHostPort(tcp.IP.String(), strconv.Itoa(tcp.Port))
+}

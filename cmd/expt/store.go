@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/expt-logger/expt"
+	"github.com/expt-logger/expt/sqlite"
+)
+
+// storeFlags are the flags that say where the database is; serve and keys
+// share them so that `expt keys` finds the database a server uses.
+type storeFlags struct {
+	DataDir string
+	DBURL   string
+}
+
+func (f *storeFlags) register(fs *flag.FlagSet, env envFlags) {
+	fs.StringVar(&f.DataDir, "data", "", "data directory; the database is DIR/expt.db (default $XDG_DATA_HOME/expt or ~/.local/share/expt)")
+	fs.StringVar(&f.DBURL, "db", "", "database URL, sqlite:PATH (overrides --data)")
+	env["data"] = "EXPT_DATA_DIR"
+	env["db"] = "EXPT_DATABASE_URL"
+}
+
+// sqlitePath resolves the flags to the path of the SQLite database file.
+func (f *storeFlags) sqlitePath() (string, error) {
+	switch u := f.DBURL; {
+	case u == "":
+	case strings.HasPrefix(u, "sqlite:"):
+		p := strings.TrimPrefix(strings.TrimPrefix(u, "sqlite:"), "//")
+		if p == "" {
+			return "", fmt.Errorf("--db %q: no path after sqlite:", u)
+		}
+		return p, nil
+	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
+		return "", fmt.Errorf("--db: postgres support is not built yet; use sqlite:PATH or --data DIR")
+	default:
+		return "", fmt.Errorf("--db %q: unsupported database URL, want sqlite:PATH", u)
+	}
+	dir := f.DataDir
+	if dir == "" {
+		var err error
+		if dir, err = defaultDataDir(); err != nil {
+			return "", err
+		}
+	}
+	return filepath.Join(dir, "expt.db"), nil
+}
+
+// defaultDataDir follows the XDG base directory convention.
+func defaultDataDir() (string, error) {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "expt"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("no --data given and no home directory: %w", err)
+	}
+	return filepath.Join(home, ".local", "share", "expt"), nil
+}
+
+// open opens (and migrates) the store the flags name, creating the data
+// directory when needed.
+func (f *storeFlags) open(ctx context.Context) (expt.Store, string, error) {
+	path, err := f.sqlitePath()
+	if err != nil {
+		return nil, "", err
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		// 0700: the database holds password and key hashes.
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, "", fmt.Errorf("create data directory: %w", err)
+		}
+	}
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, "", fmt.Errorf("open database %s: %w", path, err)
+	}
+	return db, path, nil
+}
