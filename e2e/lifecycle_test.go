@@ -1,0 +1,188 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+func TestVersion(t *testing.T) {
+	out := expt(t, nil, "version")
+	want := fmt.Sprintf("expt %s %s\n", buildVersion, runtime.Version())
+	if out != want {
+		t.Fatalf("expt version = %q, want %q", out, want)
+	}
+}
+
+// TestKeysCreateWhileServing: a key made by the CLI on the database a server
+// has open works on the very next request, with no restart.
+func TestKeysCreateWhileServing(t *testing.T) {
+	dir := t.TempDir()
+	p := startServer(t, nil, "--addr", "127.0.0.1:0", "--data", dir)
+	for _, email := range []string{"", "alice@example.com"} {
+		var extra []string
+		if email != "" {
+			extra = []string{"--email", email}
+		}
+		key := createKey(t, dir, extra...)
+		c := &client{t: t, base: p.URL, auth: bearer(key)}
+		var me struct {
+			Email string `json:"email"`
+		}
+		c.must(200, "GET", "/api/me", nil, &me)
+		want := email
+		if want == "" {
+			want = "admin@localhost"
+		}
+		if me.Email != want {
+			t.Errorf("key made with --email %q belongs to %q, want %q", email, me.Email, want)
+		}
+		c.must(200, "POST", "/api/experiments", map[string]any{"name": "x"}, nil)
+	}
+	list := expt(t, nil, "keys", "list", "--data", dir)
+	if strings.Count(list, "e2e") != 1 {
+		t.Errorf("keys list for the admin shows %d keys, want 1:\n%s", strings.Count(list, "e2e"), list)
+	}
+}
+
+func TestKeysRevoke(t *testing.T) {
+	dir := t.TempDir()
+	key := createKey(t, dir)
+	list := expt(t, nil, "keys", "list", "--data", dir)
+	id := regexp.MustCompile(`(?m)^([0-9a-f-]{36})\s+e2e\s`).FindStringSubmatch(list)
+	if id == nil {
+		t.Fatalf("no key id in keys list:\n%s", list)
+	}
+	expt(t, nil, "keys", "revoke", "--data", dir, id[1])
+	p := startServer(t, nil, "--addr", "127.0.0.1:0", "--data", dir)
+	c := &client{t: t, base: p.URL, auth: bearer(key)}
+	if code := c.do("GET", "/api/me", nil, nil); code != 401 {
+		t.Errorf("revoked key: %d, want 401", code)
+	}
+}
+
+// TestSIGTERMThenRestart: a clean stop exits 0, and a new server on the same
+// data directory has everything.
+func TestSIGTERMThenRestart(t *testing.T) {
+	dir := t.TempDir()
+	key := createKey(t, dir)
+	p := startServer(t, nil, "--addr", "127.0.0.1:0", "--data", dir)
+	c := &client{t: t, base: p.URL, auth: xAPIKey(key)}
+	id := createExperiment(c)
+	postLoss(c, id, 0, 500)
+
+	if code := p.stop(t, syscall.SIGTERM); code != 0 {
+		t.Fatalf("exit code after SIGTERM = %d, want 0\n%s", code, p.stderr.String())
+	}
+	p2 := startServer(t, nil, "--addr", "127.0.0.1:0", "--data", dir)
+	c2 := &client{t: t, base: p2.URL, auth: bearer(key)}
+	if n := countLoss(c2, id); n != 500 {
+		t.Fatalf("after restart: %d loss points, want 500", n)
+	}
+	if code := p2.stop(t, os.Interrupt); code != 0 {
+		t.Fatalf("exit code after SIGINT = %d, want 0", code)
+	}
+}
+
+// TestSIGKILLLosesNothingAcknowledged: once the server answered 200 to a
+// batch, the batch survives the process being killed without warning.
+func TestSIGKILLLosesNothingAcknowledged(t *testing.T) {
+	dir := t.TempDir()
+	key := createKey(t, dir)
+	p := startServer(t, nil, "--addr", "127.0.0.1:0", "--data", dir)
+	c := &client{t: t, base: p.URL, auth: bearer(key)}
+	id := createExperiment(c)
+	for batch := 0; batch < 5; batch++ {
+		postLoss(c, id, batch*1000, 1000)
+	}
+	p.stop(t, syscall.SIGKILL)
+
+	p2 := startServer(t, nil, "--addr", "127.0.0.1:0", "--data", dir)
+	c2 := &client{t: t, base: p2.URL, auth: bearer(key)}
+	if n := countLoss(c2, id); n != 5000 {
+		t.Fatalf("after SIGKILL: %d loss points, want all 5000 acknowledged", n)
+	}
+}
+
+// TestEnvAndFlags: every setting comes from the environment when no flag
+// gives it, and the flag wins when both do.
+func TestEnvAndFlags(t *testing.T) {
+	envDir, flagDir := t.TempDir(), t.TempDir()
+
+	// Environment only: the database lands in EXPT_DATA_DIR.
+	p := startServer(t, []string{"EXPT_DATA_DIR=" + envDir, "EXPT_ADDR=127.0.0.1:0"})
+	if _, err := os.Stat(filepath.Join(envDir, "expt.db")); err != nil {
+		t.Errorf("EXPT_DATA_DIR not used: %v", err)
+	}
+	p.stop(t, syscall.SIGTERM)
+
+	// Both: the flags win. EXPT_ADDR names an address that cannot be bound,
+	// so the server only starts if --addr overrides it.
+	key := createKey(t, flagDir)
+	p = startServer(t, []string{"EXPT_DATA_DIR=" + envDir, "EXPT_ADDR=192.0.2.1:1"}, "--data", flagDir, "--addr", "127.0.0.1:0")
+	c := &client{t: t, base: p.URL, auth: bearer(key)}
+	c.must(200, "GET", "/api/me", nil, nil) // the key exists only in flagDir's database
+
+	// EXPT_MAX_BODY reaches the server: a body over it is refused with 413.
+	p = startServer(t, []string{"EXPT_MAX_BODY=2000"}, "--data", flagDir, "--addr", "127.0.0.1:0")
+	c = &client{t: t, base: p.URL, auth: bearer(key)}
+	id := createExperiment(c)
+	if code := c.do("POST", "/api/experiments/"+id+"/scalars", lossBatch(0, 200), nil); code != http.StatusRequestEntityTooLarge {
+		t.Errorf("body over EXPT_MAX_BODY: %d, want 413", code)
+	}
+}
+
+func TestPostgresURLIsAClearError(t *testing.T) {
+	_, stderr, err := exptResult(nil, "serve", "--addr", "127.0.0.1:0", "--db", "postgres://u@127.0.0.1/expt")
+	if err == nil {
+		t.Fatal("serve with a postgres URL succeeded")
+	}
+	if !strings.Contains(stderr, "postgres support is not built yet") {
+		t.Errorf("stderr = %q", stderr)
+	}
+}
+
+func TestDBFlagSQLiteURL(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "custom.db")
+	key := strings.TrimSpace(expt(t, nil, "keys", "create", "--name", "k", "--db", "sqlite:"+path))
+	p := startServer(t, []string{"EXPT_DATABASE_URL=sqlite:" + path}, "--addr", "127.0.0.1:0")
+	c := &client{t: t, base: p.URL, auth: bearer(key)}
+	c.must(200, "GET", "/api/me", nil, nil)
+}
+
+func createExperiment(c *client) string {
+	c.t.Helper()
+	var created struct {
+		ExperimentID string `json:"experimentId"`
+	}
+	c.must(200, "POST", "/api/experiments", map[string]any{"name": "durability"}, &created)
+	return created.ExperimentID
+}
+
+func lossBatch(from, n int) map[string]any {
+	pts := make([]map[string]any, n)
+	for i := range pts {
+		pts[i] = map[string]any{"step": from + i, "mode": "train", "name": "loss", "value": 1.0 / float64(from+i+1)}
+	}
+	return map[string]any{"scalars": pts}
+}
+
+func postLoss(c *client, id string, from, n int) {
+	c.t.Helper()
+	c.must(200, "POST", "/api/experiments/"+id+"/scalars", lossBatch(from, n), nil)
+}
+
+func countLoss(c *client, id string) int {
+	c.t.Helper()
+	var train map[string][]struct {
+		Step int64 `json:"step"`
+	}
+	c.must(200, "GET", "/api/experiments/"+id+"/scalars?mode=train", nil, &train)
+	return len(train["loss"])
+}
