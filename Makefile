@@ -1,0 +1,72 @@
+# Everything here works from a fresh clone; CI runs `make test` (see .ci/run).
+GO      ?= go
+PYTHON3 ?= python3
+VENV    := .venv
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/expt-logger/expt.Version=$(VERSION)
+GOFILES  = $(shell find . -name '*.go' -not -path './.venv/*' -not -path './ui/node_modules/*')
+# The Python SDK is optional until python/ exists, so early clones still build and test.
+HAVE_PY := $(wildcard python/pyproject.toml)
+
+.PHONY: all build test test-go test-python lint venv demo bench bench-quick clean
+
+all: build
+
+## build: static binary in bin/expt, stamped with the git version
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/expt ./cmd/expt
+
+## test: go vet, Go tests (unit + e2e against the real binary), Python tests
+test: test-go test-python
+
+test-go:
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+test-python:
+ifeq ($(HAVE_PY),)
+	@echo "python/ does not exist yet: skipping the Python tests"
+else
+	@$(MAKE) --no-print-directory venv
+	cd python && ../$(VENV)/bin/python -m pytest
+endif
+
+## venv: .venv with the Python SDK installed editable, with its dev tools
+venv:
+ifeq ($(HAVE_PY),)
+	@echo "python/ does not exist yet: no venv to make"
+else
+	@test -x $(VENV)/bin/python || $(PYTHON3) -m venv $(VENV)
+	@# Reinstall only when the package definition changed since the last install.
+	@if [ ! -f $(VENV)/.installed ] || [ python/pyproject.toml -nt $(VENV)/.installed ]; then \
+		$(VENV)/bin/pip install --quiet --upgrade pip && \
+		$(VENV)/bin/pip install --quiet -e './python[dev]' && touch $(VENV)/.installed; \
+	fi
+endif
+
+## lint: go vet, gofmt, staticcheck when installed, ruff and mypy
+lint:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+	@if command -v staticcheck >/dev/null; then staticcheck ./...; else echo "staticcheck not installed: skipped"; fi
+ifneq ($(HAVE_PY),)
+	@$(MAKE) --no-print-directory venv
+	$(VENV)/bin/ruff check python
+	$(VENV)/bin/ruff format --check python
+	cd python && ../$(VENV)/bin/mypy
+endif
+
+## demo: serve .demo/, log a demo run with the Python SDK, keep serving until Ctrl+C
+demo: build venv
+	scripts/demo.sh
+
+## bench: the load generator at full sizes (1M points, 1M rollouts; minutes)
+bench:
+	$(GO) run ./bench/load
+
+## bench-quick: the same at small sizes (seconds)
+bench-quick:
+	$(GO) run ./bench/load --quick
+
+clean:
+	rm -rf bin .demo
