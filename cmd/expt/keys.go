@@ -78,26 +78,25 @@ func runKeysCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if name = strings.TrimSpace(name); name == "" {
 		return errors.New("keys create: --name is required")
 	}
-	store, _, err := k.open(ctx)
+	var secret string
+	err = k.withStore(ctx, func(store expt.Store) error {
+		u, err := keyOwner(ctx, store, k.Email, true)
+		if err != nil {
+			return err
+		}
+		s, hash, err := expt.NewToken(expt.KeyPrefix)
+		if err != nil {
+			return err
+		}
+		key := &expt.APIKey{UserID: u.ID, Name: name, Prefix: s[:keyPrefixLen]}
+		if err := store.CreateAPIKey(ctx, key, hash); err != nil {
+			return fmt.Errorf("create key: %w", err)
+		}
+		secret = s
+		return nil
+	})
 	if err != nil {
 		return err
-	}
-	defer store.Close()
-
-	u, err := keyOwner(ctx, store, k.Email, true)
-	if err != nil {
-		return err
-	}
-	secret, hash, err := expt.NewToken(expt.KeyPrefix)
-	if err != nil {
-		return err
-	}
-	key := &expt.APIKey{UserID: u.ID, Name: name, Prefix: secret[:keyPrefixLen]}
-	if err := store.CreateAPIKey(ctx, key, hash); err != nil {
-		return fmt.Errorf("create key: %w", err)
-	}
-	if err := store.Close(); err != nil {
-		return fmt.Errorf("close store: %w", err)
 	}
 	// The key alone on stdout, so that KEY=$(expt keys create ...) works.
 	_, err = fmt.Fprintln(stdout, secret)
@@ -112,18 +111,19 @@ func runKeysList(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if fs.NArg() > 0 {
 		return fmt.Errorf("keys list: unexpected argument %q", fs.Arg(0))
 	}
-	store, _, err := k.open(ctx)
+	var keys []*expt.APIKey
+	err = k.withStore(ctx, func(store expt.Store) error {
+		u, err := keyOwner(ctx, store, k.Email, false)
+		if err != nil {
+			return err
+		}
+		if keys, err = store.APIKeys(ctx, u.ID); err != nil {
+			return fmt.Errorf("list keys: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
 		return err
-	}
-	defer store.Close()
-	u, err := keyOwner(ctx, store, k.Email, false)
-	if err != nil {
-		return err
-	}
-	keys, err := store.APIKeys(ctx, u.ID)
-	if err != nil {
-		return fmt.Errorf("list keys: %w", err)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tPREFIX\tCREATED\tLAST USED")
@@ -146,24 +146,21 @@ func runKeysRevoke(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if len(ids) == 0 {
 		return errors.New("keys revoke: give the ID of at least one key (see expt keys list)")
 	}
-	store, _, err := k.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	u, err := keyOwner(ctx, store, k.Email, false)
-	if err != nil {
-		return err
-	}
-	n, err := store.DeleteAPIKeys(ctx, u.ID, ids)
-	if err != nil {
-		return fmt.Errorf("revoke keys: %w", err)
-	}
-	fmt.Fprintf(stdout, "revoked %d of %d keys\n", n, len(ids))
-	if n < len(ids) {
-		return fmt.Errorf("keys revoke: %d of the IDs name no key of %s", len(ids)-n, u.Email)
-	}
-	return nil
+	return k.withStore(ctx, func(store expt.Store) error {
+		u, err := keyOwner(ctx, store, k.Email, false)
+		if err != nil {
+			return err
+		}
+		n, err := store.DeleteAPIKeys(ctx, u.ID, ids)
+		if err != nil {
+			return fmt.Errorf("revoke keys: %w", err)
+		}
+		fmt.Fprintf(stdout, "revoked %d of %d keys\n", n, len(ids))
+		if n < len(ids) {
+			return fmt.Errorf("keys revoke: %d of the IDs name no key of %s", len(ids)-n, u.Email)
+		}
+		return nil
+	})
 }
 
 // keyOwner finds the user named by email, or the first user when email is

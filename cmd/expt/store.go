@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -81,4 +82,18 @@ func (f *storeFlags) open(ctx context.Context) (expt.Store, string, error) {
 		return nil, "", fmt.Errorf("open database %s: %w", path, err)
 	}
 	return db, path, nil
+}
+
+// withStore opens the store, runs fn and closes the store, reporting a
+// failed close too: for a write, that is when it reaches the disk.
+func (f *storeFlags) withStore(ctx context.Context, fn func(expt.Store) error) error {
+	store, _, err := f.open(ctx)
+	if err != nil {
+		return err
+	}
+	err = fn(store)
+	if cerr := store.Close(); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("close store: %w", cerr))
+	}
+	return err
 }
