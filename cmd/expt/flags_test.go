@@ -2,7 +2,6 @@ package main
 
 import (
 	"io"
-	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -102,20 +101,6 @@ func TestDefaultDataDirWithoutXDG(t *testing.T) {
 	got, err := defaultDataDir()
 	if err != nil || got != "/home/u/.local/share/expt" {
 		t.Fatalf("got %q, %v", got, err)
-	}
-}
-
-func TestPublicURL(t *testing.T) {
-	loop := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}
-	wild := &net.TCPAddr{IP: net.IPv4zero, Port: 8080}
-	if got := publicURL("", loop); got != "http://127.0.0.1:8080" {
-		t.Errorf("loopback: %q", got)
-	}
-	if got := publicURL("", wild); got != "" {
-		t.Errorf("wildcard: %q, want empty so the request's host is used", got)
-	}
-	if got := publicURL("https://x.example", loop); got != "https://x.example" {
-		t.Errorf("configured: %q", got)
 	}
 }
 

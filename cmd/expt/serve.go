@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/expt-logger/expt"
@@ -37,7 +36,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	fs := flag.NewFlagSet("expt serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on; host:0 picks a free port")
-	fs.StringVar(&c.PublicURL, "public-url", "", "URL users reach the server at, used in links (default http://ADDR)")
+	fs.StringVar(&c.PublicURL, "public-url", "", "URL users reach the server at, used in links (default: from each request's Host)")
 	fs.Int64Var(&c.MaxBody, "max-body", defaultMaxBody, "largest request body in bytes, after decompression")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format on stderr: text or json")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long requests may finish after SIGINT/SIGTERM")
@@ -121,7 +120,7 @@ func (s *server) open(ctx context.Context) error {
 	s.handler = exhttp.NewServer(exhttp.Config{
 		Store:        store,
 		Events:       exhttp.NewEventBus(),
-		PublicURL:    publicURL(s.cfg.PublicURL, ln.Addr()),
+		PublicURL:    s.cfg.PublicURL, // empty: links use the request's host
 		MaxBodyBytes: s.cfg.MaxBody,
 		Logger:       s.logger,
 		UI:           ui.FS(),
@@ -161,18 +160,4 @@ func (s *server) close() error {
 		s.logger.Info("stopped")
 	}
 	return errors.Join(errs...)
-}
-
-// publicURL is the configured URL, or one made from the listening address
-// when that address is a specific host (a wildcard one is not reachable as
-// such, so the server is then left to use the request's Host).
-func publicURL(configured string, addr net.Addr) string {
-	if configured != "" {
-		return configured
-	}
-	tcp, ok := addr.(*net.TCPAddr)
-	if !ok || tcp.IP.IsUnspecified() {
-		return ""
-	}
-	return "http://" + net.JoinHostPort(tcp.IP.String(), strconv.Itoa(tcp.Port))
 }
