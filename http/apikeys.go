@@ -1,0 +1,85 @@
+package http
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/expt-logger/expt"
+)
+
+// keyPrefixLen is how much of a secret the key list shows to tell keys apart.
+const keyPrefixLen = 12
+
+type createKeyRequest struct {
+	Name string `json:"name"`
+}
+
+type createKeyResponse struct {
+	Key string `json:"key"` // shown once; only its hash is stored
+	*expt.APIKey
+}
+
+func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) error {
+	var req createKeyRequest
+	if err := s.decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	name := strings.TrimSpace(req.Name)
+	if len(name) > maxNameBytes {
+		return invalid("name: longer than %d bytes", maxNameBytes)
+	}
+	secret, hash, err := expt.NewToken(expt.KeyPrefix)
+	if err != nil {
+		return err
+	}
+	k := &expt.APIKey{UserID: userFrom(r).ID, Name: name, Prefix: secret[:keyPrefixLen]}
+	if err := s.store.CreateAPIKey(r.Context(), k, hash); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, createKeyResponse{Key: secret, APIKey: k})
+}
+
+func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request) error {
+	keys, err := s.store.APIKeys(r.Context(), userFrom(r).ID)
+	if err != nil {
+		return err
+	}
+	if keys == nil {
+		keys = []*expt.APIKey{}
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"keys": keys})
+}
+
+// idsRequest is the body of the original platform's deletes: {"id"} or {"ids":[...]}.
+type idsRequest struct {
+	ID  *string  `json:"id"`
+	IDs []string `json:"ids"`
+}
+
+func (q idsRequest) list() ([]string, error) {
+	var ids []string
+	if q.ID != nil {
+		ids = append(ids, *q.ID)
+	}
+	ids = append(ids, q.IDs...)
+	if len(ids) == 0 {
+		return nil, invalid(`send "id" or a non-empty "ids"`)
+	}
+	return ids, nil
+}
+
+func (s *Server) deleteAPIKeys(w http.ResponseWriter, r *http.Request) error {
+	var req idsRequest
+	if err := s.decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	ids, err := req.list()
+	if err != nil {
+		return err
+	}
+	n, err := s.store.DeleteAPIKeys(r.Context(), userFrom(r).ID, ids)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]int{"deletedCount": n})
+}

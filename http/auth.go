@@ -1,0 +1,232 @@
+package http
+
+import (
+	"context"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/expt-logger/expt"
+)
+
+const (
+	sessionCookie = "expt_session"
+	sessionTTL    = 30 * 24 * time.Hour
+)
+
+type ctxKey int
+
+const (
+	userKey ctxKey = iota
+	viaCookieKey
+)
+
+// userFrom returns the user that wrap authenticated.
+func userFrom(r *http.Request) *expt.User {
+	u, _ := r.Context().Value(userKey).(*expt.User)
+	return u
+}
+
+// authenticate finds the caller by API key (Authorization: Bearer or
+// x-api-key) or, failing both, by session cookie. A key is looked up by its
+// SHA-256, so comparing secrets never happens in variable time.
+func (s *Server) authenticate(r *http.Request) (context.Context, error) {
+	ctx := r.Context()
+	key := ""
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, token, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+			return nil, expt.Errorf(expt.EUNAUTHORIZED, "Authorization header must be \"Bearer <api key>\"")
+		}
+		key = strings.TrimSpace(token)
+	} else if h := r.Header.Get("x-api-key"); h != "" {
+		key = strings.TrimSpace(h)
+	}
+	if key != "" {
+		u, _, err := s.store.UserByAPIKey(ctx, expt.HashToken(key))
+		if expt.ErrorCode(err) == expt.ENOTFOUND {
+			return nil, expt.Errorf(expt.EUNAUTHORIZED, "invalid API key")
+		} else if err != nil {
+			return nil, err
+		}
+		return context.WithValue(ctx, userKey, u), nil
+	}
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" {
+		return nil, expt.Errorf(expt.EUNAUTHORIZED, "missing API key: send Authorization: Bearer <key> or x-api-key")
+	}
+	u, err := s.store.UserBySession(ctx, expt.HashToken(c.Value), s.now())
+	if expt.ErrorCode(err) == expt.ENOTFOUND {
+		return nil, expt.Errorf(expt.EUNAUTHORIZED, "session expired or signed out")
+	} else if err != nil {
+		return nil, err
+	}
+	if err := checkCSRF(r); err != nil {
+		return nil, err
+	}
+	ctx = context.WithValue(ctx, userKey, u)
+	return context.WithValue(ctx, viaCookieKey, true), nil
+}
+
+// checkCSRF protects cookie-authenticated writes: a cross-site form cannot
+// send Content-Type: application/json without a CORS preflight we never
+// answer, and a browser's Origin must name this host.
+func checkCSRF(r *http.Request) error {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return nil
+	}
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return invalid("Content-Type must be application/json")
+	}
+	return checkOrigin(r)
+}
+
+func checkOrigin(r *http.Request) error {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return nil
+	}
+	u, err := url.Parse(origin)
+	if err != nil || !strings.EqualFold(u.Host, r.Host) {
+		return expt.Errorf(expt.EUNAUTHORIZED, "Origin %q does not match this server", origin)
+	}
+	return nil
+}
+
+// isHTTPS reports whether the client reached us over TLS, directly or
+// through a proxy that says so.
+func isHTTPS(r *http.Request) bool {
+	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+}
+
+// clientIP is the peer address used to key sign-in throttling.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+type signUpRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	Name     string `json:"name"`
+}
+
+type userResponse struct {
+	User *expt.User `json:"user"`
+}
+
+func (s *Server) signUp(w http.ResponseWriter, r *http.Request) error {
+	if err := checkOrigin(r); err != nil {
+		return err
+	}
+	var req signUpRequest
+	if err := s.decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	email := strings.TrimSpace(req.Email)
+	if at := strings.IndexByte(email, '@'); at <= 0 || at == len(email)-1 || len(email) > 254 {
+		return invalid("email must be an email address")
+	}
+	hash, err := expt.HashPassword(req.Password)
+	if err != nil {
+		return err
+	}
+	name := strings.TrimSpace(req.Name)
+	if name == "" {
+		name = email[:strings.IndexByte(email, '@')]
+	}
+	u := &expt.User{Email: email, Name: name, PasswordHash: hash}
+	if err := s.store.CreateUser(r.Context(), u); err != nil {
+		return err
+	}
+	if err := s.startSession(w, r, u); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, userResponse{User: u})
+}
+
+type signInRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
+	if err := checkOrigin(r); err != nil {
+		return err
+	}
+	var req signInRequest
+	if err := s.decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	email := strings.ToLower(strings.TrimSpace(req.Email))
+	tkey := email + "|" + clientIP(r)
+	if wait := s.throttle.blocked(tkey, s.now()); wait > 0 {
+		w.Header().Set("Retry-After", retryAfter(wait))
+		return expt.Errorf(expt.ETOOMANY, "too many failed sign-in attempts; retry in %s", retryAfter(wait)+" seconds")
+	}
+	u, err := s.store.UserByEmail(r.Context(), email)
+	if err != nil && expt.ErrorCode(err) != expt.ENOTFOUND {
+		return err
+	}
+	if u == nil || !expt.CheckPassword(u.PasswordHash, req.Password) {
+		s.throttle.fail(tkey, s.now())
+		return expt.Errorf(expt.EUNAUTHORIZED, "wrong email or password")
+	}
+	s.throttle.reset(tkey)
+	if err := s.startSession(w, r, u); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, userResponse{User: u})
+}
+
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *expt.User) error {
+	token, hash, err := expt.NewToken("")
+	if err != nil {
+		return err
+	}
+	expires := s.now().Add(sessionTTL)
+	if err := s.store.CreateSession(r.Context(), &expt.Session{TokenHash: hash, UserID: u.ID, ExpiresAt: expires}); err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name:     sessionCookie,
+		Value:    token,
+		Path:     "/",
+		Expires:  expires,
+		MaxAge:   int(sessionTTL / time.Second),
+		HttpOnly: true,
+		Secure:   isHTTPS(r),
+		SameSite: http.SameSiteLaxMode,
+	})
+	return nil
+}
+
+// signOut deletes the session and clears the cookie. It needs no valid
+// session, so a stale cookie can always be cleared.
+func (s *Server) signOut(w http.ResponseWriter, r *http.Request) error {
+	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+		if err := checkCSRF(r); err != nil {
+			return err
+		}
+		if err := s.store.DeleteSession(r.Context(), expt.HashToken(c.Value)); err != nil && expt.ErrorCode(err) != expt.ENOTFOUND {
+			return err
+		}
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: isHTTPS(r), SameSite: http.SameSiteLaxMode,
+	})
+	return writeJSON(w, http.StatusOK, map[string]bool{"success": true})
+}
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
+	return writeJSON(w, http.StatusOK, userResponse{User: userFrom(r)})
+}

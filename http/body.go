@@ -1,0 +1,162 @@
+package http
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/expt-logger/expt"
+)
+
+// readBody returns the request body, gunzipped when Content-Encoding says
+// so. The limit applies to the decompressed size: a small gzip bomb must not
+// become a huge allocation.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	var src io.ReadCloser = r.Body
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+	case "gzip":
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			return nil, invalid("request body is not valid gzip: %v", err)
+		}
+		defer zr.Close()
+		src = zr
+	default:
+		return nil, invalid("Content-Encoding %q is not supported; use gzip or none", enc)
+	}
+	limited := http.MaxBytesReader(w, src, s.maxBody)
+	var buf bytes.Buffer
+	if n := r.ContentLength; n > 0 && n <= s.maxBody {
+		buf.Grow(int(n) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(limited); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, expt.Errorf(expt.ETOOLARGE, "request body exceeds the %d-byte limit", s.maxBody)
+		} else if errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, invalid("request body is not valid gzip: %v", err)
+		}
+		return nil, fmt.Errorf("read body: %w", err)
+	}
+	b := buf.Bytes()
+	if !utf8.Valid(b) {
+		return nil, invalid("request body is not valid UTF-8")
+	}
+	return b, nil
+}
+
+// decodeJSON reads the body into v, refusing unknown fields and trailing data.
+func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	body, err := s.readBody(w, r)
+	if err != nil {
+		return err
+	}
+	return unmarshalStrict(body, v, "")
+}
+
+// unmarshalStrict decodes one JSON value into v and names the offending
+// field, prefixed with path (such as "rollouts[3]"), in its error.
+func unmarshalStrict(data []byte, v any, path string) error {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return invalid("request body is empty; send a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err, path)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return invalid("malformed JSON: unexpected data after the top-level value")
+	}
+	return nil
+}
+
+// jsonError turns an encoding/json error into a caller-safe sentence.
+func jsonError(err error, path string) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return invalid("malformed JSON at byte %d: %s", syn.Offset, strings.TrimPrefix(syn.Error(), "json: "))
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return invalid("malformed JSON: unexpected end of input")
+	case errors.As(err, &typ):
+		field := joinPath(path, typ.Field)
+		if field == "" {
+			field = "body"
+		}
+		if typ.Value == "bool" && strings.Contains(typ.Type.String(), "float") {
+			return invalid("%s: booleans are not numbers", field)
+		}
+		return invalid("%s: must be %s, not %s", field, jsonTypeName(typ.Type.String()), typ.Value)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.TrimPrefix(err.Error(), "json: unknown field ")
+		if path != "" {
+			return invalid("%s: unknown field %s", path, name)
+		}
+		return invalid("unknown field %s", name)
+	}
+	var e *expt.Error
+	if errors.As(err, &e) {
+		// Raised by an UnmarshalJSON method; give it its place.
+		if path != "" {
+			return invalid("%s: %s", path, e.Message)
+		}
+		return e
+	}
+	return invalid("malformed JSON: %s", strings.TrimPrefix(err.Error(), "json: "))
+}
+
+func joinPath(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "." + b
+}
+
+func jsonTypeName(goType string) string {
+	switch {
+	case strings.Contains(goType, "int"):
+		return "an integer"
+	case strings.Contains(goType, "float"):
+		return "a number"
+	case goType == "string", goType == "*string":
+		return "a string"
+	case goType == "bool", goType == "*bool":
+		return "a boolean"
+	case strings.HasPrefix(goType, "[]"):
+		return "an array"
+	case strings.HasPrefix(goType, "map"), strings.HasPrefix(goType, "struct"):
+		return "an object"
+	}
+	return "of type " + goType
+}
+
+// idempotencyKey returns the Idempotency-Key header: 1..200 printable ASCII
+// characters, or "" when absent.
+func idempotencyKey(r *http.Request) (string, error) {
+	vals := r.Header.Values("Idempotency-Key")
+	if len(vals) == 0 {
+		return "", nil
+	}
+	k := vals[0]
+	if len(vals) > 1 || len(k) == 0 || len(k) > 200 {
+		return "", invalid("Idempotency-Key must be one value of 1 to 200 printable ASCII characters")
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] < 0x20 || k[i] > 0x7e {
+			return "", invalid("Idempotency-Key must be one value of 1 to 200 printable ASCII characters")
+		}
+	}
+	return k, nil
+}

@@ -1,0 +1,272 @@
+package http
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/expt-logger/expt"
+)
+
+// validUUID reports whether s is a UUID in its canonical 8-4-4-4-12 hex form.
+func validUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < 36; i++ {
+		switch i {
+		case 8, 13, 18, 23:
+			if s[i] != '-' {
+				return false
+			}
+		default:
+			if !isHex(s[i]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// experiment loads the caller's experiment {id}. Another user's experiment
+// and a malformed id are ENOTFOUND exactly like a missing one.
+func (s *Server) experiment(r *http.Request) (*expt.Experiment, error) {
+	id := r.PathValue("id")
+	if !validUUID(id) {
+		return nil, expt.Errorf(expt.ENOTFOUND, "experiment %q not found", id)
+	}
+	return s.store.Experiment(r.Context(), userFrom(r).ID, strings.ToLower(id))
+}
+
+// experimentURL is the experiment's page in the browser.
+func (s *Server) experimentURL(r *http.Request, id string) string {
+	base := s.publicURL
+	if base == "" {
+		scheme := "http"
+		if isHTTPS(r) {
+			scheme = "https"
+		}
+		base = scheme + "://" + r.Host
+	}
+	return strings.TrimRight(base, "/") + "/experiments/" + id
+}
+
+// experimentJSON is an experiment on the wire.
+type experimentJSON struct {
+	*expt.Experiment
+	URL string `json:"url"`
+}
+
+type createExperimentRequest struct {
+	ID     string          `json:"id"`
+	Name   *string         `json:"name"`
+	Config json.RawMessage `json:"config"`
+	JobID  string          `json:"jobId"`
+}
+
+type createExperimentResponse struct {
+	ExperimentID string    `json:"experimentId"`
+	Name         string    `json:"name"`
+	Status       string    `json:"status"`
+	CreatedAt    time.Time `json:"createdAt"`
+	Created      bool      `json:"created"`
+	URL          string    `json:"url"`
+}
+
+// configObject checks that a config is a JSON object; null means none.
+func configObject(raw json.RawMessage) (json.RawMessage, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	if raw[0] != '{' {
+		return nil, invalid("config: must be a JSON object")
+	}
+	return raw, nil
+}
+
+func experimentName(name *string) (string, error) {
+	if name == nil {
+		return "", nil
+	}
+	n := strings.TrimSpace(*name)
+	if n == "" {
+		return "", invalid("name: must not be empty")
+	}
+	if len(n) > maxNameBytes {
+		return "", invalid("name: longer than %d bytes", maxNameBytes)
+	}
+	return n, nil
+}
+
+func (s *Server) createExperiment(w http.ResponseWriter, r *http.Request) error {
+	var req createExperimentRequest
+	if err := s.decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	id := strings.ToLower(req.ID)
+	if id == "" {
+		id = newUUID()
+	} else if !validUUID(id) {
+		return invalid("id: must be a UUID such as 01890a5d-ac96-774b-bcce-b302099a8057")
+	}
+	name := ""
+	if req.Name != nil && strings.TrimSpace(*req.Name) != "" {
+		var err error
+		if name, err = experimentName(req.Name); err != nil {
+			return err
+		}
+	} else {
+		// The original platform makes a name up when the client sends none.
+		name = expt.RandomName()
+	}
+	cfg, err := configObject(req.Config)
+	if err != nil {
+		return err
+	}
+	if len(req.JobID) > maxNameBytes {
+		return invalid("jobId: longer than %d bytes", maxNameBytes)
+	}
+	e := &expt.Experiment{ID: id, UserID: userFrom(r).ID, Name: name, Config: cfg, JobID: req.JobID}
+	created, err := s.store.CreateExperiment(r.Context(), e)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, createExperimentResponse{
+		ExperimentID: e.ID, Name: e.Name, Status: e.Status, CreatedAt: e.CreatedAt,
+		Created: created, URL: s.experimentURL(r, e.ID),
+	})
+}
+
+func (s *Server) getExperiment(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.experiment(r)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, experimentJSON{e, s.experimentURL(r, e.ID)})
+}
+
+func (s *Server) experimentDetails(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.experiment(r)
+	if err != nil {
+		return err
+	}
+	metrics, err := s.store.Metrics(r.Context(), e.ID)
+	if err != nil {
+		return err
+	}
+	if metrics == nil {
+		metrics = []expt.Metric{}
+	}
+	return writeJSON(w, http.StatusOK, struct {
+		experimentJSON
+		Metrics []expt.Metric `json:"metrics"`
+	}{experimentJSON{e, s.experimentURL(r, e.ID)}, metrics})
+}
+
+type updateExperimentRequest struct {
+	ID     string          `json:"id"` // only in the older PUT /api/experiments
+	Name   *string         `json:"name"`
+	Config json.RawMessage `json:"config"`
+	Status *string         `json:"status"`
+}
+
+func (s *Server) updateExperiment(w http.ResponseWriter, r *http.Request) error {
+	var req updateExperimentRequest
+	if err := s.decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	if req.ID != "" && !strings.EqualFold(req.ID, r.PathValue("id")) {
+		return invalid("id: differs from the experiment in the path")
+	}
+	return s.applyUpdate(w, r, r.PathValue("id"), req)
+}
+
+// updateExperimentLegacy is the older client's PUT with the id in the body.
+func (s *Server) updateExperimentLegacy(w http.ResponseWriter, r *http.Request) error {
+	var req updateExperimentRequest
+	if err := s.decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	if req.ID == "" {
+		return invalid("id is required")
+	}
+	return s.applyUpdate(w, r, req.ID, req)
+}
+
+func (s *Server) applyUpdate(w http.ResponseWriter, r *http.Request, id string, req updateExperimentRequest) error {
+	var upd expt.ExperimentUpdate
+	var err error
+	if req.Name != nil {
+		n, err := experimentName(req.Name)
+		if err != nil {
+			return err
+		}
+		upd.Name = &n
+	}
+	if upd.Config, err = configObject(req.Config); err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(req.Config)) > 0 && upd.Config == nil {
+		return invalid("config: must be a JSON object")
+	}
+	if req.Status != nil {
+		if *req.Status != expt.StatusActive && *req.Status != expt.StatusComplete {
+			return invalid(`status: must be "active" or "complete"`)
+		}
+		upd.Status = req.Status
+	}
+	if !validUUID(id) {
+		return expt.Errorf(expt.ENOTFOUND, "experiment %q not found", id)
+	}
+	e, err := s.store.UpdateExperiment(r.Context(), userFrom(r).ID, strings.ToLower(id), upd)
+	if err != nil {
+		return err
+	}
+	s.events.Publish(r.Context(), expt.Event{Type: expt.EventExperiment, ExperimentID: e.ID, Experiment: e})
+	return writeJSON(w, http.StatusOK, experimentJSON{e, s.experimentURL(r, e.ID)})
+}
+
+func (s *Server) deleteExperiments(w http.ResponseWriter, r *http.Request) error {
+	var req idsRequest
+	if err := s.decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	ids, err := req.list()
+	if err != nil {
+		return err
+	}
+	// Ids that are not UUIDs cannot name an experiment; they count as not deleted.
+	valid := ids[:0:0]
+	for _, id := range ids {
+		if validUUID(id) {
+			valid = append(valid, strings.ToLower(id))
+		}
+	}
+	n := 0
+	if len(valid) > 0 {
+		if n, err = s.store.DeleteExperiments(r.Context(), userFrom(r).ID, valid); err != nil {
+			return err
+		}
+	}
+	return writeJSON(w, http.StatusOK, map[string]int{"deletedCount": n})
+}
+
+func (s *Server) listExperiments(w http.ResponseWriter, r *http.Request) error {
+	f, err := parseExperimentFilter(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	f.UserID = userFrom(r).ID
+	list, total, err := s.store.Experiments(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	out := make([]experimentJSON, len(list))
+	for i, e := range list {
+		out[i] = experimentJSON{e, s.experimentURL(r, e.ID)}
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"experiments": out, "total": total})
+}

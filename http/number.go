@@ -1,0 +1,180 @@
+package http
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"strconv"
+)
+
+// maxStep is 2^53, the largest integer every JSON client reads exactly.
+const maxStep = 1 << 53
+
+// num is a float64 that travels as a JSON number, or as "NaN", "Infinity"
+// and "-Infinity" when it is not finite (JSON has no such numbers).
+type num float64
+
+func (n num) MarshalJSON() ([]byte, error) { return appendNum(nil, float64(n)), nil }
+
+func (n *num) UnmarshalJSON(b []byte) error {
+	v, err := parseValue(b)
+	if err != nil {
+		return invalid("%s", err.msg)
+	}
+	*n = num(v)
+	return nil
+}
+
+// appendNum appends f as encoding/json would, or as a string when not finite.
+func appendNum(b []byte, f float64) []byte {
+	switch {
+	case math.IsNaN(f):
+		return append(b, `"NaN"`...)
+	case math.IsInf(f, 1):
+		return append(b, `"Infinity"`...)
+	case math.IsInf(f, -1):
+		return append(b, `"-Infinity"`...)
+	}
+	// Same choice of format as encoding/json: plain decimals for ordinary
+	// magnitudes, exponent form for very small and very large ones.
+	abs := math.Abs(f)
+	fmtc := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		fmtc = 'e'
+	}
+	b = strconv.AppendFloat(b, f, fmtc, -1, 64)
+	if fmtc == 'e' {
+		// clean up e-09 to e-9
+		n := len(b)
+		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+// fieldError is a decoding error without its place; callers prefix it.
+type fieldError struct{ msg string }
+
+// parseValue reads one metric or reward value from its raw JSON: a number,
+// or one of the strings "NaN", "Infinity", "-Infinity".
+func parseValue(raw []byte) (float64, *fieldError) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return 0, &fieldError{"must be a number"}
+	}
+	switch raw[0] {
+	case 't', 'f':
+		return 0, &fieldError{"booleans are not numbers"}
+	case '"':
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return 0, &fieldError{"must be a number"}
+		}
+		if f, ok := specialFloat(s); ok {
+			return f, nil
+		}
+		return 0, &fieldError{`must be a number or one of "NaN", "Infinity", "-Infinity"`}
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		if !validNumber(raw) {
+			return 0, &fieldError{"must be a number"}
+		}
+		f, err := strconv.ParseFloat(string(raw), 64)
+		if err != nil {
+			return 0, &fieldError{"number is out of range"}
+		}
+		return f, nil
+	}
+	return 0, &fieldError{"must be a number"}
+}
+
+func specialFloat(s string) (float64, bool) {
+	switch s {
+	case "NaN":
+		return math.NaN(), true
+	case "Infinity":
+		return math.Inf(1), true
+	case "-Infinity":
+		return math.Inf(-1), true
+	}
+	return 0, false
+}
+
+// validNumber reports whether b is exactly one JSON number.
+func validNumber(b []byte) bool {
+	n, ok := scanNumber(b, 0)
+	return ok && n == len(b)
+}
+
+// scanNumber returns the end of the JSON number starting at b[i].
+func scanNumber(b []byte, i int) (int, bool) {
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	default:
+		return i, false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		start := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == start {
+			return i, false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		start := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == start {
+			return i, false
+		}
+	}
+	return i, true
+}
+
+// parseStep reads a step: an integer from 0 to 2^53, written without a
+// fraction or exponent.
+func parseStep(raw []byte) (int64, *fieldError) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return 0, &fieldError{"must be an integer"}
+	}
+	switch raw[0] {
+	case 't', 'f':
+		return 0, &fieldError{"booleans are not numbers"}
+	case '-':
+		if validNumber(raw) {
+			return 0, &fieldError{"must not be negative"}
+		}
+	}
+	if !validNumber(raw) {
+		return 0, &fieldError{"must be an integer"}
+	}
+	if bytes.ContainsAny(raw, ".eE") {
+		return 0, &fieldError{"must be an integer"}
+	}
+	if len(raw) > 16 {
+		return 0, &fieldError{"must be at most 2^53"}
+	}
+	v, err := strconv.ParseInt(string(raw), 10, 64)
+	if err != nil || v > maxStep {
+		return 0, &fieldError{"must be at most 2^53"}
+	}
+	return v, nil
+}

@@ -1,0 +1,222 @@
+package http
+
+import (
+	"math"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/expt-logger/expt"
+)
+
+// Query parsing for the read endpoints. Every error names the parameter.
+
+const (
+	maxPageLimit     = 1000
+	defaultMaxPoints = 2000
+	maxMaxPoints     = 100_000
+)
+
+// intParam reads an optional integer parameter within [lo, hi].
+func intParam(q url.Values, name string, def, lo, hi int) (int, error) {
+	s := q.Get(name)
+	if s == "" {
+		return def, nil
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil || v < lo || v > hi {
+		return 0, invalid("%s: must be an integer from %d to %d", name, lo, hi)
+	}
+	return v, nil
+}
+
+// stepParam reads an optional step (0..2^53); nil when absent.
+func stepParam(q url.Values, name string) (*int64, error) {
+	s := q.Get(name)
+	if s == "" {
+		return nil, nil
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || v < 0 || v > maxStep {
+		return nil, invalid("%s: must be an integer step from 0 to 2^53", name)
+	}
+	return &v, nil
+}
+
+// orderParam reads order=asc|desc; def is used when absent.
+func orderParam(q url.Values, def bool) (desc bool, err error) {
+	switch q.Get("order") {
+	case "":
+		return def, nil
+	case "asc":
+		return false, nil
+	case "desc":
+		return true, nil
+	}
+	return false, invalid(`order: must be "asc" or "desc"`)
+}
+
+func stepRange(q url.Values) (from, to *int64, err error) {
+	if from, err = stepParam(q, "from"); err != nil {
+		return nil, nil, err
+	}
+	if to, err = stepParam(q, "to"); err != nil {
+		return nil, nil, err
+	}
+	if from != nil && to != nil && *from > *to {
+		return nil, nil, invalid("from: must not be greater than to")
+	}
+	return from, to, nil
+}
+
+func parseExperimentFilter(q url.Values) (expt.ExperimentFilter, error) {
+	f := expt.ExperimentFilter{Query: q.Get("q"), Status: q.Get("status"), Sort: q.Get("sort")}
+	switch f.Status {
+	case "", expt.StatusActive, expt.StatusComplete:
+	default:
+		return f, invalid(`status: must be "active" or "complete"`)
+	}
+	switch f.Sort {
+	case "", expt.SortCreated, expt.SortUpdated, expt.SortName, expt.SortLatestStep:
+	default:
+		return f, invalid("sort: must be one of created, updated, name, latestStep")
+	}
+	var err error
+	// Newest first unless the caller says otherwise, except by name.
+	if f.Desc, err = orderParam(q, f.Sort != expt.SortName); err != nil {
+		return f, err
+	}
+	if f.Offset, err = intParam(q, "offset", 0, 0, math.MaxInt32); err != nil {
+		return f, err
+	}
+	if f.Limit, err = intParam(q, "limit", 50, 1, maxPageLimit); err != nil {
+		return f, err
+	}
+	return f, nil
+}
+
+func parseSeriesQuery(q url.Values) (expt.SeriesQuery, error) {
+	sq := expt.SeriesQuery{Mode: q.Get("mode"), Name: q.Get("name")}
+	if sq.Mode == "" {
+		return sq, invalid("mode: is required")
+	}
+	if sq.Name == "" {
+		return sq, invalid("name: is required")
+	}
+	var err error
+	if sq.MaxPoints, err = intParam(q, "maxPoints", defaultMaxPoints, 0, maxMaxPoints); err != nil {
+		return sq, err
+	}
+	if sq.FromStep, sq.ToStep, err = stepRange(q); err != nil {
+		return sq, err
+	}
+	return sq, nil
+}
+
+// rewardOps lists the comparison operators, two-character ones first so
+// that "<=" is not read as "<" followed by "=0.5".
+var rewardOps = []string{"<=", ">=", "!=", "<", ">", "="}
+
+// parseRewardFilter reads name<op>value, such as correctness<0.5. The value
+// may be NaN, Infinity or -Infinity.
+func parseRewardFilter(s string) (expt.RewardFilter, error) {
+	bad := func() (expt.RewardFilter, error) {
+		return expt.RewardFilter{}, invalid("reward: %q must look like name<op>value with op one of < <= > >= = !=, such as correctness<0.5", s)
+	}
+	for i := 0; i < len(s); i++ {
+		if !strings.ContainsRune("<>=!", rune(s[i])) {
+			continue
+		}
+		for _, op := range rewardOps {
+			if !strings.HasPrefix(s[i:], op) {
+				continue
+			}
+			name := strings.TrimSpace(s[:i])
+			val := strings.TrimSpace(s[i+len(op):])
+			if name == "" || val == "" {
+				return bad()
+			}
+			f, ok := specialFloat(val)
+			if !ok {
+				var err error
+				if f, err = strconv.ParseFloat(val, 64); err != nil {
+					return bad()
+				}
+			}
+			return expt.RewardFilter{Name: name, Op: op, Value: f}, nil
+		}
+		return bad()
+	}
+	return bad()
+}
+
+func parseRolloutQuery(q url.Values) (expt.RolloutQuery, error) {
+	rq := expt.RolloutQuery{Mode: q.Get("mode"), Search: strings.TrimSpace(q.Get("q"))}
+	var err error
+	if rq.Step, err = stepParam(q, "step"); err != nil {
+		return rq, err
+	}
+	if rq.FromStep, rq.ToStep, err = stepRange(q); err != nil {
+		return rq, err
+	}
+	if q.Has("prompt") {
+		p := q.Get("prompt")
+		rq.Prompt = &p
+	}
+	for _, s := range q["reward"] {
+		f, err := parseRewardFilter(s)
+		if err != nil {
+			return rq, err
+		}
+		rq.Rewards = append(rq.Rewards, f)
+	}
+	switch sort := q.Get("sort"); {
+	case sort == "", sort == expt.SortID, sort == expt.SortStep:
+		rq.Sort = sort
+	case strings.HasPrefix(sort, expt.SortReward) && len(sort) > len(expt.SortReward):
+		rq.Sort = sort
+	default:
+		return rq, invalid("sort: must be id, step or reward:<name>")
+	}
+	if rq.Desc, err = orderParam(q, false); err != nil {
+		return rq, err
+	}
+	if rq.Offset, err = intParam(q, "offset", 0, 0, math.MaxInt32); err != nil {
+		return rq, err
+	}
+	if rq.Limit, err = intParam(q, "limit", 50, 1, maxPageLimit); err != nil {
+		return rq, err
+	}
+	return rq, nil
+}
+
+func parseGroupQuery(q url.Values) (expt.GroupQuery, error) {
+	gq := expt.GroupQuery{Mode: q.Get("mode"), Search: strings.TrimSpace(q.Get("q"))}
+	var err error
+	if gq.Step, err = stepParam(q, "step"); err != nil {
+		return gq, err
+	}
+	if gq.FromStep, gq.ToStep, err = stepRange(q); err != nil {
+		return gq, err
+	}
+	if gq.Offset, err = intParam(q, "offset", 0, 0, math.MaxInt32); err != nil {
+		return gq, err
+	}
+	if gq.Limit, err = intParam(q, "limit", 50, 1, maxPageLimit); err != nil {
+		return gq, err
+	}
+	return gq, nil
+}
+
+// parseSummaryQuery reads the original platform's page (1-based) and limit.
+func parseSummaryQuery(q url.Values) (gq expt.GroupQuery, page int, err error) {
+	gq.Mode = q.Get("mode")
+	if page, err = intParam(q, "page", 1, 1, math.MaxInt32); err != nil {
+		return gq, 0, err
+	}
+	if gq.Limit, err = intParam(q, "limit", 50, 1, maxPageLimit); err != nil {
+		return gq, 0, err
+	}
+	gq.Offset = (page - 1) * gq.Limit
+	return gq, page, nil
+}

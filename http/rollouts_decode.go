@@ -1,0 +1,242 @@
+package http
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/expt-logger/expt"
+)
+
+// rolloutIn is one rollout as a client sends it; the parts that may take
+// several shapes stay raw and are checked by hand.
+type rolloutIn struct {
+	Step       json.RawMessage   `json:"step"`
+	Mode       *string           `json:"mode"`
+	PromptText json.RawMessage   `json:"promptText"`
+	Messages   []json.RawMessage `json:"messages"`
+	Rewards    json.RawMessage   `json:"rewards"`
+	TS         json.RawMessage   `json:"ts"`
+}
+
+// messageIn holds the keys of a message we read; every other key stays in
+// the raw object untouched.
+type messageIn struct {
+	Role      json.RawMessage `json:"role"`
+	Content   json.RawMessage `json:"content"`
+	ToolCalls json.RawMessage `json:"tool_calls"`
+}
+
+type rewardIn struct {
+	Name  *string         `json:"name"`
+	Value json.RawMessage `json:"value"`
+}
+
+// decodeRollouts parses and checks a whole batch before anything is
+// written, so a bad rollout anywhere rejects the batch.
+func decodeRollouts(body []byte) ([]*expt.Rollout, error) {
+	var top struct {
+		Rollouts *[]json.RawMessage `json:"rollouts"`
+	}
+	if err := unmarshalStrict(body, &top, ""); err != nil {
+		return nil, err
+	}
+	if top.Rollouts == nil {
+		return nil, invalid("rollouts is required")
+	}
+	raws := *top.Rollouts
+	if len(raws) > maxRolloutsPerBatch {
+		return nil, expt.Errorf(expt.ETOOLARGE, "rollouts: more than %d in one batch", maxRolloutsPerBatch)
+	}
+	out := make([]*expt.Rollout, len(raws))
+	for i, raw := range raws {
+		ro, err := decodeRollout(raw, fmt.Sprintf("rollouts[%d]", i))
+		if err != nil {
+			return nil, err
+		}
+		out[i] = ro
+	}
+	return out, nil
+}
+
+func decodeRollout(raw json.RawMessage, path string) (*expt.Rollout, error) {
+	if k := firstByte(raw); k != '{' {
+		return nil, invalid("%s: must be an object", path)
+	}
+	var in rolloutIn
+	if err := unmarshalStrict(raw, &in, path); err != nil {
+		return nil, err
+	}
+	ro := &expt.Rollout{}
+	if len(in.Step) == 0 {
+		return nil, invalid("%s.step is required", path)
+	}
+	step, ferr := parseStep(in.Step)
+	if ferr != nil {
+		return nil, invalid("%s.step: %s", path, ferr.msg)
+	}
+	ro.Step = step
+	switch {
+	case in.Mode == nil:
+		return nil, invalid("%s.mode is required", path)
+	case *in.Mode == "":
+		return nil, invalid("%s.mode: must not be empty", path)
+	case len(*in.Mode) > maxModeBytes:
+		return nil, invalid("%s.mode: longer than %d bytes", path, maxModeBytes)
+	}
+	ro.Mode = *in.Mode
+	if k := firstByte(in.TS); k != 0 && k != 'n' {
+		ts, ferr := parseValue(in.TS)
+		if ferr != nil || k == '"' {
+			return nil, invalid("%s.ts: must be a number of seconds since the epoch", path)
+		}
+		ro.TS = ts
+	}
+	switch firstByte(in.PromptText) {
+	case 0, 'n':
+	case '"':
+		if err := json.Unmarshal(in.PromptText, &ro.Prompt); err != nil {
+			return nil, invalid("%s.promptText: %v", path, err)
+		}
+	case '{':
+		m, err := decodeMessage(in.PromptText, path+".promptText")
+		if err != nil {
+			return nil, err
+		}
+		ro.Prompt, ro.PromptRaw = m.Content, m.Raw
+	default:
+		return nil, invalid("%s.promptText: must be a string or a message object", path)
+	}
+	ro.Messages = make([]expt.Message, 0, len(in.Messages))
+	for j, mraw := range in.Messages {
+		m, err := decodeMessage(mraw, fmt.Sprintf("%s.messages[%d]", path, j))
+		if err != nil {
+			return nil, err
+		}
+		ro.Messages = append(ro.Messages, m)
+	}
+	rewards, err := decodeRewards(in.Rewards, path+".rewards")
+	if err != nil {
+		return nil, err
+	}
+	ro.Rewards = rewards
+	return ro, nil
+}
+
+func firstByte(b []byte) byte {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	if len(b) == 0 {
+		return 0
+	}
+	return b[0]
+}
+
+// decodeMessage checks a chat message: an object with a string role and a
+// string content, or a null (or absent) content when tool_calls is present.
+// The object is kept byte for byte so no key a client logged is lost.
+func decodeMessage(raw json.RawMessage, path string) (expt.Message, error) {
+	if firstByte(raw) != '{' {
+		return expt.Message{}, invalid("%s: must be an object", path)
+	}
+	var in messageIn
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return expt.Message{}, jsonError(err, path)
+	}
+	var m expt.Message
+	if firstByte(in.Role) != '"' {
+		if len(in.Role) == 0 {
+			return m, invalid("%s.role is required", path)
+		}
+		return m, invalid("%s.role: must be a string", path)
+	}
+	if err := json.Unmarshal(in.Role, &m.Role); err != nil {
+		return m, invalid("%s.role: %v", path, err)
+	}
+	switch firstByte(in.Content) {
+	case '"':
+		if err := json.Unmarshal(in.Content, &m.Content); err != nil {
+			return m, invalid("%s.content: %v", path, err)
+		}
+	case 0, 'n':
+		if k := firstByte(in.ToolCalls); k == 0 || k == 'n' {
+			return m, invalid("%s.content: must be a string (null only with tool_calls)", path)
+		}
+	default:
+		return m, invalid("%s.content: must be a string (null only with tool_calls)", path)
+	}
+	m.Raw = bytes.TrimSpace(raw)
+	return m, nil
+}
+
+// decodeRewards reads [{"name","value"}] or {"<name>": value}, keeping order.
+func decodeRewards(raw json.RawMessage, path string) ([]expt.Reward, error) {
+	var out []expt.Reward
+	switch firstByte(raw) {
+	case 0, 'n':
+		return nil, nil
+	case '[':
+		var list []json.RawMessage
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return nil, jsonError(err, path)
+		}
+		for i, item := range list {
+			p := fmt.Sprintf("%s[%d]", path, i)
+			if firstByte(item) != '{' {
+				return nil, invalid("%s: must be an object {\"name\", \"value\"}", p)
+			}
+			var in rewardIn
+			if err := unmarshalStrict(item, &in, p); err != nil {
+				return nil, err
+			}
+			if in.Name == nil {
+				return nil, invalid("%s.name is required", p)
+			}
+			if len(in.Value) == 0 {
+				return nil, invalid("%s.value is required", p)
+			}
+			v, ferr := parseValue(in.Value)
+			if ferr != nil {
+				return nil, invalid("%s.value: %s", p, ferr.msg)
+			}
+			out = append(out, expt.Reward{Name: *in.Name, Value: v})
+		}
+	case '{':
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.Token() // the '{', already seen
+		for dec.More() {
+			tok, err := dec.Token()
+			if err != nil {
+				return nil, jsonError(err, path)
+			}
+			name := tok.(string) // object keys are always strings
+			var v json.RawMessage
+			if err := dec.Decode(&v); err != nil && err != io.EOF {
+				return nil, jsonError(err, path)
+			}
+			f, ferr := parseValue(v)
+			if ferr != nil {
+				return nil, invalid("%s.%s: %s", path, name, ferr.msg)
+			}
+			out = append(out, expt.Reward{Name: name, Value: f})
+		}
+	default:
+		return nil, invalid("%s: must be a list of {\"name\", \"value\"} or an object of name to value", path)
+	}
+	if len(out) > maxRewardsPerRoll {
+		return nil, invalid("%s: more than %d rewards", path, maxRewardsPerRoll)
+	}
+	seen := make(map[string]bool, len(out))
+	for _, rw := range out {
+		switch {
+		case rw.Name == "":
+			return nil, invalid("%s: a reward name must not be empty", path)
+		case len(rw.Name) > maxNameBytes:
+			return nil, invalid("%s: reward name longer than %d bytes", path, maxNameBytes)
+		case seen[rw.Name]:
+			return nil, invalid("%s: reward %q appears twice", path, rw.Name)
+		}
+		seen[rw.Name] = true
+	}
+	return out, nil
+}

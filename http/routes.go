@@ -1,0 +1,97 @@
+package http
+
+import "net/http"
+
+// Auth requirements of a route.
+const (
+	public = iota // anyone
+	authed        // an API key or a session cookie
+)
+
+// route is one entry of the route table.
+type route struct {
+	Method  string
+	Pattern string // net/http pattern without the method
+	auth    int
+	h       apiFunc
+}
+
+// Route names one registered API route, for the contract test.
+type Route struct {
+	Method  string
+	Pattern string
+}
+
+// routes is the whole API in one table. Patterns use {id} the way OpenAPI
+// does, so api/openapi.yaml is compared with them literally.
+func (s *Server) routes() []route {
+	return []route{
+		{"GET", "/api/health", public, s.health},
+
+		{"POST", "/api/auth/sign-up/email", public, s.signUp},
+		{"POST", "/api/auth/sign-in/email", public, s.signIn},
+		{"POST", "/api/auth/sign-out", public, s.signOut},
+		{"GET", "/api/me", authed, s.me},
+
+		{"POST", "/api/api-keys", authed, s.createAPIKey},
+		{"GET", "/api/api-keys", authed, s.listAPIKeys},
+		{"DELETE", "/api/api-keys", authed, s.deleteAPIKeys},
+
+		{"POST", "/api/experiments", authed, s.createExperiment},
+		{"GET", "/api/experiments", authed, s.listExperiments},
+		{"PUT", "/api/experiments", authed, s.updateExperimentLegacy},
+		{"DELETE", "/api/experiments", authed, s.deleteExperiments},
+		{"GET", "/api/experiments/{id}", authed, s.getExperiment},
+		{"PUT", "/api/experiments/{id}", authed, s.updateExperiment},
+		{"GET", "/api/experiments/{id}/details", authed, s.experimentDetails},
+
+		{"POST", "/api/experiments/{id}/scalars", authed, s.writeScalars},
+		{"GET", "/api/experiments/{id}/scalars", authed, s.getScalars},
+		{"GET", "/api/experiments/{id}/series", authed, s.getSeries},
+		{"GET", "/api/experiments/{id}/metrics", authed, s.getMetrics},
+
+		{"POST", "/api/experiments/{id}/rollouts", authed, s.writeRollouts},
+		{"GET", "/api/experiments/{id}/rollouts", authed, s.listRollouts},
+		{"GET", "/api/experiments/{id}/rollouts/{rolloutId}", authed, s.getRollout},
+		{"GET", "/api/experiments/{id}/rollouts/groups", authed, s.rolloutGroups},
+		{"GET", "/api/experiments/{id}/rollouts/summary", authed, s.rolloutSummary},
+		{"GET", "/api/experiments/{id}/rollouts/steps", authed, s.rolloutSteps},
+		{"GET", "/api/experiments/{id}/rewards", authed, s.stepRewards},
+
+		{"GET", "/api/experiments/{id}/events", authed, s.streamEvents},
+	}
+}
+
+// Routes lists the method and pattern of every API route.
+func Routes() []Route {
+	var out []Route
+	for _, rt := range (&Server{}).routes() {
+		out = append(out, Route{Method: rt.Method, Pattern: rt.Pattern})
+	}
+	return out
+}
+
+// wrap authenticates the request when the route needs it and turns the
+// handler's error into a response.
+func (s *Server) wrap(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rt.auth == authed {
+			ctx, err := s.authenticate(r)
+			if err != nil {
+				s.handleError(w, r, err)
+				return
+			}
+			r = r.WithContext(ctx)
+		}
+		if err := rt.h(w, r); err != nil {
+			s.handleError(w, r, err)
+		}
+	})
+}
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
+	if err := s.store.Ping(r.Context()); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}

@@ -1,0 +1,99 @@
+// Package http serves the expt-logger HTTP API, its live event streams and
+// the embedded web UI. Callers import it as exhttp; cmd/expt wires it to a
+// store with NewServer.
+package http
+
+import (
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/expt-logger/expt"
+)
+
+// DefaultMaxBodyBytes bounds a decompressed request body when Config leaves it 0.
+const DefaultMaxBodyBytes = 32 << 20
+
+// Config is what NewServer needs.
+type Config struct {
+	Store        expt.Store
+	Events       expt.EventBus // nil: NewEventBus()
+	PublicURL    string        // base URL put into experiment links; "" = derive from the request
+	MaxBodyBytes int64         // decompressed request body limit; 0 = 32 MiB
+	Logger       *slog.Logger
+	UI           fs.FS // the built web UI; nil serves a short placeholder page
+}
+
+// Server is the http.Handler of the API and the UI.
+type Server struct {
+	store     expt.Store
+	events    expt.EventBus
+	publicURL string
+	maxBody   int64
+	logger    *slog.Logger
+	ui        fs.FS
+	mux       *http.ServeMux
+	throttle  *throttle
+	now       func() time.Time
+
+	// done is closed by Close so that live streams end and
+	// http.Server.Shutdown does not wait for them.
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+// NewServer returns the handler for cfg.
+func NewServer(cfg Config) *Server {
+	s := &Server{
+		store:     cfg.Store,
+		events:    cfg.Events,
+		publicURL: cfg.PublicURL,
+		maxBody:   cfg.MaxBodyBytes,
+		logger:    cfg.Logger,
+		ui:        cfg.UI,
+		mux:       http.NewServeMux(),
+		throttle:  newThrottle(10, 15*time.Minute),
+		now:       time.Now,
+		done:      make(chan struct{}),
+	}
+	if s.events == nil {
+		s.events = NewEventBus()
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = DefaultMaxBodyBytes
+	}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	for _, rt := range s.routes() {
+		s.mux.Handle(rt.Method+" "+rt.Pattern, s.wrap(rt))
+	}
+	// Anything else under /api is a JSON 404, never the UI's page.
+	s.mux.Handle("/api/", s.wrap(route{h: func(w http.ResponseWriter, r *http.Request) error {
+		return expt.Errorf(expt.ENOTFOUND, "no route %s %s", r.Method, r.URL.Path)
+	}}))
+	s.mux.HandleFunc("GET /", s.serveUI)
+	return s
+}
+
+// ServeHTTP sets the headers every response carries and recovers panics.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.logger.Error("panic in handler", "method", r.Method, "path", r.URL.Path, "panic", v)
+			writeError(w, expt.Errorf(expt.EINTERNAL, "internal error"))
+		}
+	}()
+	s.mux.ServeHTTP(w, r)
+}
+
+// Close ends every live event stream. It does not close the store.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() { close(s.done) })
+}
