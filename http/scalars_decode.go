@@ -3,7 +3,6 @@ package http
 import (
 	"encoding/json"
 	"fmt"
-	"strconv"
 
 	"github.com/expt-logger/expt"
 )
@@ -79,15 +78,18 @@ func (d *scalarDecoder) decode() ([]expt.Scalar, error) {
 	if !d.consume('}') {
 		for {
 			d.ws()
-			key, err := d.str()
+			key, err := d.key()
 			if err != nil {
 				return nil, err
 			}
 			if !d.consume(':') {
 				return nil, d.syntax("':'")
 			}
-			if key != "scalars" {
-				return nil, invalid("unknown field %q", key)
+			if string(key) != "scalars" {
+				return nil, invalid("unknown field %q", string(key))
+			}
+			if seen {
+				return nil, invalid("scalars: appears twice")
 			}
 			d.ws()
 			if out, err = d.array(); err != nil {
@@ -166,11 +168,12 @@ func (d *scalarDecoder) point(idx int, sc *expt.Scalar) error {
 	}
 	d.i++
 	var hasStep, hasMode, hasName, hasType, hasValue bool
+	var seenKeys uint8
 	var typ string
 	if !d.consume('}') {
 		for {
 			d.ws()
-			key, err := d.str()
+			key, err := d.key()
 			if err != nil {
 				return err
 			}
@@ -184,7 +187,14 @@ func (d *scalarDecoder) point(idx int, sc *expt.Scalar) error {
 				return err
 			}
 			raw := d.b[start:d.i]
-			switch key {
+			// A repeated key is refused rather than silently last-wins.
+			if bit := keyBit(key); bit != 0 {
+				if seenKeys&bit != 0 {
+					return invalid("scalars[%d].%s: appears twice", idx, string(key))
+				}
+				seenKeys |= bit
+			}
+			switch string(key) {
 			case "step":
 				v, ferr := stepOf(kind, raw)
 				if ferr != nil {
@@ -220,7 +230,7 @@ func (d *scalarDecoder) point(idx int, sc *expt.Scalar) error {
 				case 'n':
 					sc.TS = 0
 				case '0':
-					f, err := strconv.ParseFloat(string(raw), 64)
+					f, err := parseFloat(raw)
 					if err != nil {
 						return invalid("scalars[%d].ts: number is out of range", idx)
 					}
@@ -229,7 +239,7 @@ func (d *scalarDecoder) point(idx int, sc *expt.Scalar) error {
 					return invalid("scalars[%d].ts: must be a number of seconds since the epoch", idx)
 				}
 			default:
-				return invalid("scalars[%d]: unknown field %q", idx, key)
+				return invalid("scalars[%d]: unknown field %q", idx, string(key))
 			}
 			if d.consume(',') {
 				continue
@@ -255,6 +265,24 @@ func (d *scalarDecoder) point(idx int, sc *expt.Scalar) error {
 		sc.Name = typ
 	}
 	return nil
+}
+
+func keyBit(key []byte) uint8 {
+	switch string(key) {
+	case "step":
+		return 1
+	case "mode":
+		return 2
+	case "name":
+		return 4
+	case "type":
+		return 8
+	case "value":
+		return 16
+	case "ts":
+		return 32
+	}
+	return 0
 }
 
 // stepOf and valueOf check the value's kind before parsing so that the
@@ -284,15 +312,16 @@ func (d *scalarDecoder) text(kind byte, raw []byte, idx int, field string, max i
 	if kind != '"' {
 		return "", invalid("scalars[%d].%s: must be a string", idx, field)
 	}
-	var s string
 	inner := raw[1 : len(raw)-1]
-	if v, ok := d.intern[string(inner)]; ok {
-		s = v
-	} else if indexEscape(inner) < 0 {
+	s, ok := d.intern[string(inner)]
+	if !ok && indexEscape(inner) < 0 {
 		s = string(inner)
 		d.intern[s] = s
-	} else if err := json.Unmarshal(raw, &s); err != nil {
-		return "", invalid("scalars[%d].%s: %v", idx, field, err)
+	} else if !ok {
+		var err error
+		if s, err = unescape(raw); err != nil {
+			return "", invalid("scalars[%d].%s: %v", idx, field, err)
+		}
 	}
 	if s == "" {
 		return "", invalid("scalars[%d].%s: must not be empty", idx, field)
@@ -301,6 +330,14 @@ func (d *scalarDecoder) text(kind byte, raw []byte, idx int, field string, max i
 		return "", invalid("scalars[%d].%s: longer than %d bytes", idx, field, max)
 	}
 	return s, nil
+}
+
+// unescape decodes a string token with escapes; kept apart so that its
+// heap-allocated result does not cost the common path an allocation.
+func unescape(raw []byte) (string, error) {
+	var s string
+	err := json.Unmarshal(raw, &s)
+	return s, err
 }
 
 func indexEscape(b []byte) int {
@@ -312,26 +349,27 @@ func indexEscape(b []byte) int {
 	return -1
 }
 
-// str reads a string token at d.i (an object key) and returns its value.
-func (d *scalarDecoder) str() (string, error) {
+// key reads a string token at d.i (an object key) and returns its value.
+// Keys are only compared, so the common unescaped key is returned as a
+// slice of the body and costs no allocation.
+func (d *scalarDecoder) key() ([]byte, error) {
 	if d.i >= len(d.b) || d.b[d.i] != '"' {
-		return "", d.syntax("a string")
+		return nil, d.syntax("a string")
 	}
 	start := d.i
 	if err := d.skipString(); err != nil {
-		return "", err
+		return nil, err
 	}
 	raw := d.b[start:d.i]
 	inner := raw[1 : len(raw)-1]
 	if indexEscape(inner) < 0 {
-		// Keys are compared, never kept: string(inner) in a switch does not allocate.
-		return string(inner), nil
+		return inner, nil
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", invalid("malformed JSON at byte %d: %v", start, err)
+		return nil, invalid("malformed JSON at byte %d: %v", start, err)
 	}
-	return s, nil
+	return []byte(s), nil
 }
 
 // skipString moves past the string starting at d.i, checking escapes and
