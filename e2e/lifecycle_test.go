@@ -33,15 +33,17 @@ func TestKeysCreateWhileServing(t *testing.T) {
 		key := createKey(t, dir, extra...)
 		c := &client{t: t, base: p.URL, auth: bearer(key)}
 		var me struct {
-			Email string `json:"email"`
+			User struct {
+				Email string `json:"email"`
+			} `json:"user"`
 		}
 		c.must(200, "GET", "/api/me", nil, &me)
 		want := email
 		if want == "" {
 			want = "admin@localhost"
 		}
-		if me.Email != want {
-			t.Errorf("key made with --email %q belongs to %q, want %q", email, me.Email, want)
+		if me.User.Email != want {
+			t.Errorf("key made with --email %q belongs to %q, want %q", email, me.User.Email, want)
 		}
 		c.must(200, "POST", "/api/experiments", map[string]any{"name": "x"}, nil)
 	}
