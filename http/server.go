@@ -74,7 +74,8 @@ func NewServer(cfg Config) *Server {
 	s.mux.Handle("/api/", s.wrap(route{h: func(w http.ResponseWriter, r *http.Request) error {
 		return expt.Errorf(expt.ENOTFOUND, "no route %s %s", r.Method, r.URL.Path)
 	}}))
-	s.mux.HandleFunc("GET /", s.serveUI)
+	// Method-less like /api/ above: a "GET /" pattern would conflict with it.
+	s.mux.HandleFunc("/", s.serveUI)
 	return s
 }
 

@@ -23,6 +23,11 @@ const placeholderPage = `<!doctype html><html><head><meta charset="utf-8"><title
 // that the client-side router can show /experiments/{id}.
 func (s *Server) serveUI(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		h.Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
 	h.Set("Content-Security-Policy", uiCSP)
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "same-origin")
