@@ -52,7 +52,6 @@ lint:
 ifneq ($(HAVE_PY),)
 	@$(MAKE) --no-print-directory venv
 	$(VENV)/bin/ruff check python
-	$(VENV)/bin/ruff format --check python
 	cd python && ../$(VENV)/bin/mypy
 endif
 
