@@ -124,11 +124,11 @@ func (s *Server) writeRollouts(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listRollouts(w http.ResponseWriter, r *http.Request) error {
-	q, err := parseRolloutQuery(r.URL.Query())
+	e, err := s.experiment(r)
 	if err != nil {
 		return err
 	}
-	e, err := s.experiment(r)
+	q, err := parseRolloutQuery(r.URL.Query())
 	if err != nil {
 		return err
 	}
@@ -157,11 +157,11 @@ func (s *Server) getRollout(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) rolloutGroups(w http.ResponseWriter, r *http.Request) error {
-	q, err := parseGroupQuery(r.URL.Query())
+	e, err := s.experiment(r)
 	if err != nil {
 		return err
 	}
-	e, err := s.experiment(r)
+	q, err := parseGroupQuery(r.URL.Query())
 	if err != nil {
 		return err
 	}
@@ -174,11 +174,11 @@ func (s *Server) rolloutGroups(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) rolloutSummary(w http.ResponseWriter, r *http.Request) error {
-	q, pageNo, err := parseSummaryQuery(r.URL.Query())
+	e, err := s.experiment(r)
 	if err != nil {
 		return err
 	}
-	e, err := s.experiment(r)
+	q, pageNo, err := parseSummaryQuery(r.URL.Query())
 	if err != nil {
 		return err
 	}

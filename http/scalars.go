@@ -103,11 +103,11 @@ type seriesJSON struct {
 }
 
 func (s *Server) getSeries(w http.ResponseWriter, r *http.Request) error {
-	q, err := parseSeriesQuery(r.URL.Query())
+	e, err := s.experiment(r)
 	if err != nil {
 		return err
 	}
-	e, err := s.experiment(r)
+	q, err := parseSeriesQuery(r.URL.Query())
 	if err != nil {
 		return err
 	}
