@@ -1,0 +1,33 @@
+"""expt_logger: experiment tracking for RL training, W&B-style, standard library only.
+
+import expt_logger
+run = expt_logger.init(name="grpo-math", config={"lr": 3e-6})
+expt_logger.log({"train/loss": 0.45})
+expt_logger.log_rollout(prompt="2+2?", messages=[{"role": "assistant", "content": "4"}],
+                        rewards={"correctness": 1.0})
+expt_logger.end()
+"""
+
+__version__ = "0.2.0"
+
+from ._api import commit, end, flush, get_run, init, log, log_rollout
+from ._config import Config
+from ._exceptions import AuthenticationError, ExptLoggerError, ExptLoggerWarning, TransportError
+from ._run import Run
+
+__all__ = [
+    "AuthenticationError",
+    "Config",
+    "ExptLoggerError",
+    "ExptLoggerWarning",
+    "Run",
+    "TransportError",
+    "__version__",
+    "commit",
+    "end",
+    "flush",
+    "get_run",
+    "init",
+    "log",
+    "log_rollout",
+]

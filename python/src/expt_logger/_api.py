@@ -1,0 +1,156 @@
+"""The module-level API (`expt_logger.init/log/...`), the current run, and process-exit hooks."""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import signal
+import threading
+from collections.abc import Mapping
+from types import FrameType
+from typing import Any
+
+from ._config import Settings
+from ._run import DEFAULT_END_TIMEOUT, Run
+from ._transport import Transport
+
+SIGTERM_TIMEOUT = 5.0  # container runtimes usually SIGKILL 10 s after SIGTERM
+
+_current: Run | None = None
+_hooks_installed = False
+_prev_handlers: dict[int, Any] = {}
+
+
+def init(
+    name: str | None = None,
+    config: Mapping[str, Any] | None = None,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    auto_flush_interval: float = 10.0,
+    auto_flush_buffer_size: int = 100,
+    *,
+    experiment_id: str | None = None,
+    mode: str | None = None,
+    dir: str | os.PathLike[str] | None = None,
+    transport: Transport | None = None,
+) -> Run:
+    """Start a run (ending the current one first) and make it the target of the module functions.
+
+    `mode` (or EXPT_LOGGER_MODE) is "online", "offline" (spool only) or "disabled" (no-ops);
+    `experiment_id` (or EXPT_LOGGER_EXPERIMENT_ID) attaches to an existing experiment and continues
+    after its latest step; `dir` (or EXPT_LOGGER_DIR) is the spool root; `transport` replaces HTTP
+    (tests).
+    """
+    global _current
+    if _current is not None:
+        _current.end()
+    settings = Settings.resolve(api_key, base_url, mode, dir, experiment_id)
+    run = Run(settings, name, config, auto_flush_interval, auto_flush_buffer_size, transport)
+    _current = run
+    _install_hooks()
+    return run
+
+
+def _forget(run: Run) -> None:
+    global _current
+    if _current is run:
+        _current = None
+
+
+def get_run() -> Run | None:
+    """The current run, or None."""
+    return _current
+
+
+def _run() -> Run:
+    if _current is None:
+        raise RuntimeError("expt_logger: call expt_logger.init() first")
+    return _current
+
+
+def log(metrics: Mapping[str, Any], step: int | None = None, mode: str | None = None, commit: bool = True) -> None:
+    _run().log(metrics, step, mode, commit)
+
+
+def log_rollout(
+    prompt: str | Mapping[str, Any],
+    messages: list[dict[str, Any]],
+    rewards: Mapping[str, Any] | list[dict[str, Any]],
+    step: int | None = None,
+    mode: str = "train",
+) -> None:
+    _run().log_rollout(prompt, messages, rewards, step, mode)
+
+
+def commit() -> None:
+    _run().commit()
+
+
+def flush(timeout: float | None = DEFAULT_END_TIMEOUT) -> bool:
+    return _run().flush(timeout)
+
+
+def end(timeout: float | None = DEFAULT_END_TIMEOUT) -> bool:
+    """End the current run; a no-op (True) when there is none."""
+    return _current.end(timeout) if _current is not None else True
+
+
+# --- process hooks ---------------------------------------------------------------------------------
+
+
+def _install_hooks() -> None:
+    global _hooks_installed
+    if _hooks_installed:
+        return
+    _hooks_installed = True
+    atexit.register(_at_exit)
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_after_fork)
+    # signal.signal works only in the main thread; elsewhere the previous handlers simply stay.
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                _prev_handlers[sig] = signal.getsignal(sig)
+                signal.signal(sig, _on_signal)
+            except (ValueError, OSError):
+                _prev_handlers.pop(sig, None)
+
+
+def _at_exit() -> None:
+    run = _current
+    if run is not None:
+        # At exit there is no one to raise to; whatever was not sent is in the spool.
+        with contextlib.suppress(Exception):
+            run.end()
+
+
+def _after_fork() -> None:
+    run = _current
+    if run is not None and run._pipeline is not None:
+        run._pipeline.after_fork_in_child()
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    run = _current
+    if run is not None and run._pipeline is not None:
+        try:
+            if signum == signal.SIGINT:
+                # Onto disk at once; KeyboardInterrupt may be caught and training go on, and if it
+                # is not, atexit ends the run.
+                run._pipeline.drain(force_seal=True)
+                run._pipeline.wake_sender.set()
+            else:
+                run.end(SIGTERM_TIMEOUT)
+        except Exception:
+            pass
+    prev = _prev_handlers.get(signum, signal.SIG_DFL)
+    if callable(prev):
+        prev(signum, frame)
+    elif prev == signal.SIG_IGN:
+        return
+    else:  # SIG_DFL (or None: installed from C): restore it and die of the same signal
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)

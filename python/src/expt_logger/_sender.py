@@ -1,0 +1,390 @@
+"""Background delivery: a spool-writer thread (memory -> disk, at least twice a second) and a sender
+thread (disk -> server). Neither ever raises into user code; problems are logged once per kind."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from . import _spool
+from ._exceptions import AuthenticationError, TransportError
+from ._transport import Response, Transport
+from ._validate import wire_number
+
+log = logging.getLogger("expt_logger")
+
+WRITE_TICK = 0.5  # seconds between spool writes: what a SIGKILL can lose at most
+MAX_BACKOFF = 30.0
+MAX_SEGMENT_ITEMS = 20_000  # while the sender is behind, segments grow up to this to send fewer requests
+MAX_SEGMENT_BYTES = 4 << 20
+
+_warned: set[str] = set()
+
+
+def warn_once(key: str, msg: str) -> None:
+    if key not in _warned:
+        _warned.add(key)
+        log.warning("expt_logger: %s", msg)
+
+
+class Rejected(Exception):
+    """The server refused a batch as invalid: retrying cannot help."""
+
+
+class Fatal(Exception):
+    """This run can never be delivered to this server (e.g. its id belongs to another user)."""
+
+
+def _check(resp: Response, what: str, base_url: str) -> Response:
+    s = resp.status
+    if 200 <= s < 300:
+        return resp
+    if s == 401:
+        warn_once(
+            "401",
+            f"the server at {base_url} rejected the API key (401 {resp.error()}). Nothing is lost: data "
+            "stays in the local spool. Set EXPT_LOGGER_API_KEY to a valid key and run "
+            "`python -m expt_logger sync`.",
+        )
+        raise AuthenticationError(f"{what}: 401 {resp.error()}", s)
+    if s == 409:
+        raise Fatal(f"{what}: 409 {resp.error()}")
+    if s in (400, 413, 422):
+        raise Rejected(f"{what}: {s} {resp.error()}")
+    raise TransportError(f"{what}: {s} {resp.error()}", s)
+
+
+class Uploader:
+    """Delivers one run's spool: create the experiment, sync its config and status, send segments."""
+
+    def __init__(self, transport: Transport, base_url: str, run_dir: Path) -> None:
+        self.t = transport
+        self.base_url = base_url
+        self.dir = run_dir
+        self.created = False
+        self.config_sent: str | None = None
+        self.active_sent = False
+
+    def sync_meta(self, meta: dict[str, Any]) -> None:
+        eid = meta["experimentId"]
+        cfg = json.dumps(meta.get("config") or {}, sort_keys=True)
+        if not self.created:
+            body: dict[str, Any] = {"id": eid, "config": meta.get("config") or {}}
+            if meta.get("name"):
+                body["name"] = meta["name"]
+            r = _check(self.t.request("POST", "/api/experiments", body), "create experiment", self.base_url)
+            self.created = True
+            got = r.json() or {}
+            # created:false means it already existed (attach, or a replay): its config may be stale.
+            self.config_sent = cfg if got.get("created", True) else None
+        if meta.get("attach") and not self.active_sent:
+            _check(self.t.request("PUT", f"/api/experiments/{eid}", {"status": "active"}), "attach", self.base_url)
+            self.active_sent = True
+        if cfg != self.config_sent:
+            _check(
+                self.t.request("PUT", f"/api/experiments/{eid}", {"config": meta.get("config") or {}}),
+                "update config",
+                self.base_url,
+            )
+            self.config_sent = cfg
+
+    def send_segment(self, path: Path, eid: str, run_id: str) -> int:
+        """Send every batch of a segment, then delete it. Returns the number of items delivered."""
+        try:
+            lines = _spool.read_segment(path)
+        except FileNotFoundError:
+            return 0  # another process (a forked sibling, or sync) delivered it meanwhile
+        n = 0
+        for b in _spool.build_batches(lines, f"{run_id}/{path.name.split('.')[0]}"):
+            try:
+                r = self.t.request("POST", f"/api/experiments/{eid}/{b.kind}", b.body, {"Idempotency-Key": b.key})
+                if r.status == 404:
+                    self.created = False  # deleted on the server, or never created: create, then retry
+                _check(r, f"send {b.kind}", self.base_url)
+            except Rejected as exc:
+                kept = _spool.reject(path)
+                warn_once(f"rejected:{exc}", f"the server refused a batch ({exc}); kept it in {kept}")
+                return n
+            n += b.items
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path)
+        return n
+
+    def complete(self, eid: str) -> None:
+        _check(self.t.request("PUT", f"/api/experiments/{eid}", {"status": "complete"}), "end", self.base_url)
+
+
+def upload_dir(transport: Transport, base_url: str, run_dir: Path, progress: Callable[[int], None] | None) -> int:
+    """Upload a leftover spool whose owner is gone (sync, or the next init). Raises on failure."""
+    meta = _spool.read_meta(run_dir)
+    if meta is None:
+        raise TransportError(f"{run_dir}: no readable meta.json")
+    up = Uploader(transport, base_url, run_dir)
+    up.sync_meta(meta)
+    total = 0
+    for seg in _spool.segments(run_dir, include_open=True):
+        n = up.send_segment(seg, meta["experimentId"], meta["runId"])
+        total += n
+        if progress:
+            progress(n)
+    if meta.get("status") == "complete":
+        up.complete(meta["experimentId"])
+    _spool.remove_run(run_dir)
+    return total
+
+
+def encode_scalar(step: int, mode: str, name: str, value: float, ts: float) -> bytes:
+    return json.dumps(
+        {"step": step, "mode": mode, "name": name, "value": wire_number(value), "ts": round(ts, 6)},
+        separators=(",", ":"),
+    ).encode()
+
+
+def _default(o: Any) -> str:
+    warn_once(f"nonjson:{type(o).__name__}", f"a {type(o).__name__} in a rollout is not JSON; sent as str()")
+    return str(o)
+
+
+def _finite(o: Any) -> Any:
+    if isinstance(o, float):
+        return wire_number(o)
+    if isinstance(o, dict):
+        return {k: _finite(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_finite(v) for v in o]
+    return o
+
+
+def encode_rollout(r: dict[str, Any]) -> bytes:
+    try:
+        text = json.dumps(r, separators=(",", ":"), ensure_ascii=False, default=_default, allow_nan=False)
+    except ValueError:  # a NaN/Inf somewhere in a message's extra keys: the wire spells them as strings
+        text = json.dumps(_finite(r), separators=(",", ":"), ensure_ascii=False, default=_default)
+    return b'{"r":' + text.encode() + b"}"
+
+
+class Pipeline:
+    """Owns the in-memory queue, the spool, and the two background threads of one run."""
+
+    def __init__(
+        self,
+        spool: _spool.Spool,
+        meta: dict[str, Any],
+        transport_factory: Callable[[], Transport] | None,
+        base_url: str,
+        flush_interval: float,
+        flush_items: int,
+        spool_root: Path | None = None,
+    ) -> None:
+        self.spool = spool
+        self.meta = meta
+        self.base_url = base_url
+        self.flush_interval = flush_interval
+        self.flush_items = max(1, flush_items)
+        self.pending: deque[tuple[Any, ...]] = deque()
+        self._transport_factory = transport_factory
+        self._spool_root = spool_root
+        self.owner_pid = os.getpid()  # the process that created the run; a forked child never ends it
+        self._init_sync()
+        self._start()
+
+    def _init_sync(self) -> None:
+        self.lock = threading.RLock()  # spool writes: writer thread, flush()/end() and signal handlers
+        self.cond = threading.Condition()  # progress reports from the sender
+        self.wake_writer = threading.Event()
+        self.wake_sender = threading.Event()
+        self.kick = threading.Event()  # flush()/end(): cut a retry backoff short
+        self.stopping = False
+        self.ending = False
+        self.finished = False  # everything delivered and the run marked complete
+        self.meta_dirty = False
+        self.meta_version = 0
+        self.done_seq = -1
+        self.sealed_seq = self.spool.last_sealed
+        self.sent_items = 0
+        self.last_error: str | None = None
+        self.pid = os.getpid()
+
+    def _start(self) -> None:
+        self.writer = threading.Thread(target=self._writer_loop, name="expt-logger-spool", daemon=True)
+        self.writer.start()
+        self.sender: threading.Thread | None = None
+        if self._transport_factory is not None:
+            self.sender = threading.Thread(target=self._sender_loop, name="expt-logger-sender", daemon=True)
+            self.sender.start()
+
+    def after_fork_in_child(self) -> None:
+        """The child has no threads and possibly locks held by dead threads: start over, dropping the
+        parent's queued items (the parent still owns and delivers them)."""
+        self.pending = deque()
+        self.spool.after_fork()
+        self._init_sync()
+        self._start()
+
+    # --- the caller's side -------------------------------------------------------------------------
+
+    def config_changed(self, config: dict[str, Any]) -> None:
+        with self.lock:
+            self.meta["config"] = config
+            self.meta_dirty = True
+        self.wake_writer.set()
+
+    def drain(self, force_seal: bool = False) -> None:
+        """Move queued items to the spool; seal the segment when it is due. Any thread may call it."""
+        with self.lock:
+            pending = self.pending
+            n = len(pending)
+            if n:
+                lines = []
+                first_ts = 0.0
+                for i in range(n):
+                    item = pending.popleft()
+                    if item[0] == "s":
+                        _, step, mode, name, value, ts = item
+                        lines.append(encode_scalar(step, mode, name, value, ts))
+                    else:
+                        ts = item[1]["ts"]
+                        lines.append(encode_rollout(item[1]))
+                    if i == 0:
+                        first_ts = ts
+                try:
+                    self.spool.append(lines, first_ts)
+                except OSError as exc:
+                    warn_once("spool", f"cannot write the spool in {self.spool.dir}: {exc}")
+                    raise
+            if self.meta_dirty and self.pid == self.owner_pid:
+                self.meta_dirty = False
+                self.meta_version += 1
+                self.spool.write_meta(self.meta)
+                self.wake_sender.set()
+            sp = self.spool
+            if sp.open_items:
+                backlog = self.sealed_seq > self.done_seq
+                limit = MAX_SEGMENT_ITEMS if backlog else self.flush_items
+                if (
+                    force_seal
+                    or sp.open_items >= limit
+                    or sp.open_bytes >= MAX_SEGMENT_BYTES
+                    or time.time() - sp.open_since >= self.flush_interval
+                ):
+                    seq = sp.seal()
+                    if seq is not None:
+                        self.sealed_seq = seq
+                        self.wake_sender.set()
+
+    def flush(self, timeout: float | None) -> bool:
+        """Seal what is queued and wait until the server acknowledged it (or timeout)."""
+        self.drain(force_seal=True)
+        if self.sender is None:
+            return False
+        target = self.sealed_seq
+        self.wake_sender.set()
+        self.kick.set()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self.cond:
+            while self.done_seq < target:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self.cond.wait(left if left is None else min(left, 1.0))
+        return True
+
+    def end(self, timeout: float | None, complete: bool = True) -> bool:
+        """Seal everything, mark the run complete (`complete`), and wait for delivery up to `timeout`."""
+        if not complete:  # a forked child: deliver its own data, leave the parent's experiment alone
+            ok = self.flush(timeout)
+            self.stopping = True
+            self.wake_writer.set()
+            return ok
+        with self.lock:
+            self.meta["status"] = "complete"
+            self.meta_dirty = True
+            self.drain(force_seal=True)
+            self.ending = True
+        self.stopping = True
+        self.wake_writer.set()
+        if self.sender is None:
+            return False
+        self.wake_sender.set()
+        self.kick.set()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self.cond:
+            while not self.finished:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self.cond.wait(left if left is None else min(left, 1.0))
+        return True
+
+    # --- background threads ------------------------------------------------------------------------
+
+    def _writer_loop(self) -> None:
+        while not self.stopping:
+            self.wake_writer.wait(WRITE_TICK)
+            self.wake_writer.clear()
+            try:
+                self.drain()
+            except Exception as exc:  # the spool is the safety net: keep trying, say so once
+                warn_once(f"drain:{type(exc).__name__}", f"spool write failed: {exc}")
+
+    def _sender_loop(self) -> None:
+        assert self._transport_factory is not None
+        transport = self._transport_factory()
+        up = Uploader(transport, self.base_url, self.spool.dir)
+        eid, run_id = self.meta["experimentId"], self.meta["runId"]
+        backoff = 0.5
+        leftovers_done = self._spool_root is None
+        while True:
+            try:
+                with self.lock:
+                    meta = dict(self.meta)
+                up.sync_meta(meta)
+                for seg in _spool.segments(self.spool.dir, pid=self.spool.pid):
+                    seq = _spool.seg_seq(seg)[0]
+                    n = up.send_segment(seg, eid, run_id)
+                    with self.cond:
+                        self.sent_items += n
+                        self.done_seq = max(self.done_seq, seq)
+                        self.cond.notify_all()
+                if self.ending and self.done_seq >= self.sealed_seq and not self.finished:
+                    up.complete(eid)
+                    _spool.remove_run(self.spool.dir)
+                    with self.cond:
+                        self.finished = True
+                        self.cond.notify_all()
+                if not leftovers_done and self._spool_root is not None:
+                    # Our own data first; then what earlier, crashed runs left behind for this server.
+                    for d in _spool.leftover_runs(self._spool_root, self.base_url, exclude=self.spool.dir.name):
+                        n = upload_dir(transport, self.base_url, d, None)
+                        log.info("expt_logger: uploaded %d leftover items from %s", n, d)
+                    leftovers_done = True
+                backoff = 0.5
+                self.last_error = None
+                if self.finished:
+                    return
+                self.wake_sender.wait()
+                self.wake_sender.clear()
+            except Fatal as exc:
+                warn_once("fatal", f"giving up on sending to {self.base_url}: {exc}; data kept in {self.spool.dir}")
+                return
+            except Exception as exc:  # network down, 5xx, 401: keep the data, retry with backoff
+                self.last_error = str(exc)
+                if not isinstance(exc, AuthenticationError):
+                    warn_once(
+                        "unreachable",
+                        f"cannot reach {self.base_url} ({exc}); retrying in the background, data is kept "
+                        f"in {self.spool.dir}",
+                    )
+                delay = backoff * random.uniform(0.5, 1.5)
+                backoff = min(backoff * 2, MAX_BACKOFF)
+                self.kick.wait(delay)
+                self.kick.clear()

@@ -1,0 +1,245 @@
+"""The durable spool: every logged item reaches disk before any attempt to send it.
+
+Layout under the spool root (EXPT_LOGGER_DIR):
+
+    runs/<run id>/meta.json                    experiment id, name, config, base URL, owner pid, status
+    runs/<run id>/<seq>-<pid>.open             the segment being appended to (JSON lines)
+    runs/<run id>/<seq>-<pid>.seg              sealed segments, sent in order, deleted once acknowledged
+    runs/<run id>/rejected/                    segments the server refused as invalid (kept for inspection)
+
+Segments are append-only; a process killed mid-write leaves at most a torn last line, which readers skip.
+A segment's batches and their Idempotency-Keys are a pure function of its content and name, so a replay
+(after a crash between send and delete, or by `python -m expt_logger sync`) is recognised by the server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+META = "meta.json"
+OPEN_SUFFIX = ".open"
+SEALED_SUFFIX = ".seg"
+MAX_ROLLOUT_BATCH_BYTES = 1_000_000  # the original client's request size for rollouts
+MAX_SCALARS_PER_BATCH = 100_000
+MAX_ROLLOUTS_PER_BATCH = 10_000
+
+
+def runs_root(root: Path) -> Path:
+    return root / "runs"
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(data, f, separators=(",", ":"))
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def read_meta(run_dir: Path) -> dict[str, Any] | None:
+    try:
+        with open(run_dir / META, encoding="utf-8") as f:
+            meta = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return meta if isinstance(meta, dict) else None
+
+
+def pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def owner_alive(meta: dict[str, Any]) -> bool:
+    """Whether the process that wrote this spool may still be using it (and so must be left alone)."""
+    if meta.get("host") != socket.gethostname():
+        return False  # another machine's spool copied here: nothing local owns it
+    pid = meta.get("pid")
+    return isinstance(pid, int) and pid != os.getpid() and pid_alive(pid)
+
+
+def seg_seq(path: Path) -> tuple[int, int]:
+    seq, _, pid = path.name.split(".")[0].partition("-")
+    try:
+        return int(seq), int(pid or 0)
+    except ValueError:
+        return (1 << 62, 0)
+
+
+def segments(run_dir: Path, pid: int | None = None, include_open: bool = False) -> list[Path]:
+    """Sealed segments in send order; with include_open also the unsealed ones (for a dead owner)."""
+    out = []
+    try:
+        entries = list(os.scandir(run_dir))
+    except FileNotFoundError:
+        return []
+    for e in entries:
+        name = e.name
+        if name.endswith(SEALED_SUFFIX) or (include_open and name.endswith(OPEN_SUFFIX)):
+            p = Path(e.path)
+            if pid is None or seg_seq(p)[1] == pid:
+                out.append(p)
+    out.sort(key=seg_seq)
+    return out
+
+
+def read_segment(path: Path) -> list[bytes]:
+    """The segment's complete lines; a torn last line (a crash mid-write) is dropped."""
+    with open(path, "rb") as f:
+        data = f.read()
+    lines = data.split(b"\n")
+    # The last element is b"" when the file ends with a newline, else a torn line.
+    return [ln for ln in lines[:-1] if ln]
+
+
+@dataclass(frozen=True)
+class Batch:
+    kind: str  # "scalars" or "rollouts"
+    key: str  # Idempotency-Key
+    body: bytes  # JSON request body
+    items: int
+
+
+def build_batches(lines: list[bytes], key_prefix: str) -> list[Batch]:
+    """Turn a segment's lines into request bodies. Deterministic: same lines, same batches and keys."""
+    scalars: list[bytes] = []
+    rollouts: list[list[bytes]] = [[]]
+    size = 0
+    for ln in lines:
+        # Scalars are stored as their wire objects; rollouts wrapped as {"r": <wire object>}.
+        if ln[:5] == b'{"r":':
+            body = ln[5:-1]
+            if rollouts[-1] and (
+                size + len(body) > MAX_ROLLOUT_BATCH_BYTES or len(rollouts[-1]) >= MAX_ROLLOUTS_PER_BATCH
+            ):
+                rollouts.append([])
+                size = 0
+            rollouts[-1].append(body)
+            size += len(body)
+        else:
+            scalars.append(ln)
+    out: list[Batch] = []
+    for i in range(0, len(scalars), MAX_SCALARS_PER_BATCH):
+        chunk = scalars[i : i + MAX_SCALARS_PER_BATCH]
+        out.append(
+            Batch(
+                "scalars",
+                f"{key_prefix}/s{i // MAX_SCALARS_PER_BATCH}",
+                b'{"scalars":[' + b",".join(chunk) + b"]}",
+                len(chunk),
+            )
+        )
+    for i, chunk in enumerate(r for r in rollouts if r):
+        out.append(Batch("rollouts", f"{key_prefix}/r{i}", b'{"rollouts":[' + b",".join(chunk) + b"]}", len(chunk)))
+    return out
+
+
+class Spool:
+    """One run's spool directory. Not thread-safe: the pipeline serialises writers with its own lock."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.dir = run_dir
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.pid = os.getpid()
+        self._seq = self._next_seq()
+        self._file: IO[bytes] | None = None
+        self._path: Path | None = None
+        self.open_items = 0
+        self.open_bytes = 0
+        self.open_since = 0.0  # ts of the first item in the open segment
+        self.last_sealed = -1
+
+    def _next_seq(self) -> int:
+        existing = [seg_seq(p)[0] for p in segments(self.dir, include_open=True)]
+        return max(existing, default=-1) + 1
+
+    def after_fork(self) -> None:
+        """In a forked child: never touch the parent's open file; start our own segments."""
+        self.pid = os.getpid()
+        self._file = None
+        self._path = None
+        self.open_items = 0
+        self.open_bytes = 0
+        self._seq = self._next_seq()
+
+    def append(self, lines: list[bytes], first_ts: float) -> None:
+        if self._file is None:
+            self._path = self.dir / f"{self._seq:010d}-{self.pid}{OPEN_SUFFIX}"
+            self._file = open(self._path, "ab")  # noqa: SIM115 - stays open across calls
+            self.open_since = first_ts
+        data = b"\n".join(lines) + b"\n"
+        self._file.write(data)
+        # Into the OS now: a SIGKILL after this loses nothing (only a power cut could).
+        self._file.flush()
+        self.open_items += len(lines)
+        self.open_bytes += len(data)
+
+    def seal(self) -> int | None:
+        """Close the open segment and make it sendable; returns its sequence number."""
+        if self._file is None or self._path is None:
+            return None
+        self._file.close()
+        os.replace(self._path, self._path.with_suffix(SEALED_SUFFIX))
+        seq = self._seq
+        self.last_sealed = seq
+        self._seq += 1
+        self._file = None
+        self._path = None
+        self.open_items = 0
+        self.open_bytes = 0
+        return seq
+
+    def write_meta(self, meta: dict[str, Any]) -> None:
+        write_json_atomic(self.dir / META, meta)
+
+    def close(self) -> None:
+        self.seal()
+
+
+def reject(path: Path) -> Path:
+    """Move a segment the server refuses as invalid out of the send queue, keeping it for inspection."""
+    dest = path.parent / "rejected"
+    dest.mkdir(exist_ok=True)
+    target = dest / path.name
+    os.replace(path, target)
+    return target
+
+
+def remove_run(run_dir: Path) -> None:
+    """Delete a fully acknowledged run's spool. Keeps it if anything unsent or rejected is still there."""
+    if (run_dir / "rejected").exists() or segments(run_dir, include_open=True):
+        return
+    shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def leftover_runs(root: Path, base_url: str | None, exclude: str | None = None) -> Iterator[Path]:
+    """Spools whose owning process is gone, optionally only those for one server, oldest first."""
+    rr = runs_root(root)
+    try:
+        dirs = sorted(rr.iterdir(), key=lambda p: p.stat().st_mtime)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for d in dirs:
+        if not d.is_dir() or d.name == exclude:
+            continue
+        meta = read_meta(d)
+        if meta is None or owner_alive(meta):
+            continue
+        if base_url is not None and meta.get("baseUrl") != base_url:
+            continue
+        yield d

@@ -1,0 +1,174 @@
+"""Validation on the caller's thread: cheap checks that fail loudly before anything is buffered.
+
+`log()` is called in training loops, so the common case (a float or int under a short key) must take
+well under a microsecond: key splits are cached and exact-type checks come before duck typing."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+_MAX_NAME = 256
+_MAX_MODE = 64
+
+# (key, mode) -> (mode, name). Metric keys repeat every step, so the cache stays small in practice;
+# it is capped anyway so a caller logging unique keys cannot grow it without bound.
+_split_cache: dict[tuple[str, str | None], tuple[str, str]] = {}
+_SPLIT_CACHE_MAX = 10_000
+
+
+def split_key(key: str, mode: str | None) -> tuple[str, str]:
+    """Return (mode, name) for a metric key.
+
+    The first path segment of a key is its mode; keys without a slash take `mode` or "train". With an
+    explicit `mode`, a matching prefix is stripped and a different prefix keeps the whole key as name.
+    """
+    hit = _split_cache.get((key, mode))
+    if hit is not None:
+        return hit
+    if type(key) is not str:
+        raise TypeError(f"metric key {key!r} must be a str, not {type(key).__name__}")
+    prefix, sep, rest = key.partition("/")
+    if mode is None:
+        out = (prefix, rest) if sep and prefix and rest else ("train", key)
+    elif sep and prefix == mode and rest:
+        out = (mode, rest)
+    else:
+        out = (mode, key)
+    if not out[1]:
+        raise ValueError(f"metric key {key!r} has an empty name")
+    if len(out[1].encode()) > _MAX_NAME:
+        raise ValueError(f"metric key {key!r}: name longer than {_MAX_NAME} bytes")
+    if len(out[0].encode()) > _MAX_MODE:
+        raise ValueError(f"metric key {key!r}: mode longer than {_MAX_MODE} bytes")
+    if len(_split_cache) < _SPLIT_CACHE_MAX:
+        _split_cache[(key, mode)] = out
+    return out
+
+
+def check_mode(mode: Any, arg: str = "mode") -> str:
+    if type(mode) is not str or not mode or "/" in mode:
+        raise ValueError(f"{arg} must be a non-empty string without '/', got {mode!r}")
+    if len(mode.encode()) > _MAX_MODE:
+        raise ValueError(f"{arg} {mode!r} is longer than {_MAX_MODE} bytes")
+    return mode
+
+
+def to_float(what: str, value: Any) -> float:
+    """Convert a metric value to float, accepting numpy/torch scalars by duck typing.
+
+    Booleans are not numbers here (a logged True is almost always a bug), nor are strings or arrays
+    with more than one element. `what` names the key or argument in the error message.
+    """
+    t = type(value)
+    if t is float:
+        return value  # type: ignore[no-any-return]
+    if t is int:
+        return float(value)
+    if t is bool or isinstance(value, (str, bytes, bool)):
+        raise TypeError(f"{what}: value {value!r} is a {t.__name__}, not a number")
+    if isinstance(value, (int, float)):
+        return float(value)
+    size = getattr(value, "size", None)
+    if size is not None and not callable(size) and size != 1:
+        raise TypeError(f"{what}: value has {size} elements; log one number (e.g. x.mean().item())")
+    numel = getattr(value, "numel", None)
+    if callable(numel):
+        try:
+            n = numel()
+        except Exception:  # an unusual object: let .item() decide
+            n = 1
+        if n != 1:
+            raise TypeError(f"{what}: tensor has {n} elements; log one number (e.g. x.mean().item())")
+    item = getattr(value, "item", None)
+    if callable(item):
+        try:
+            got = item()
+        except Exception as exc:
+            raise TypeError(f"{what}: cannot convert {t.__name__} to a number: {exc}") from None
+        if type(got) is bool or isinstance(got, (str, bytes)) or not isinstance(got, (int, float)):
+            raise TypeError(f"{what}: value {got!r} is a {type(got).__name__}, not a number")
+        return float(got)
+    if hasattr(value, "__float__"):
+        try:
+            return float(value)
+        except Exception as exc:
+            raise TypeError(f"{what}: cannot convert {t.__name__} to a number: {exc}") from None
+    raise TypeError(f"{what}: value {value!r} is a {t.__name__}, not a number")
+
+
+def wire_number(v: float) -> float | str:
+    """NaN and ±Inf travel as strings (JSON has no literal for them)."""
+    if v == v and v not in (math.inf, -math.inf):
+        return v
+    if v != v:
+        return "NaN"
+    return "Infinity" if v > 0 else "-Infinity"
+
+
+def check_prompt(prompt: Any) -> str | dict[str, Any]:
+    if type(prompt) is str:
+        return prompt
+    if isinstance(prompt, Mapping):
+        role, content = prompt.get("role"), prompt.get("content")
+        if not isinstance(role, str) or not isinstance(content, str):
+            raise TypeError("prompt must be a string or a dict with string 'role' and 'content'")
+        return dict(prompt)
+    raise TypeError(f"prompt must be a string or a {{'role', 'content'}} dict, not {type(prompt).__name__}")
+
+
+def check_messages(messages: Any) -> list[dict[str, Any]]:
+    if not isinstance(messages, (list, tuple)):
+        raise TypeError(f"messages must be a list of dicts, not {type(messages).__name__}")
+    out: list[dict[str, Any]] = []
+    for i, m in enumerate(messages):
+        if type(m) is not dict and not isinstance(m, Mapping):
+            raise TypeError(f"messages[{i}] must be a dict, not {type(m).__name__}")
+        role = m.get("role")
+        if type(role) is not str:
+            raise TypeError(f"messages[{i}]['role'] must be a string, got {role!r}")
+        content = m.get("content")
+        if type(content) is not str and not (content is None and m.get("tool_calls")):
+            raise TypeError(
+                f"messages[{i}]['content'] must be a string (or None with tool_calls), got {type(content).__name__}"
+            )
+        # A shallow copy: the caller may reuse and mutate its dicts after the call returns.
+        out.append(dict(m))
+    return out
+
+
+def check_rewards(rewards: Any) -> list[dict[str, Any]]:
+    """Return rewards as the wire's list of {"name", "value"} with NaN/Inf already encoded."""
+    out: list[dict[str, Any]] = []
+    if isinstance(rewards, Mapping):
+        for name, value in rewards.items():
+            if type(name) is not str or not name:
+                raise TypeError(f"rewards: name {name!r} must be a non-empty string")
+            out.append({"name": name, "value": wire_number(to_float(f"rewards[{name!r}]", value))})
+    elif isinstance(rewards, (list, tuple)):
+        for i, r in enumerate(rewards):
+            if not isinstance(r, Mapping) or "name" not in r or "value" not in r:
+                raise TypeError(f"rewards[{i}] must be a dict with 'name' and 'value'")
+            name = r["name"]
+            if type(name) is not str or not name:
+                raise TypeError(f"rewards[{i}]['name'] must be a non-empty string, got {name!r}")
+            out.append({"name": name, "value": wire_number(to_float(f"rewards[{i}]", r["value"]))})
+    else:
+        raise TypeError(
+            f"rewards must be a dict name->number or a list of {{name, value}}, not {type(rewards).__name__}"
+        )
+    if len(out) > 1000:
+        raise ValueError(f"rewards: {len(out)} rewards, at most 1000 per rollout")
+    return out
+
+
+def check_step(step: Any) -> int:
+    if type(step) is not int:
+        idx = getattr(step, "__index__", None)
+        if type(step) is bool or idx is None:
+            raise TypeError(f"step must be an int, not {type(step).__name__}")
+        step = idx()
+    if step < 0 or step > 2**53:
+        raise ValueError(f"step must be between 0 and 2**53, got {step}")
+    return int(step)
