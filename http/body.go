@@ -21,6 +21,10 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 	var src io.ReadCloser = r.Body
 	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
 	case "", "identity":
+		if r.ContentLength > s.maxBody {
+			// Known to be too large: answer before reading any of it.
+			return nil, expt.Errorf(expt.ETOOLARGE, "request body exceeds the %d-byte limit", s.maxBody)
+		}
 	case "gzip":
 		zr, err := gzip.NewReader(r.Body)
 		if err != nil {
