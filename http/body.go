@@ -19,7 +19,8 @@ import (
 // become a huge allocation.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	var src io.ReadCloser = r.Body
-	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding")))
+	switch enc {
 	case "", "identity":
 		if r.ContentLength > s.maxBody {
 			// Known to be too large: answer before reading any of it.
@@ -44,8 +45,11 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			return nil, expt.Errorf(expt.ETOOLARGE, "request body exceeds the %d-byte limit", s.maxBody)
-		} else if errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF) {
+		} else if enc == "gzip" && (errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF)) {
 			return nil, invalid("request body is not valid gzip: %v", err)
+		} else if errors.Is(err, io.ErrUnexpectedEOF) {
+			// The client hung up mid-body: its fault, and nothing to log.
+			return nil, invalid("request body ended early")
 		}
 		return nil, fmt.Errorf("read body: %w", err)
 	}
