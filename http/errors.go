@@ -11,6 +11,10 @@ import (
 // one place (wrap) turns every error into a status and a JSON body.
 type apiFunc func(w http.ResponseWriter, r *http.Request) error
 
+// codeMethodNotAllowed is an HTTP-only error code: the domain has no notion
+// of methods.
+const codeMethodNotAllowed = "method_not_allowed"
+
 // statusOf maps a domain error code to an HTTP status.
 func statusOf(code string) int {
 	switch code {
@@ -26,6 +30,8 @@ func statusOf(code string) int {
 		return http.StatusRequestEntityTooLarge
 	case expt.ETOOMANY:
 		return http.StatusTooManyRequests
+	case codeMethodNotAllowed:
+		return http.StatusMethodNotAllowed
 	default:
 		return http.StatusInternalServerError
 	}

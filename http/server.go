@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -67,11 +68,24 @@ func NewServer(cfg Config) *Server {
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
+	// paths knows every pattern without its method, to tell a wrong method
+	// (405) from a wrong path (404).
+	paths := http.NewServeMux()
+	allowed := map[string][]string{}
 	for _, rt := range s.routes() {
 		s.mux.Handle(rt.Method+" "+rt.Pattern, s.wrap(rt))
+		if allowed[rt.Pattern] == nil {
+			paths.Handle(rt.Pattern, http.NotFoundHandler())
+		}
+		allowed[rt.Pattern] = append(allowed[rt.Pattern], rt.Method)
 	}
-	// Anything else under /api is a JSON 404, never the UI's page.
+	// Anything else under /api is a JSON error, never the UI's page.
 	s.mux.Handle("/api/", s.wrap(route{h: func(w http.ResponseWriter, r *http.Request) error {
+		if _, pattern := paths.Handler(r); pattern != "" {
+			methods := strings.Join(allowed[pattern], ", ")
+			w.Header().Set("Allow", methods)
+			return expt.Errorf(codeMethodNotAllowed, "%s is not allowed here; use %s", r.Method, methods)
+		}
 		return expt.Errorf(expt.ENOTFOUND, "no route %s %s", r.Method, r.URL.Path)
 	}}))
 	// Method-less like /api/ above: a "GET /" pattern would conflict with it.

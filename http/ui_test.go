@@ -65,6 +65,12 @@ func TestUI(t *testing.T) {
 	if resp.Header.Get("Content-Security-Policy") != "" {
 		t.Error("API response carries the UI's CSP")
 	}
+	// A known path with the wrong method is a 405 naming the right ones.
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest("PATCH", "/api/experiments/0190c5a6-0000-7000-8000-000000000000", nil))
+	if rec.Code != 405 || rec.Header().Get("Allow") != "GET, PUT" || !strings.Contains(rec.Body.String(), "use GET, PUT") {
+		t.Errorf("PATCH experiment: %d Allow %q %s", rec.Code, rec.Header().Get("Allow"), rec.Body)
+	}
 
 	// Without a built UI, pages get a short placeholder.
 	resp = get(t, NewServer(Config{}), "/experiments/x")
