@@ -1,0 +1,252 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/expt-logger/expt"
+)
+
+const rolloutColumns = `r.id, r.step, r.mode, p.text, p.raw, r.messages, r.ts, r.created_at`
+
+// Rollout loads one rollout of an experiment.
+func (db *DB) Rollout(ctx context.Context, experimentID string, id int64) (*expt.Rollout, error) {
+	pk, err := db.experimentPK(ctx, db.read, experimentID)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT `+rolloutColumns+` FROM rollouts r JOIN prompts p ON p.id = r.prompt_id
+		WHERE r.id = ? AND r.experiment = ?`, id, pk)
+	if err != nil {
+		return nil, fmt.Errorf("select rollout: %w", err)
+	}
+	list, err := db.scanRollouts(ctx, rows, experimentID)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, expt.Errorf(expt.ENOTFOUND, "rollout %d not found", id)
+	}
+	return list[0], nil
+}
+
+// scanRollouts reads rollouts then attaches their rewards in one query.
+func (db *DB) scanRollouts(ctx context.Context, rows *sql.Rows, experimentID string) ([]*expt.Rollout, error) {
+	out := []*expt.Rollout{}
+	byID := map[int64]*expt.Rollout{}
+	for rows.Next() {
+		r := &expt.Rollout{ExperimentID: experimentID}
+		var raw sql.NullString
+		var msgs string
+		var created int64
+		if err := rows.Scan(&r.ID, &r.Step, &r.Mode, &r.Prompt, &raw, &msgs, &r.TS, &created); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("scan rollout: %w", err)
+		}
+		if raw.Valid {
+			r.PromptRaw = json.RawMessage(raw.String)
+		}
+		r.CreatedAt = fromNanos(created)
+		var err error
+		if r.Messages, err = decodeMessages(msgs); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("rollout %d: %w", r.ID, err)
+		}
+		r.Rewards = []expt.Reward{}
+		out = append(out, r)
+		byID[r.ID] = r
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("select rollouts: %w", err)
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	ids := make([]any, len(out))
+	for i, r := range out {
+		ids[i] = r.ID
+	}
+	rw, err := db.read.QueryContext(ctx, `SELECT w.rollout_id, n.name, w.value FROM rewards w JOIN reward_names n ON n.id = w.name_id
+		WHERE w.rollout_id IN (`+strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")+`) ORDER BY w.rollout_id, w.name_id`, ids...)
+	if err != nil {
+		return nil, fmt.Errorf("select rewards: %w", err)
+	}
+	defer rw.Close()
+	for rw.Next() {
+		var id int64
+		var name string
+		var v sql.NullFloat64
+		if err := rw.Scan(&id, &name, &v); err != nil {
+			return nil, fmt.Errorf("scan reward: %w", err)
+		}
+		if !v.Valid {
+			v.Float64 = math.NaN()
+		}
+		r := byID[id]
+		r.Rewards = append(r.Rewards, expt.Reward{Name: name, Value: v.Float64})
+	}
+	return out, rw.Err()
+}
+
+// decodeMessages splits the stored array back into messages, each keeping
+// its raw bytes; role and content are read from it when they are strings.
+func decodeMessages(s string) ([]expt.Message, error) {
+	var raws []json.RawMessage
+	if err := json.Unmarshal([]byte(s), &raws); err != nil {
+		return nil, fmt.Errorf("decode messages: %w", err)
+	}
+	out := make([]expt.Message, len(raws))
+	for i, raw := range raws {
+		out[i].Raw = raw
+		var fields map[string]json.RawMessage
+		if json.Unmarshal(raw, &fields) != nil {
+			continue // not an object: kept raw, nothing to show
+		}
+		_ = json.Unmarshal(fields["role"], &out[i].Role)
+		_ = json.Unmarshal(fields["content"], &out[i].Content)
+	}
+	return out, nil
+}
+
+// rolloutFilter builds the WHERE clause shared by Rollouts and RolloutGroups.
+// empty is true when a filter names a reward the experiment never logged,
+// which no rollout can match.
+type rolloutFilter struct {
+	where []string
+	args  []any
+}
+
+func (f *rolloutFilter) add(cond string, args ...any) {
+	f.where = append(f.where, cond)
+	f.args = append(f.args, args...)
+}
+
+func (f *rolloutFilter) sql() string { return strings.Join(f.where, " AND ") }
+
+func (db *DB) baseFilter(pk int64, mode string, step, from, to *int64, search string) *rolloutFilter {
+	f := &rolloutFilter{}
+	f.add(`r.experiment = ?`, pk)
+	if mode != "" {
+		f.add(`r.mode = ?`, mode)
+	}
+	if step != nil {
+		f.add(`r.step = ?`, *step)
+	}
+	if from != nil {
+		f.add(`r.step >= ?`, *from)
+	}
+	if to != nil {
+		f.add(`r.step <= ?`, *to)
+	}
+	if q, ok := ftsQuery(search); ok {
+		f.add(`r.id IN (SELECT rowid FROM rollouts_fts WHERE rollouts_fts MATCH ?)`, q)
+	}
+	return f
+}
+
+// rewardNameID finds a reward name of an experiment; ok is false when unknown.
+func (db *DB) rewardNameID(ctx context.Context, pk int64, name string) (int64, bool, error) {
+	k := nameKey{pk, name}
+	db.cache.mu.Lock()
+	id, ok := db.cache.rewards[k]
+	db.cache.mu.Unlock()
+	if ok {
+		return id, true, nil
+	}
+	err := db.read.QueryRowContext(ctx, `SELECT id FROM reward_names WHERE experiment = ? AND name = ?`, pk, name).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	} else if err != nil {
+		return 0, false, fmt.Errorf("select reward name: %w", err)
+	}
+	db.cache.mu.Lock()
+	db.cache.rewards[k] = id
+	db.cache.mu.Unlock()
+	return id, true, nil
+}
+
+// Rollouts returns a page of rollouts and whether more follow.
+func (db *DB) Rollouts(ctx context.Context, q expt.RolloutQuery) ([]*expt.Rollout, bool, error) {
+	if q.Offset < 0 || q.Limit < 0 {
+		return nil, false, expt.Errorf(expt.EINVALID, "offset and limit must not be negative")
+	}
+	for _, rf := range q.Rewards {
+		if rf.Name == "" {
+			return nil, false, expt.Errorf(expt.EINVALID, "reward filter needs a reward name")
+		}
+		if !rewardOps[rf.Op] {
+			return nil, false, expt.Errorf(expt.EINVALID, "unknown reward operator %q", rf.Op)
+		}
+	}
+	sortReward := ""
+	switch {
+	case q.Sort == "" || q.Sort == expt.SortID || q.Sort == expt.SortStep:
+	case strings.HasPrefix(q.Sort, expt.SortReward) && len(q.Sort) > len(expt.SortReward):
+		sortReward = strings.TrimPrefix(q.Sort, expt.SortReward)
+	default:
+		return nil, false, expt.Errorf(expt.EINVALID, "unknown sort %q", q.Sort)
+	}
+	pk, err := db.experimentPK(ctx, db.read, q.ExperimentID)
+	if err != nil {
+		return nil, false, err
+	}
+	limit := q.Limit
+	if limit == 0 {
+		limit = 50
+	}
+	f := db.baseFilter(pk, q.Mode, q.Step, q.FromStep, q.ToStep, q.Search)
+	if q.Prompt != nil {
+		f.add(`r.prompt_id IN (SELECT id FROM prompts WHERE experiment = ? AND text_hash = ? AND text = ?)`, pk, textHash(*q.Prompt), *q.Prompt)
+	}
+	for _, rf := range q.Rewards {
+		nid, ok, err := db.rewardNameID(ctx, pk, rf.Name)
+		if err != nil {
+			return nil, false, err
+		}
+		if !ok {
+			return []*expt.Rollout{}, false, nil
+		}
+		// EXISTS probes the rewards primary key per candidate rollout, so a
+		// page in id order stops after limit+1 matches.
+		f.add(`EXISTS (SELECT 1 FROM rewards w WHERE w.rollout_id = r.id AND w.name_id = ? AND w.value `+rf.Op+` ?)`, nid, nullable(rf.Value))
+	}
+	dir := " ASC"
+	if q.Desc {
+		dir = " DESC"
+	}
+	join, order := "", `r.id`+dir
+	var joinArgs []any
+	switch {
+	case q.Sort == expt.SortStep:
+		order = `r.step` + dir + `, r.id` + dir
+	case sortReward != "":
+		nid, _, err := db.rewardNameID(ctx, pk, sortReward)
+		if err != nil {
+			return nil, false, err
+		}
+		// Rollouts without the reward (or with NaN) come last either way.
+		join = ` LEFT JOIN rewards sw ON sw.rollout_id = r.id AND sw.name_id = ?`
+		joinArgs = []any{nid}
+		order = `sw.value IS NULL, sw.value` + dir + `, r.id` + dir
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT `+rolloutColumns+` FROM rollouts r JOIN prompts p ON p.id = r.prompt_id`+join+
+		` WHERE `+f.sql()+` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(append(joinArgs, f.args...), limit+1, q.Offset)...)
+	if err != nil {
+		return nil, false, ftsError(fmt.Errorf("select rollouts: %w", err))
+	}
+	list, err := db.scanRollouts(ctx, rows, q.ExperimentID)
+	if err != nil {
+		return nil, false, ftsError(err)
+	}
+	more := len(list) > limit
+	if more {
+		list = list[:limit]
+	}
+	return list, more, nil
+}

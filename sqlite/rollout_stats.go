@@ -1,0 +1,212 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/expt-logger/expt"
+)
+
+// statsOf summarises values; NaNs are counted apart and left out of the rest.
+func statsOf(name string, vals []float64) expt.RewardStats {
+	s := expt.RewardStats{Name: name}
+	var sum float64
+	for _, v := range vals {
+		if math.IsNaN(v) {
+			s.NaNs++
+			continue
+		}
+		if s.Count == 0 || v < s.Min {
+			s.Min = v
+		}
+		if s.Count == 0 || v > s.Max {
+			s.Max = v
+		}
+		s.Count++
+		sum += v
+	}
+	if s.Count == 0 {
+		return s
+	}
+	s.Mean = sum / float64(s.Count)
+	var ss float64
+	for _, v := range vals {
+		if !math.IsNaN(v) {
+			ss += (v - s.Mean) * (v - s.Mean)
+		}
+	}
+	s.Std = math.Sqrt(ss / float64(s.Count))
+	return s
+}
+
+// RolloutGroups returns a page of (step, mode, prompt) groups with reward stats.
+func (db *DB) RolloutGroups(ctx context.Context, q expt.GroupQuery) ([]*expt.RolloutGroup, bool, error) {
+	if q.Offset < 0 || q.Limit < 0 {
+		return nil, false, expt.Errorf(expt.EINVALID, "offset and limit must not be negative")
+	}
+	pk, err := db.experimentPK(ctx, db.read, q.ExperimentID)
+	if err != nil {
+		return nil, false, err
+	}
+	limit := q.Limit
+	if limit == 0 {
+		limit = 50
+	}
+	f := db.baseFilter(pk, q.Mode, q.Step, q.FromStep, q.ToStep, q.Search)
+	rows, err := db.read.QueryContext(ctx, `SELECT r.step, r.mode, p.text, count(*) FROM rollouts r JOIN prompts p ON p.id = r.prompt_id
+		WHERE `+f.sql()+` GROUP BY r.step, r.mode, p.text ORDER BY r.step, p.text, r.mode LIMIT ? OFFSET ?`,
+		append(f.args, limit+1, q.Offset)...)
+	if err != nil {
+		return nil, false, ftsError(fmt.Errorf("select groups: %w", err))
+	}
+	groups := []*expt.RolloutGroup{}
+	for rows.Next() {
+		g := &expt.RolloutGroup{}
+		if err := rows.Scan(&g.Step, &g.Mode, &g.Prompt, &g.Count); err != nil {
+			rows.Close()
+			return nil, false, fmt.Errorf("scan group: %w", err)
+		}
+		groups = append(groups, g)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, false, ftsError(fmt.Errorf("select groups: %w", err))
+	}
+	more := len(groups) > limit
+	if more {
+		groups = groups[:limit]
+	}
+	for _, g := range groups {
+		if g.Rewards, err = db.groupRewards(ctx, f, g); err != nil {
+			return nil, false, ftsError(err)
+		}
+	}
+	return groups, more, nil
+}
+
+// groupRewards computes exact stats over the rewards of one group's
+// rollouts (those matching the same filter), by reward name.
+func (db *DB) groupRewards(ctx context.Context, f *rolloutFilter, g *expt.RolloutGroup) ([]expt.RewardStats, error) {
+	args := append(append([]any{}, f.args...), g.Step, g.Mode, textHash(g.Prompt), g.Prompt)
+	rows, err := db.read.QueryContext(ctx, `SELECT n.name, w.value FROM rollouts r JOIN prompts p ON p.id = r.prompt_id
+		JOIN rewards w ON w.rollout_id = r.id JOIN reward_names n ON n.id = w.name_id
+		WHERE `+f.sql()+` AND r.step = ? AND r.mode = ? AND p.text_hash = ? AND p.text = ?`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("select group rewards: %w", err)
+	}
+	defer rows.Close()
+	vals := map[string][]float64{}
+	for rows.Next() {
+		var name string
+		var v sql.NullFloat64
+		if err := rows.Scan(&name, &v); err != nil {
+			return nil, fmt.Errorf("scan group reward: %w", err)
+		}
+		if !v.Valid {
+			v.Float64 = math.NaN()
+		}
+		vals[name] = append(vals[name], v.Float64)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("select group rewards: %w", err)
+	}
+	names := make([]string, 0, len(vals))
+	for n := range vals {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	out := make([]expt.RewardStats, len(names))
+	for i, n := range names {
+		out[i] = statsOf(n, vals[n])
+	}
+	return out, nil
+}
+
+// StepRewards returns per-step reward summaries from the incrementally
+// maintained step tables.
+func (db *DB) StepRewards(ctx context.Context, experimentID, mode string) ([]expt.StepRewards, error) {
+	pk, err := db.experimentPK(ctx, db.read, experimentID)
+	if err != nil {
+		return nil, err
+	}
+	cond, args := `experiment = ?`, []any{pk}
+	if mode != "" {
+		cond, args = cond+` AND mode = ?`, append(args, mode)
+	}
+	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("begin read: %w", err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT mode, step, count FROM step_counts WHERE `+cond+` ORDER BY step, mode`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("select step counts: %w", err)
+	}
+	out := []expt.StepRewards{}
+	index := map[stepKey]int{}
+	for rows.Next() {
+		var s expt.StepRewards
+		if err := rows.Scan(&s.Mode, &s.Step, &s.Count); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("scan step count: %w", err)
+		}
+		s.Rewards = []expt.RewardStats{}
+		index[stepKey{s.Mode, s.Step}] = len(out)
+		out = append(out, s)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("select step counts: %w", err)
+	}
+	rows, err = tx.QueryContext(ctx, `SELECT s.mode, s.step, n.name, s.count, s.nans, s.sum, s.sumsq, s.min, s.max
+		FROM step_rewards s JOIN reward_names n ON n.id = s.name_id WHERE s.`+cond+` ORDER BY n.name`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("select step rewards: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k stepKey
+		var rs expt.RewardStats
+		var sum, sumsq float64
+		var lo, hi sql.NullFloat64
+		if err := rows.Scan(&k.mode, &k.step, &rs.Name, &rs.Count, &rs.NaNs, &sum, &sumsq, &lo, &hi); err != nil {
+			return nil, fmt.Errorf("scan step reward: %w", err)
+		}
+		if rs.Count > 0 {
+			rs.Mean = sum / float64(rs.Count)
+			// Population variance from running sums; clamped because
+			// rounding can make it slightly negative.
+			rs.Std = math.Sqrt(max(0, sumsq/float64(rs.Count)-rs.Mean*rs.Mean))
+			rs.Min, rs.Max = lo.Float64, hi.Float64
+		}
+		if i, ok := index[k]; ok {
+			out[i].Rewards = append(out[i].Rewards, rs)
+		}
+	}
+	return out, rows.Err()
+}
+
+// RolloutSteps lists the steps that have rollouts, by mode then step.
+func (db *DB) RolloutSteps(ctx context.Context, experimentID string) ([]expt.StepCount, error) {
+	pk, err := db.experimentPK(ctx, db.read, experimentID)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT mode, step, count FROM step_counts WHERE experiment = ? ORDER BY mode, step`, pk)
+	if err != nil {
+		return nil, fmt.Errorf("select rollout steps: %w", err)
+	}
+	defer rows.Close()
+	out := []expt.StepCount{}
+	for rows.Next() {
+		var s expt.StepCount
+		if err := rows.Scan(&s.Mode, &s.Step, &s.Count); err != nil {
+			return nil, fmt.Errorf("scan rollout step: %w", err)
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
