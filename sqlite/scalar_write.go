@@ -169,7 +169,7 @@ func markDirty(ctx context.Context, tx *sql.Tx, batch []expt.Scalar, ids []int64
 		if len(args) == 0 {
 			return nil
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO rollups(series_id, bucket, dirty) VALUES `+valuesList(len(args)/2, 2)+
+		_, err := tx.ExecContext(ctx, `INSERT INTO rollups(series_id, bucket) VALUES `+valuesList(len(args)/2, 2)+
 			` ON CONFLICT(series_id, bucket) DO UPDATE SET dirty = 1`, args...)
 		args = args[:0]
 		if err != nil {

@@ -1,0 +1,127 @@
+package storetest
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/expt-logger/expt"
+)
+
+func testExperiments(t *testing.T, open func(t *testing.T) expt.Store) {
+	t.Run("CreateIsIdempotentPerUser", func(t *testing.T) {
+		f := newFixture(t, open)
+		e, err := f.s.Experiment(f.ctx, f.user.ID, f.expID)
+		must(t, "Experiment", err)
+		if e.Status != expt.StatusActive || string(e.Config) != "{}" || e.LatestStep != nil || e.Name != "run-1" {
+			t.Fatalf("defaults not applied: %+v", e)
+		}
+		again := &expt.Experiment{ID: f.expID, UserID: f.user.ID, Name: "renamed?"}
+		created, err := f.s.CreateExperiment(f.ctx, again)
+		must(t, "CreateExperiment again", err)
+		if created || again.Name != "run-1" || !again.CreatedAt.Equal(e.CreatedAt) {
+			t.Fatalf("second create = %v, %+v; want the stored experiment", created, again)
+		}
+		other := f.newUser("thief@example.com")
+		_, err = f.s.CreateExperiment(f.ctx, &expt.Experiment{ID: f.expID, UserID: other.ID, Name: "x"})
+		wantCode(t, "CreateExperiment(other user's id)", err, expt.ECONFLICT)
+		_, err = f.s.Experiment(f.ctx, other.ID, f.expID)
+		wantCode(t, "Experiment(other user)", err, expt.ENOTFOUND)
+	})
+
+	t.Run("Update", func(t *testing.T) {
+		f := newFixture(t, open)
+		before, _ := f.s.Experiment(f.ctx, f.user.ID, f.expID)
+		time.Sleep(2 * time.Millisecond)
+		cfg := json.RawMessage(`{"lr":0.001,"layers":[1,2]}`)
+		e, err := f.s.UpdateExperiment(f.ctx, f.user.ID, f.expID, expt.ExperimentUpdate{Config: cfg, Status: ptr(expt.StatusComplete)})
+		must(t, "UpdateExperiment", err)
+		if e.Name != "run-1" || e.Status != expt.StatusComplete || !e.UpdatedAt.After(before.UpdatedAt) {
+			t.Fatalf("UpdateExperiment = %+v", e)
+		}
+		got, _ := f.s.Experiment(f.ctx, f.user.ID, f.expID)
+		if string(got.Config) != string(cfg) || got.Status != expt.StatusComplete {
+			t.Fatalf("stored after update = %+v", got)
+		}
+		got, err = f.s.UpdateExperiment(f.ctx, f.user.ID, f.expID, expt.ExperimentUpdate{Name: ptr("better")})
+		must(t, "UpdateExperiment name", err)
+		if got.Name != "better" || string(got.Config) != string(cfg) {
+			t.Fatalf("name update changed other fields: %+v", got)
+		}
+		_, err = f.s.UpdateExperiment(f.ctx, f.user.ID+99, f.expID, expt.ExperimentUpdate{Name: ptr("x")})
+		wantCode(t, "UpdateExperiment(other user)", err, expt.ENOTFOUND)
+	})
+
+	t.Run("ListFilterSortPage", func(t *testing.T) {
+		f := newFixture(t, open)
+		// run-1 exists; add four more with distinct created times.
+		names := []string{"Alpha-run", "beta", "ALPHA-two", "gamma_50%"}
+		for i, n := range names {
+			e := &expt.Experiment{ID: newUUID(), UserID: f.user.ID, Name: n, CreatedAt: time.Date(2026, 1, 1+i, 0, 0, 0, 0, time.UTC)}
+			if i == 1 {
+				e.Status = expt.StatusComplete
+			}
+			if _, err := f.s.CreateExperiment(f.ctx, e); err != nil {
+				t.Fatal(err)
+			}
+			if i == 2 {
+				_, err := f.s.WriteScalars(f.ctx, e.ID, []expt.Scalar{{Step: 7, Mode: "train", Name: "loss", Value: 1}}, "")
+				must(t, "WriteScalars", err)
+			}
+		}
+		other := f.newUser("x@example.com")
+		f.newExperiment(other.ID, "alpha-of-other")
+
+		list, total, err := f.s.Experiments(f.ctx, expt.ExperimentFilter{UserID: f.user.ID, Query: "alpha"})
+		must(t, "Experiments(query)", err)
+		if total != 2 || len(list) != 2 || list[0].Name != "Alpha-run" || list[1].Name != "ALPHA-two" {
+			t.Fatalf("query alpha = %d %v", total, expNames(list))
+		}
+		list, total, _ = f.s.Experiments(f.ctx, expt.ExperimentFilter{UserID: f.user.ID, Query: "50%"})
+		if total != 1 || list[0].Name != "gamma_50%" {
+			t.Fatalf("query with %% must be literal: %d %v", total, expNames(list))
+		}
+		list, total, _ = f.s.Experiments(f.ctx, expt.ExperimentFilter{UserID: f.user.ID, Status: expt.StatusComplete})
+		if total != 1 || list[0].Name != "beta" {
+			t.Fatalf("status filter = %d %v", total, expNames(list))
+		}
+		list, total, _ = f.s.Experiments(f.ctx, expt.ExperimentFilter{UserID: f.user.ID, Sort: expt.SortName})
+		if total != 5 || fmtList(expNames(list)) != "Alpha-run,ALPHA-two,beta,gamma_50%,run-1" {
+			t.Fatalf("sort by name = %v", expNames(list))
+		}
+		list, _, _ = f.s.Experiments(f.ctx, expt.ExperimentFilter{UserID: f.user.ID, Sort: expt.SortCreated, Desc: true, Offset: 1, Limit: 2})
+		// created: Alpha-run(1 Jan) < beta < ALPHA-two < gamma < run-1 (now)
+		if fmtList(expNames(list)) != "gamma_50%,ALPHA-two" {
+			t.Fatalf("created desc offset 1 limit 2 = %v", expNames(list))
+		}
+		list, _, _ = f.s.Experiments(f.ctx, expt.ExperimentFilter{UserID: f.user.ID, Sort: expt.SortLatestStep, Desc: true, Limit: 1})
+		if len(list) != 1 || list[0].Name != "ALPHA-two" || list[0].LatestStep == nil || *list[0].LatestStep != 7 {
+			t.Fatalf("latestStep desc = %+v", list)
+		}
+		list, _, _ = f.s.Experiments(f.ctx, expt.ExperimentFilter{UserID: f.user.ID, Sort: expt.SortUpdated, Desc: true, Limit: 1})
+		if list[0].Name != "ALPHA-two" {
+			t.Fatalf("updated desc first = %v, want the one that received scalars", expNames(list))
+		}
+		_, _, err = f.s.Experiments(f.ctx, expt.ExperimentFilter{UserID: f.user.ID, Sort: "bogus"})
+		wantCode(t, "Experiments(bad sort)", err, expt.EINVALID)
+	})
+}
+
+func expNames(list []*expt.Experiment) []string {
+	out := make([]string, len(list))
+	for i, e := range list {
+		out[i] = e.Name
+	}
+	return out
+}
+
+func fmtList(s []string) string {
+	out := ""
+	for i, v := range s {
+		if i > 0 {
+			out += ","
+		}
+		out += v
+	}
+	return out
+}

@@ -1,0 +1,99 @@
+// Package storetest is the conformance suite every expt.Store passes: the
+// sqlite tests run it always, a Postgres store runs the same suite. It
+// checks behaviour through the expt interfaces only.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/expt-logger/expt"
+)
+
+// Run runs the whole suite; open returns a fresh, empty store per subtest
+// (closing it is open's business, e.g. with t.Cleanup).
+func Run(t *testing.T, open func(t *testing.T) expt.Store) {
+	t.Run("Users", func(t *testing.T) { testUsers(t, open) })
+	t.Run("Experiments", func(t *testing.T) { testExperiments(t, open) })
+	t.Run("Scalars", func(t *testing.T) { testScalars(t, open) })
+	t.Run("Series", func(t *testing.T) { testSeries(t, open) })
+	t.Run("Rollouts", func(t *testing.T) { testRollouts(t, open) })
+	t.Run("RolloutStats", func(t *testing.T) { testRolloutStats(t, open) })
+	t.Run("Isolation", func(t *testing.T) { testIsolation(t, open) })
+}
+
+// fixture is a store with one user and one experiment.
+type fixture struct {
+	t     *testing.T
+	ctx   context.Context
+	s     expt.Store
+	user  *expt.User
+	expID string
+}
+
+func newFixture(t *testing.T, open func(t *testing.T) expt.Store) *fixture {
+	t.Helper()
+	f := &fixture{t: t, ctx: context.Background(), s: open(t)}
+	f.user = f.newUser("owner@example.com")
+	f.expID = f.newExperiment(f.user.ID, "run-1").ID
+	return f
+}
+
+func (f *fixture) newUser(email string) *expt.User {
+	f.t.Helper()
+	u := &expt.User{Email: email, Name: "N " + email}
+	if err := f.s.CreateUser(f.ctx, u); err != nil {
+		f.t.Fatalf("CreateUser(%s): %v", email, err)
+	}
+	return u
+}
+
+func (f *fixture) newExperiment(userID int64, name string) *expt.Experiment {
+	f.t.Helper()
+	e := &expt.Experiment{ID: newUUID(), UserID: userID, Name: name}
+	created, err := f.s.CreateExperiment(f.ctx, e)
+	if err != nil || !created {
+		f.t.Fatalf("CreateExperiment(%s) = %v, %v", name, created, err)
+	}
+	return e
+}
+
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+func wantCode(t *testing.T, what string, err error, code string) {
+	t.Helper()
+	if got := expt.ErrorCode(err); got != code {
+		t.Fatalf("%s: error code %q (%v), want %q", what, got, err, code)
+	}
+}
+
+func must(t *testing.T, what string, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// same compares floats so that NaN equals NaN and +0 equals -0.
+func same(a, b float64) bool {
+	return a == b || math.IsNaN(a) && math.IsNaN(b)
+}
+
+// close compares with a relative tolerance, for sums done in another order.
+func close(a, b float64) bool {
+	if same(a, b) {
+		return true
+	}
+	return math.Abs(a-b) <= 1e-9*math.Max(1, math.Max(math.Abs(a), math.Abs(b)))
+}
+
+func ptr[T any](v T) *T { return &v }
