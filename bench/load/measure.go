@@ -94,7 +94,7 @@ func sustain(ctx context.Context, cfg config, what, unit string, perRequest int,
 	return row{
 		What:  fmt.Sprintf("%s (%d clients × %d/request)", what, cfg.Clients, perRequest),
 		Value: float64(n) / elapsed.Seconds(), Unit: unit,
-		Detail: fmt.Sprintf("%d in %.1fs; request p50 %s p99 %s", n, elapsed.Seconds(),
+		Detail: fmt.Sprintf("%s in %.1fs; request p50 %s p99 %s", count(int(n)), elapsed.Seconds(),
 			lat.pct(0.5).Round(time.Millisecond), lat.pct(0.99).Round(time.Millisecond)),
 	}, nil
 }
@@ -205,7 +205,7 @@ func querySeries(ctx context.Context, c *client, cfg config, log io.Writer) (row
 	if err != nil {
 		return row{}, err
 	}
-	return queryRow(fmt.Sprintf("series of %s points -> %d buckets", count(cfg.SeriesPoints), cfg.Buckets), med, fast), nil
+	return queryRow(cfg, fmt.Sprintf("series of %s points -> %s buckets", count(cfg.SeriesPoints), count(cfg.Buckets)), med, fast), nil
 }
 
 type rolloutsPage struct {
@@ -259,7 +259,7 @@ func queryRollouts(ctx context.Context, c *client, cfg config, log io.Writer) ([
 	if err != nil {
 		return nil, fmt.Errorf("reward filter: %w", err)
 	}
-	rows = append(rows, queryRow(fmt.Sprintf("%d rollouts with correct>0.99, %s", cfg.PageSize, among), med, fast))
+	rows = append(rows, queryRow(cfg, fmt.Sprintf("%d rollouts with correct>0.99, %s", cfg.PageSize, among), med, fast))
 
 	sorted := base + "&sort=" + url.QueryEscape("reward:correct") + "&order=desc"
 	med, fast, err = timeQuery(ctx, cfg, func(ctx context.Context) error {
@@ -277,7 +277,7 @@ func queryRollouts(ctx context.Context, c *client, cfg config, log io.Writer) ([
 	if err != nil {
 		return nil, fmt.Errorf("reward sort: %w", err)
 	}
-	rows = append(rows, queryRow(fmt.Sprintf("top %d rollouts by reward, %s", cfg.PageSize, among), med, fast))
+	rows = append(rows, queryRow(cfg, fmt.Sprintf("top %d rollouts by reward, %s", cfg.PageSize, among), med, fast))
 
 	search := base + "&q=" + rareWord
 	med, fast, err = timeQuery(ctx, cfg, func(ctx context.Context) error {
@@ -305,7 +305,7 @@ func queryRollouts(ctx context.Context, c *client, cfg config, log io.Writer) ([
 	if err != nil {
 		return nil, fmt.Errorf("full-text query: %w", err)
 	}
-	rows = append(rows, queryRow(fmt.Sprintf("full-text query (~1 in %d match), %s", rareEvery, among), med, fast))
+	rows = append(rows, queryRow(cfg, fmt.Sprintf("full-text query (~1 in %d match), %s", rareEvery, among), med, fast))
 	return rows, nil
 }
 
@@ -337,9 +337,9 @@ func reward(p rolloutsPage, i int, name string) float64 {
 	return -1
 }
 
-func queryRow(what string, median, fastest time.Duration) row {
+func queryRow(cfg config, what string, median, fastest time.Duration) row {
 	return row{What: what, Value: float64(median.Microseconds()) / 1000, Unit: "ms",
-		Detail: fmt.Sprintf("median of runs; fastest %.1f ms", float64(fastest.Microseconds())/1000)}
+		Detail: fmt.Sprintf("median of %d runs; fastest %.1f ms", cfg.Repeat, float64(fastest.Microseconds())/1000)}
 }
 
 func nowTS() float64 { return float64(time.Now().UnixNano()) / 1e9 }
