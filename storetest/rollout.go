@@ -235,16 +235,16 @@ func testRollouts(t *testing.T, open func(t *testing.T) expt.Store) {
 			return ids(page)
 		}
 		cases := map[string][]int64{
-			"paris":            {rs[0].ID},
-			"PRIME":            {rs[1].ID},
-			"capital france":   {rs[0].ID},
-			"capital seven":    nil,
-			"chat":             {rs[2].ID},
-			"pri*":             {rs[1].ID},
-			`"le chat"`:        {rs[2].ID},
-			`AND OR NOT ( "`:   nil,
+			"paris":           {rs[0].ID},
+			"PRIME":           {rs[1].ID},
+			"capital france":  {rs[0].ID},
+			"capital seven":   nil,
+			"chat":            {rs[2].ID},
+			"pri*":            {rs[1].ID},
+			`"le chat"`:       {rs[2].ID},
+			`AND OR NOT ( "`:  nil,
 			`capital) NEAR(x`: nil,
-			"*":                {rs[0].ID, rs[1].ID, rs[2].ID}, // nothing searchable: no filter
+			"*":               {rs[0].ID, rs[1].ID, rs[2].ID}, // nothing searchable: no filter
 		}
 		for q, want := range cases {
 			if got := search(q); fmt.Sprint(got) != fmt.Sprint(want) && !(len(got) == 0 && len(want) == 0) {

@@ -140,8 +140,8 @@ func testSeries(t *testing.T, open func(t *testing.T) expt.Store) {
 				query([]int{1, 3, 10, 50, 200, 1000}[rng.IntN(6)], &a, &b)
 			}
 			query(10, ptr(int64(1024)), ptr(int64(2047))) // exactly one aligned block
-			query(10, ptr(int64(30000)), nil)            // past the end
-			query(10, ptr(int64(500)), ptr(int64(400)))  // empty range
+			query(10, ptr(int64(30000)), nil)             // past the end
+			query(10, ptr(int64(500)), ptr(int64(400)))   // empty range
 			// Overwrite a slice of points, including inside summarised blocks.
 			var upd []expt.Scalar
 			for _, s := range steps[100:400] {

@@ -1,0 +1,6 @@
+package sqlite
+
+import "database/sql"
+
+// RawDB is the read-only pool, for tests that inspect the storage form.
+func (db *DB) RawDB() *sql.DB { return db.read }
