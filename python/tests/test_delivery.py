@@ -107,7 +107,7 @@ def test_server_down_end_returns_after_timeout_and_sync_uploads(
     assert time.monotonic() - t0 < 2.5
     err = capsys.readouterr().err
     assert "-m expt_logger sync" in err and str(run.spool_dir) in err
-    assert "cannot reach" in caplog.text
+    assert "cannot deliver" in caplog.text
     assert run.spool_dir is not None and run.spool_dir.exists()
     # The owner is this (live) process, so pretend it died, as it would have after exit.
     meta = _spool.read_meta(run.spool_dir)

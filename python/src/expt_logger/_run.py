@@ -81,7 +81,12 @@ class Run:
             mode = "offline"
         self._mode = mode
         if attach and mode == "online":
-            remote = self._attach(transport or HTTPTransport(self.base_url, api_key, ATTACH_TIMEOUT))
+            t = transport or HTTPTransport(self.base_url, api_key, ATTACH_TIMEOUT)
+            try:
+                remote = self._attach(t)
+            finally:
+                if t is not transport:
+                    t.close()
             if remote is not None:
                 name = name or remote.get("name")
                 cfg = {**(remote.get("config") or {}), **cfg}
@@ -108,8 +113,8 @@ class Run:
         spool.write_meta(meta)
         factory = None
         if mode == "online":
-            t = transport
-            factory = (lambda: t) if t is not None else (lambda: HTTPTransport(self.base_url, api_key))
+            given = transport
+            factory = (lambda: given) if given is not None else (lambda: HTTPTransport(self.base_url, api_key))
         self._pipeline = Pipeline(
             spool,
             meta,

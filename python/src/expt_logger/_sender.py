@@ -339,6 +339,12 @@ class Pipeline:
     def _sender_loop(self) -> None:
         assert self._transport_factory is not None
         transport = self._transport_factory()
+        try:
+            self._send_until_finished(transport)
+        finally:
+            transport.close()
+
+    def _send_until_finished(self, transport: Transport) -> None:
         up = Uploader(transport, self.base_url, self.spool.dir)
         eid, run_id = self.meta["experimentId"], self.meta["runId"]
         backoff = 0.5
@@ -356,6 +362,9 @@ class Pipeline:
                         self.done_seq = max(self.done_seq, seq)
                         self.cond.notify_all()
                 if self.ending and self.done_seq >= self.sealed_seq and not self.finished:
+                    with self.lock:
+                        meta = dict(self.meta)
+                    up.sync_meta(meta)  # config changes made just before end()
                     up.complete(eid)
                     _spool.remove_run(self.spool.dir)
                     with self.cond:
@@ -381,7 +390,7 @@ class Pipeline:
                 if not isinstance(exc, AuthenticationError):
                     warn_once(
                         "unreachable",
-                        f"cannot reach {self.base_url} ({exc}); retrying in the background, data is kept "
+                        f"cannot deliver to {self.base_url} ({exc}); retrying in the background, data is kept "
                         f"in {self.spool.dir}",
                     )
                 delay = backoff * random.uniform(0.5, 1.5)

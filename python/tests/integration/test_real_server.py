@@ -1,0 +1,220 @@
+"""The SDK against the real `expt` binary: seed README examples, outages, restarts, SIGTERM, SIGKILL+sync.
+Each scenario ends by checking that every point and rollout is on the server exactly once."""
+
+from __future__ import annotations
+
+import math
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import expt_logger
+
+from .server import ExptServer, env_for, free_port
+
+TRAINER = Path(__file__).with_name("trainer.py")
+
+
+def test_seed_readme_examples(expt_server: ExptServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EXPT_LOGGER_API_KEY", expt_server.key)
+    monkeypatch.setenv("EXPT_LOGGER_BASE_URL", expt_server.url)
+    run = expt_logger.init(name="grpo-math", config={"lr": 3e-6, "batch_size": 8})
+    assert run.experiment_url == f"{expt_server.url}/experiments/{run.id}"
+    assert run.base_url == expt_server.url
+    expt_logger.log_rollout(
+        prompt="What is 2+2?",
+        messages=[{"role": "assistant", "content": "The answer is 4."}],
+        rewards={"correctness": 1.0, "format": 0.9},
+        mode="train",
+    )
+    expt_logger.log({"train/loss": 0.45, "train/kl": 0.02, "train/reward": 0.85})  # step 0
+    expt_logger.log({"loss": 0.5})  # step 1
+    expt_logger.log({"loss": 0.4})  # step 2
+    expt_logger.log({"train/loss": 0.5, "eval/loss": 0.6}, step=10)
+    expt_logger.log({"loss": 0.5}, mode="eval")  # step 11
+    expt_logger.log({"metric_a": 1.0}, commit=False)
+    expt_logger.log({"metric_b": 2.0}, commit=False)
+    expt_logger.log({"metric_c": 3.0})  # step 12
+    expt_logger.log({"nan": math.nan, "inf": math.inf})  # step 13
+    expt_logger.log_rollout(
+        prompt="Solve: x^2 - 5x + 6 = 0",
+        messages=[
+            {"role": "assistant", "content": "Let me factor this..."},
+            {"role": "user", "content": "Can you verify?"},
+            {"role": "assistant", "content": "Sure! (x-2)(x-3) = 0..."},
+        ],
+        rewards={"correctness": 1.0, "format": 0.9, "helpfulness": 0.85},
+        step=5,
+        mode="train",
+    )
+    run.config.lr = 0.0005
+    run.config["epochs"] = 100
+    run.config.update({"model": "gpt2"})
+    assert expt_logger.end(timeout=20)
+
+    train = expt_server.scalars(run.id, "train")
+    assert train["loss"] == {0: 0.45, 1: 0.5, 2: 0.4, 10: 0.5}
+    assert train["kl"] == {0: 0.02} and train["reward"] == {0: 0.85}
+    assert train["metric_a"] == {12: 1.0} and train["metric_b"] == {12: 2.0} and train["metric_c"] == {12: 3.0}
+    assert train["nan"] == {13: "NaN"} and train["inf"] == {13: "Infinity"}
+    assert expt_server.scalars(run.id, "eval")["loss"] == {10: 0.6, 11: 0.5}
+    rollouts = expt_server.rollouts(run.id)
+    assert len(rollouts) == 2
+    assert {(r["step"], r["promptText"]) for r in rollouts} == {(0, "What is 2+2?"), (5, "Solve: x^2 - 5x + 6 = 0")}
+    exp = expt_server.experiment(run.id)
+    assert exp["name"] == "grpo-math" and exp["status"] == "complete"
+    assert exp["config"] == {"lr": 0.0005, "batch_size": 8, "epochs": 100, "model": "gpt2"}
+
+    with expt_logger.init(name="my-run") as run2:
+        expt_logger.log({"loss": 0.5})
+    assert expt_server.experiment(run2.id)["status"] == "complete"
+
+
+def _log_steps(lo: int, hi: int) -> None:
+    for step in range(lo, hi):
+        expt_logger.log({"loss": float(step), "eval/acc": step / 1000}, step=step)
+        expt_logger.log_rollout("p", [{"role": "assistant", "content": str(step)}], {"r": step}, step=step)
+
+
+def _assert_exactly(server: ExptServer, eid: str, steps: range) -> None:
+    assert server.scalars(eid, "train")["loss"] == {s: float(s) for s in steps}
+    assert server.scalars(eid, "eval")["acc"] == {s: s / 1000 for s in steps}
+    rewards = sorted(r["rewards"][0]["value"] for r in server.rollouts(eid))
+    assert rewards == [float(s) for s in steps], "every rollout exactly once"
+
+
+def test_server_down_at_init(expt_bin: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    srv = ExptServer(expt_bin, tmp_path / "data")
+    port = free_port()
+    # A key is needed before the run starts: start once to make it, then stop.
+    srv.start(port)
+    srv.stop()
+    t0 = time.monotonic()
+    run = expt_logger.init(name="down", api_key=srv.key, base_url=f"http://127.0.0.1:{port}", auto_flush_interval=0.2)
+    assert time.monotonic() - t0 < 1.0, "init must not wait for the server"
+    _log_steps(0, 300)
+    assert run.flush(timeout=1) is False
+    srv.start(port)
+    try:
+        _log_steps(300, 400)
+        assert run.end(timeout=60)
+        _assert_exactly(srv, run.id, range(400))
+        assert srv.experiment(run.id)["status"] == "complete"
+    finally:
+        srv.stop()
+
+
+def test_server_killed_and_restarted_mid_run(expt_server: ExptServer) -> None:
+    run = expt_logger.init(
+        name="restart",
+        api_key=expt_server.key,
+        base_url=expt_server.url,
+        auto_flush_interval=0.2,
+        auto_flush_buffer_size=50,
+    )
+    _log_steps(0, 200)
+    assert run.flush(timeout=20)
+    expt_server.stop(signal.SIGKILL)
+    _log_steps(200, 400)
+    time.sleep(1.0)  # the sender meets the dead server and backs off
+    expt_server.start()
+    _log_steps(400, 500)
+    assert run.end(timeout=60)
+    _assert_exactly(expt_server, run.id, range(500))
+
+
+def _trainer(server: ExptServer, spool: Path, **env: str) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [sys.executable, str(TRAINER)],
+        env=env_for(server, spool, **env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line.startswith("READY"):
+        proc.kill()
+        raise AssertionError(f"trainer failed: {line}{proc.communicate()[1]}")
+    return proc, line.split()[1]
+
+
+def _assert_trainer_data(server: ExptServer, eid: str, steps: int) -> None:
+    assert server.scalars(eid, "train")["loss"] == {s: 1.0 / (s + 1) for s in range(steps)}
+    assert server.scalars(eid, "eval")["acc"] == {s: s / steps for s in range(steps)}
+    rs = server.rollouts(eid)
+    got = sorted((r["promptText"], r["messages"][0]["content"]) for r in rs)
+    assert got == sorted([("p", f"a{s}") for s in range(steps)] + [("q", f"b{s}") for s in range(steps)])
+
+
+def test_training_process_sigtermed(expt_server: ExptServer, spool: Path) -> None:
+    steps = 300
+    proc, eid = _trainer(expt_server, spool, STEPS=str(steps), FLUSH_INTERVAL="1000", FLUSH_SIZE="100000")
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == -signal.SIGTERM, f"the default SIGTERM action must still run: {err}"
+    _assert_trainer_data(expt_server, eid, steps)
+    assert expt_server.experiment(eid)["status"] == "complete"
+    assert not list((spool / "runs").iterdir()), "delivered spools are deleted"
+
+
+def test_training_process_sigkilled_then_sync(expt_server: ExptServer, spool: Path) -> None:
+    steps = 300
+    # Send part of it before the kill so the sync both replays and completes.
+    proc, eid = _trainer(
+        expt_server, spool, STEPS=str(steps), FLUSH_INTERVAL="1000", FLUSH_SIZE="100000", FLUSH_AT_HALF="1"
+    )
+    proc.kill()
+    proc.communicate(timeout=30)
+    assert len(expt_server.rollouts(eid)) == steps, "half was sent before the kill"
+    env = env_for(expt_server, spool)
+    out = subprocess.run(
+        [sys.executable, "-m", "expt_logger", "sync"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    assert "uploaded" in out.stdout
+    _assert_trainer_data(expt_server, eid, steps)
+    again = subprocess.run(
+        [sys.executable, "-m", "expt_logger", "sync"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert again.returncode == 0 and "nothing to upload" in again.stderr
+    _assert_trainer_data(expt_server, eid, steps)
+
+
+def test_next_init_uploads_leftovers(expt_server: ExptServer, spool: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    steps = 50
+    proc, eid = _trainer(expt_server, spool, STEPS=str(steps), FLUSH_INTERVAL="1000", FLUSH_SIZE="100000")
+    proc.kill()
+    proc.communicate(timeout=30)
+    run = expt_logger.init(name="next", api_key=expt_server.key, base_url=expt_server.url)
+    expt_logger.log({"x": 1.0})
+    assert run.end(timeout=20)
+    expt_server.wait_until(lambda: len(expt_server.rollouts(eid)) == 2 * steps)
+    _assert_trainer_data(expt_server, eid, steps)
+
+
+def test_attach_continues_after_latest_step(expt_server: ExptServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    kw: dict[str, Any] = {"api_key": expt_server.key, "base_url": expt_server.url}
+    first = expt_logger.init(name="attach", **kw)
+    expt_logger.log({"loss": 1.0}, step=41)
+    assert first.end(timeout=20)
+    monkeypatch.setenv("EXPT_LOGGER_EXPERIMENT_ID", first.id)
+    run = expt_logger.init(**kw)
+    assert run.step == 42 and run.name == "attach"
+    expt_server.wait_until(lambda: expt_server.experiment(first.id)["status"] == "active")
+    expt_logger.log({"loss": 2.0})
+    assert run.end(timeout=20)
+    assert expt_server.scalars(first.id)["loss"] == {41: 1.0, 42: 2.0}
+
+
+def test_wrong_key_warns_and_keeps_data(expt_server: ExptServer, caplog: pytest.LogCaptureFixture) -> None:
+    run = expt_logger.init(name="bad-key", api_key="expt_" + "x" * 43, base_url=expt_server.url)
+    expt_logger.log({"x": 1.0})
+    assert run.end(timeout=2) is False
+    assert "401" in caplog.text and "API key" in caplog.text
+    assert run.spool_dir is not None and run.spool_dir.exists()
