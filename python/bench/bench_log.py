@@ -104,12 +104,12 @@ def bench_wandb(n: int) -> dict[str, dict[str, float]] | None:
 
 
 def bench_trackio(n: int) -> dict[str, dict[str, float]] | None:
-    try:
-        import trackio  # type: ignore[import-not-found]
-    except ImportError:
-        return None
     with quiet_dir() as d:
-        os.environ["TRACKIO_DIR"] = d
+        os.environ["TRACKIO_DIR"] = d  # read at import time
+        try:
+            import trackio  # type: ignore[import-not-found]
+        except ImportError:
+            return None
         trackio.init(project="bench")
         scal = timed(lambda i: trackio.log(metrics(i)), n)
         trackio.finish()
@@ -122,7 +122,7 @@ def bench_mlflow(n: int) -> dict[str, dict[str, float]] | None:
     except ImportError:
         return None
     with quiet_dir() as d:
-        mlflow.set_tracking_uri(Path(d).as_uri())
+        mlflow.set_tracking_uri(f"sqlite:///{d}/mlflow.db")
         with mlflow.start_run():
             scal = timed(
                 lambda i: mlflow.log_metrics(
@@ -145,7 +145,7 @@ def main() -> None:
             got = fn(args.peer_calls)
         except Exception as exc:  # a peer failing to start must not hide the other figures
             print(f"{name}: failed: {exc!r}", file=sys.stderr)
-            got = None
+            continue
         if got is not None:
             results[name] = got
         else:
