@@ -122,7 +122,9 @@ def bench_mlflow(n: int) -> dict[str, dict[str, float]] | None:
     except ImportError:
         return None
     with quiet_dir() as d:
-        mlflow.set_tracking_uri(f"sqlite:///{d}/mlflow.db")
+        # mlflow-skinny has no SQL store; the file store is fine for timing the caller's side.
+        os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+        mlflow.set_tracking_uri(Path(d).as_uri())
         with mlflow.start_run():
             scal = timed(
                 lambda i: mlflow.log_metrics(

@@ -32,6 +32,7 @@ from ._validate import (
 
 DEFAULT_END_TIMEOUT = 30.0
 ATTACH_TIMEOUT = 5.0
+MAX_PENDING = 200_000  # queued items before log() itself moves them to the spool
 
 _ADJ = ("brisk", "calm", "eager", "fancy", "gentle", "lucky", "mellow", "nimble", "proud", "quiet", "swift", "witty")
 _NOUN = ("otter", "falcon", "maple", "comet", "harbor", "lynx", "meadow", "pebble", "quartz", "river", "tiger")
@@ -228,7 +229,7 @@ class Run:
         p.pending.extend(items)
         self._step = s + 1
         if len(p.pending) >= self._flush_items:
-            p.wake_writer.set()
+            self._backpressure(p)
 
     def _commit_acc(self, exclude: set[tuple[str, str]] | None = None) -> None:
         p = self._pipeline
@@ -273,7 +274,14 @@ class Run:
         assert p is not None
         p.pending.append(("r", rollout))
         if len(p.pending) >= self._flush_items:
-            p.wake_writer.set()
+            self._backpressure(p)
+
+    def _backpressure(self, p: Pipeline) -> None:
+        p.wake_writer.set()
+        # Memory stays bounded even if the caller outruns the spool writer: past the cap, the caller
+        # writes to disk itself (still no network I/O on this thread).
+        if len(p.pending) >= MAX_PENDING:
+            p.drain()
 
     # --- delivery ----------------------------------------------------------------------------------
 

@@ -70,7 +70,15 @@ def owner_alive(meta: dict[str, Any]) -> bool:
     if meta.get("host") != socket.gethostname():
         return False  # another machine's spool copied here: nothing local owns it
     pid = meta.get("pid")
-    return isinstance(pid, int) and pid != os.getpid() and pid_alive(pid)
+    if not isinstance(pid, int) or not pid_alive(pid):
+        return False
+    # A pid reused by a process that started after the run did is not the owner.
+    started = meta.get("startedAt")
+    try:
+        proc_start = os.stat(f"/proc/{pid}").st_ctime
+    except OSError:
+        return True
+    return not (isinstance(started, (int, float)) and proc_start > started + 2)
 
 
 def seg_seq(path: Path) -> tuple[int, int]:
