@@ -125,6 +125,7 @@ def bench_mlflow(n: int) -> dict[str, dict[str, float]] | None:
         # mlflow-skinny has no SQL store; the file store is fine for timing the caller's side.
         os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
         mlflow.set_tracking_uri(Path(d).as_uri())
+        mlflow.set_experiment("bench")
         with mlflow.start_run():
             scal = timed(
                 lambda i: mlflow.log_metrics(

@@ -344,3 +344,21 @@ def test_background_problems_are_logged_not_raised(server: FakeServer, caplog: p
     expt_logger.log({"x": 1})
     assert run.flush(timeout=0.5) is False
     assert "503" in caplog.text
+
+
+def test_next_init_uploads_a_dead_runs_leftovers(server: FakeServer) -> None:
+    old = expt_logger.init(name="old", mode="offline")
+    expt_logger.log({"x": 1.0})
+    expt_logger.log_rollout("p", [{"role": "assistant", "content": "x"}], {"c": 1.0})
+    old.end()
+    assert old.spool_dir is not None
+    meta = _spool.read_meta(old.spool_dir)
+    assert meta is not None
+    meta["pid"] = 999_999_999  # its process is gone
+    _spool.write_json_atomic(old.spool_dir / "meta.json", meta)
+    run = _init(server)
+    _wait(lambda: old.id in server.experiments and len(server.exp(old.id).rollouts) == 1)
+    assert server.exp(old.id).scalars == {("train", "x", 0): 1.0}
+    assert server.exp(old.id).status == "complete"
+    _wait(lambda: not old.spool_dir.exists() if old.spool_dir else True)
+    assert run.end(timeout=5)

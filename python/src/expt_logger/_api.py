@@ -19,6 +19,7 @@ SIGTERM_TIMEOUT = 5.0  # container runtimes usually SIGKILL 10 s after SIGTERM
 
 _current: Run | None = None
 _hooks_installed = False
+_signals_installed = False
 _prev_handlers: dict[int, Any] = {}
 
 
@@ -100,15 +101,16 @@ def end(timeout: float | None = DEFAULT_END_TIMEOUT) -> bool:
 
 
 def _install_hooks() -> None:
-    global _hooks_installed
-    if _hooks_installed:
-        return
-    _hooks_installed = True
-    atexit.register(_at_exit)
-    if hasattr(os, "register_at_fork"):
-        os.register_at_fork(after_in_child=_after_fork)
-    # signal.signal works only in the main thread; elsewhere the previous handlers simply stay.
-    if threading.current_thread() is threading.main_thread():
+    global _hooks_installed, _signals_installed
+    if not _hooks_installed:
+        _hooks_installed = True
+        atexit.register(_at_exit)
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=_after_fork)
+    # signal.signal works only in the main thread; from elsewhere the previous handlers stay until an
+    # init() on the main thread.
+    if not _signals_installed and threading.current_thread() is threading.main_thread():
+        _signals_installed = True
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
                 _prev_handlers[sig] = signal.getsignal(sig)

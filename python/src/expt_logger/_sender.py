@@ -344,6 +344,18 @@ class Pipeline:
         finally:
             transport.close()
 
+    def _upload_leftovers(self) -> None:
+        assert self._spool_root is not None and self._transport_factory is not None
+        transport = self._transport_factory()
+        try:
+            for d in _spool.leftover_runs(self._spool_root, self.base_url, exclude=self.spool.dir.name):
+                n = upload_dir(transport, self.base_url, d, None)
+                log.info("expt_logger: uploaded %d leftover items from %s", n, d)
+        except Exception as exc:  # the next init() or `python -m expt_logger sync` tries again
+            warn_once("leftovers", f"could not upload leftover spools: {exc}")
+        finally:
+            transport.close()
+
     def _send_until_finished(self, transport: Transport) -> None:
         up = Uploader(transport, self.base_url, self.spool.dir)
         eid, run_id = self.meta["experimentId"], self.meta["runId"]
@@ -370,12 +382,11 @@ class Pipeline:
                     with self.cond:
                         self.finished = True
                         self.cond.notify_all()
-                if not leftovers_done and self._spool_root is not None:
-                    # Our own data first; then what earlier, crashed runs left behind for this server.
-                    for d in _spool.leftover_runs(self._spool_root, self.base_url, exclude=self.spool.dir.name):
-                        n = upload_dir(transport, self.base_url, d, None)
-                        log.info("expt_logger: uploaded %d leftover items from %s", n, d)
+                if not leftovers_done:
+                    # The server is reachable and our key works: upload what earlier, crashed runs left
+                    # for this server, on a thread of its own so it never delays this run's data.
                     leftovers_done = True
+                    threading.Thread(target=self._upload_leftovers, name="expt-logger-leftovers", daemon=True).start()
                 backoff = 0.5
                 self.last_error = None
                 if self.finished:

@@ -1,0 +1,80 @@
+"""Process-level behaviour, each in a fresh interpreter: signal chaining, thread rules, the sync CLI."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from expt_logger.__main__ import Progress, main
+
+
+def _py(code: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "EXPT_LOGGER_DIR": str(tmp_path), "EXPT_LOGGER_MODE": "offline"}
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_sigterm_chains_to_the_previous_python_handler(tmp_path: Path) -> None:
+    out = _py(
+        "import os, signal, expt_logger\n"
+        "signal.signal(signal.SIGTERM, lambda s, f: print('previous handler ran', flush=True))\n"
+        "run = expt_logger.init(name='t')\n"
+        "expt_logger.log({'x': 1})\n"
+        "os.kill(os.getpid(), signal.SIGTERM)\n"
+        "print('ended:', expt_logger.get_run() is None, len(os.listdir(run.spool_dir)))\n",
+        tmp_path,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["previous handler ran", "ended: True 2"]
+
+
+def test_handlers_are_installed_only_from_the_main_thread(tmp_path: Path) -> None:
+    out = _py(
+        "import signal, threading, expt_logger\n"
+        "before = signal.getsignal(signal.SIGTERM)\n"
+        "t = threading.Thread(target=lambda: expt_logger.init(name='t')); t.start(); t.join()\n"
+        "print(signal.getsignal(signal.SIGTERM) is before)\n"
+        "expt_logger.init(name='u')\n"
+        "print(signal.getsignal(signal.SIGTERM) is before)\n",
+        tmp_path,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "False"]
+
+
+def test_atexit_ends_the_run_and_prints_the_sync_command(tmp_path: Path) -> None:
+    out = _py("import expt_logger\nexpt_logger.init(name='t')\nexpt_logger.log({'x': 1})\n", tmp_path)
+    assert out.returncode == 0
+    assert "offline run saved in" in out.stderr and "-m expt_logger sync" in out.stderr
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    assert '"status":"complete"' in (run_dir / "meta.json").read_text()
+
+
+def test_progress_bar_only_on_a_terminal() -> None:
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    tty, pipe = Tty(), io.StringIO()
+    for out in (tty, pipe):
+        bar = Progress(2, out)
+        bar(10)
+        bar(5)
+        bar.close()
+    assert "2/2 segments" in tty.getvalue() and "#" * 30 in tty.getvalue()
+    assert pipe.getvalue() == ""
+
+
+def test_sync_needs_a_key_and_reports_nothing_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["sync", "--dir", str(tmp_path)]) == 2
+    assert "EXPT_LOGGER_API_KEY" in capsys.readouterr().err
+    monkeypatch.setenv("EXPT_LOGGER_API_KEY", "k")
+    assert main(["sync", "--dir", str(tmp_path)]) == 0
+    assert "nothing to upload" in capsys.readouterr().err
+    assert main(["bogus"]) == 2
