@@ -362,3 +362,15 @@ def test_next_init_uploads_a_dead_runs_leftovers(server: FakeServer) -> None:
     assert server.exp(old.id).status == "complete"
     _wait(lambda: not old.spool_dir.exists() if old.spool_dir else True)
     assert run.end(timeout=5)
+
+
+def test_experiment_deleted_on_the_server_is_created_again(server: FakeServer) -> None:
+    run = _init(server, config={"a": 1})
+    expt_logger.log({"x": 1.0})
+    assert run.flush(timeout=5)
+    with server.lock:
+        del server.experiments[run.id]
+    expt_logger.log({"x": 2.0})
+    assert run.end(timeout=10)
+    e = server.exp(run.id)
+    assert e.scalars == {("train", "x", 1): 2.0} and e.status == "complete" and e.config == {"a": 1}

@@ -74,6 +74,12 @@ class Uploader:
         self.config_sent: str | None = None
         self.active_sent = False
 
+    def _put(self, eid: str, body: dict[str, Any], what: str) -> None:
+        r = self.t.request("PUT", f"/api/experiments/{eid}", body)
+        if r.status == 404:
+            self.created = False  # deleted on the server meanwhile: the next round creates it again
+        _check(r, what, self.base_url)
+
     def sync_meta(self, meta: dict[str, Any]) -> None:
         eid = meta["experimentId"]
         cfg = json.dumps(meta.get("config") or {}, sort_keys=True)
@@ -87,14 +93,10 @@ class Uploader:
             # created:false means it already existed (attach, or a replay): its config may be stale.
             self.config_sent = cfg if got.get("created", True) else None
         if meta.get("attach") and not self.active_sent:
-            _check(self.t.request("PUT", f"/api/experiments/{eid}", {"status": "active"}), "attach", self.base_url)
+            self._put(eid, {"status": "active"}, "attach")
             self.active_sent = True
         if cfg != self.config_sent:
-            _check(
-                self.t.request("PUT", f"/api/experiments/{eid}", {"config": meta.get("config") or {}}),
-                "update config",
-                self.base_url,
-            )
+            self._put(eid, {"config": meta.get("config") or {}}, "update config")
             self.config_sent = cfg
 
     def send_segment(self, path: Path, eid: str, run_id: str) -> int:
@@ -120,7 +122,7 @@ class Uploader:
         return n
 
     def complete(self, eid: str) -> None:
-        _check(self.t.request("PUT", f"/api/experiments/{eid}", {"status": "complete"}), "end", self.base_url)
+        self._put(eid, {"status": "complete"}, "end")
 
 
 def upload_dir(transport: Transport, base_url: str, run_dir: Path, progress: Callable[[int], None] | None) -> int:
