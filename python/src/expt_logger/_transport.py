@@ -43,7 +43,7 @@ class Transport(Protocol):
 class HTTPTransport:
     """Keep-alive HTTP/1.1 with gzip request bodies, standard library only."""
 
-    def __init__(self, base_url: str, api_key: str | None, timeout: float = 10.0) -> None:
+    def __init__(self, base_url: str, api_key: str | None, timeout: float = 30.0) -> None:
         u = urllib.parse.urlsplit(base_url)
         if u.scheme not in ("http", "https") or not u.hostname:
             raise ValueError(f"base_url {base_url!r} is not an http(s) URL")
