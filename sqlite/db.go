@@ -24,6 +24,10 @@ type DB struct {
 	write *sql.DB // one connection: SQLite has one writer anyway, and this one never waits on SQLITE_BUSY from itself
 	read  *sql.DB // query_only pool for concurrent readers (WAL)
 	cache *cache
+
+	// insertPoints100 is prepared at Open: preparing it later, while a
+	// transaction holds the only write connection, would deadlock.
+	insertPoints100 *sql.Stmt
 }
 
 var _ expt.Store = (*DB)(nil)
@@ -47,6 +51,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err := migrate(ctx, write); err != nil {
 		write.Close()
 		return nil, err
+	}
+	if db.insertPoints100, err = write.PrepareContext(ctx, insertPointsHead+valuesList(pointsPerInsert, 4)+insertPointsTail); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("prepare insert points: %w", err)
 	}
 	read, err := sql.Open("sqlite", dsn(path, true))
 	if err != nil {
@@ -90,6 +98,9 @@ func (db *DB) Close() error {
 	var errs []error
 	if db.read != nil {
 		errs = append(errs, db.read.Close())
+	}
+	if db.insertPoints100 != nil {
+		errs = append(errs, db.insertPoints100.Close())
 	}
 	if db.write != nil {
 		// An optimize on close keeps planner statistics fresh for the next open.

@@ -1,9 +1,11 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/expt-logger/expt"
@@ -13,8 +15,8 @@ import (
 // fastest around 100 (fewer statements, still a small SQL text).
 const pointsPerInsert = 100
 
-const insertPointsHead = `INSERT INTO points(series_id, step, value, ts) VALUES `
-const insertPointsTail = ` ON CONFLICT(series_id, step) DO UPDATE SET value = excluded.value, ts = excluded.ts`
+const insertPointsHead = `INSERT OR REPLACE INTO points(series_id, step, value, ts) VALUES `
+const insertPointsTail = ``
 
 func valuesList(n, cols int) string {
 	row := "(" + strings.TrimSuffix(strings.Repeat("?,", cols), ",") + ")"
@@ -46,7 +48,7 @@ func (db *DB) WriteScalars(ctx context.Context, experimentID string, batch []exp
 		if err != nil {
 			return err
 		}
-		if err := insertPoints(ctx, tx, batch, ids); err != nil {
+		if err := db.insertPoints(ctx, tx, batch, ids); err != nil {
 			return err
 		}
 		if err := markDirty(ctx, tx, batch, ids); err != nil {
@@ -130,20 +132,31 @@ func (db *DB) seriesIDs(ctx context.Context, tx *sql.Tx, pk int64, batch []expt.
 	return ids, nil
 }
 
-func insertPoints(ctx context.Context, tx *sql.Tx, batch []expt.Scalar, ids []int64) error {
+func (db *DB) insertPoints(ctx context.Context, tx *sql.Tx, batch []expt.Scalar, ids []int64) error {
+	// Inserting in key order keeps each statement on few B-tree pages; the
+	// sort is stable so a step repeated in the batch still ends with its last value.
+	order := make([]int, len(batch))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		if c := cmp.Compare(ids[a], ids[b]); c != 0 {
+			return c
+		}
+		return cmp.Compare(batch[a].Step, batch[b].Step)
+	})
 	var full *sql.Stmt
 	if len(batch) >= pointsPerInsert {
-		var err error
-		if full, err = tx.PrepareContext(ctx, insertPointsHead+valuesList(pointsPerInsert, 4)+insertPointsTail); err != nil {
-			return fmt.Errorf("prepare insert points: %w", err)
-		}
+		// Bound to this transaction, the statement stays prepared on the
+		// single write connection: no re-parse of 400 parameters per batch.
+		full = tx.StmtContext(ctx, db.insertPoints100)
 		defer full.Close()
 	}
 	args := make([]any, 0, 4*pointsPerInsert)
 	for start := 0; start < len(batch); start += pointsPerInsert {
 		end := min(start+pointsPerInsert, len(batch))
 		args = args[:0]
-		for i := start; i < end; i++ {
+		for _, i := range order[start:end] {
 			s := batch[i]
 			args = append(args, ids[i], s.Step, nullable(s.Value), s.TS)
 		}
@@ -192,3 +205,4 @@ func markDirty(ctx context.Context, tx *sql.Tx, batch []expt.Scalar, ids []int64
 	}
 	return flush()
 }
+

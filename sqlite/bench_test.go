@@ -1,0 +1,284 @@
+package sqlite_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/expt-logger/expt"
+	"github.com/expt-logger/expt/sqlite"
+)
+
+// Large fixtures are built once per benchmark process, in a temp dir
+// removed by TestMain, so plain `go test` never pays for them. Their size
+// can be lowered for a quick look: EXPT_BENCH_POINTS, EXPT_BENCH_ROLLOUTS.
+
+var benchDir string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if benchDir != "" {
+		os.RemoveAll(benchDir)
+	}
+	os.Exit(code)
+}
+
+func benchPath(b *testing.B, name string) string {
+	b.Helper()
+	if benchDir == "" {
+		d, err := os.MkdirTemp("", "expt-bench-")
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchDir = d
+	}
+	return filepath.Join(benchDir, name)
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// benchExperiment opens a fresh database with one user and experiment.
+func benchExperiment(b *testing.B, name string) (*sqlite.DB, string) {
+	b.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, benchPath(b, name))
+	if err != nil {
+		b.Fatal(err)
+	}
+	u := &expt.User{Email: name + "@bench"}
+	if err := db.CreateUser(ctx, u); err != nil {
+		b.Fatal(err)
+	}
+	e := &expt.Experiment{ID: fmt.Sprintf("00000000-0000-4000-8000-%012d", len(name)), UserID: u.ID, Name: name}
+	if _, err := db.CreateExperiment(ctx, e); err != nil {
+		b.Fatal(err)
+	}
+	return db, e.ID
+}
+
+// scalarBatch is 50 metrics x 20 steps starting at step: an RL logger's shape.
+func scalarBatch(step int64) []expt.Scalar {
+	batch := make([]expt.Scalar, 0, 1000)
+	for s := step; s < step+20; s++ {
+		for m := 0; m < 50; m++ {
+			batch = append(batch, expt.Scalar{Step: s, Mode: "train", Name: "metric/" + strconv.Itoa(m), Value: float64(s) * 0.001, TS: float64(s)})
+		}
+	}
+	return batch
+}
+
+func BenchmarkWriteScalars(b *testing.B) {
+	db, id := benchExperiment(b, "scalars.db")
+	defer db.Close()
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if _, err := db.WriteScalars(ctx, id, scalarBatch(int64(i)*20), ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "points/s")
+}
+
+var vocab = func() []string {
+	rng := rand.New(rand.NewPCG(7, 7))
+	words := make([]string, 5000)
+	for i := range words {
+		var sb strings.Builder
+		for j := 0; j < 3+rng.IntN(6); j++ {
+			sb.WriteByte(byte('a' + rng.IntN(26)))
+		}
+		words[i] = sb.String()
+	}
+	return words
+}()
+
+// text returns about n bytes of words, Zipf-distributed like real text.
+func text(rng *rand.Rand, zipf *rand.Zipf, n int) string {
+	var sb strings.Builder
+	for sb.Len() < n {
+		sb.WriteString(vocab[zipf.Uint64()])
+		sb.WriteByte(' ')
+	}
+	return sb.String()
+}
+
+// rolloutBatch is n rollouts of about 1 KB of text and 3 rewards.
+func rolloutBatch(rng *rand.Rand, step int64, n int) []*expt.Rollout {
+	zipf := rand.NewZipf(rng, 1.1, 1, uint64(len(vocab)-1))
+	out := make([]*expt.Rollout, n)
+	for i := range out {
+		prompt := "question " + strconv.Itoa(rng.IntN(64)) + " " + text(rng, zipf, 100)
+		answer := text(rng, zipf, 900)
+		out[i] = &expt.Rollout{
+			Step: step, Mode: "train", Prompt: prompt, TS: float64(step),
+			Messages: []expt.Message{
+				{Role: "user", Content: prompt},
+				{Role: "assistant", Content: answer},
+			},
+			Rewards: []expt.Reward{
+				{Name: "correct", Value: float64(rng.IntN(2))},
+				{Name: "format", Value: rng.Float64()},
+				{Name: "length", Value: float64(len(answer))},
+			},
+		}
+	}
+	return out
+}
+
+func BenchmarkWriteRollouts(b *testing.B) {
+	db, id := benchExperiment(b, "rollouts-write.db")
+	defer db.Close()
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(1, 1))
+	batches := make([][]*expt.Rollout, 4)
+	for i := range batches {
+		batches[i] = rolloutBatch(rng, int64(i), 1000)
+	}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if _, err := db.WriteRollouts(ctx, id, batches[i%len(batches)], ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "rollouts/s")
+}
+
+var (
+	seriesOnce sync.Once
+	seriesDB   *sqlite.DB
+	seriesExp  string
+)
+
+// BenchmarkSeries1M downsamples a 1M-point series to 1,000 buckets.
+func BenchmarkSeries1M(b *testing.B) {
+	ctx := context.Background()
+	n := envInt("EXPT_BENCH_POINTS", 1_000_000)
+	seriesOnce.Do(func() {
+		start := time.Now()
+		seriesDB, seriesExp = benchExperiment(b, "series.db")
+		batch := make([]expt.Scalar, 10_000)
+		for s := 0; s < n; s += len(batch) {
+			for j := range batch {
+				st := int64(s + j)
+				batch[j] = expt.Scalar{Step: st, Mode: "train", Name: "loss", Value: float64(st%977) * 0.01, TS: float64(st)}
+			}
+			if _, err := seriesDB.WriteScalars(ctx, seriesExp, batch, ""); err != nil {
+				b.Fatal(err)
+			}
+		}
+		// The first read recomputes every dirty rollup; do it outside the timing.
+		if _, err := seriesDB.Series(ctx, expt.SeriesQuery{ExperimentID: seriesExp, Mode: "train", Name: "loss", MaxPoints: 1000}); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("built %d-point series in %v", n, time.Since(start))
+	})
+	b.ResetTimer()
+	for b.Loop() {
+		s, err := seriesDB.Series(ctx, expt.SeriesQuery{ExperimentID: seriesExp, Mode: "train", Name: "loss", MaxPoints: 1000})
+		if err != nil || s.Total != int64(n) || len(s.Buckets) > 1000 {
+			b.Fatalf("Series: total %d buckets %d err %v", s.Total, len(s.Buckets), err)
+		}
+	}
+}
+
+// BenchmarkSeries1MRange asks for an unaligned window, so both edges are
+// read from raw points.
+func BenchmarkSeries1MRange(b *testing.B) {
+	BenchmarkSeries1M(b) // builds the fixture once
+	ctx := context.Background()
+	from, to := int64(123_457), int64(876_543)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := seriesDB.Series(ctx, expt.SeriesQuery{ExperimentID: seriesExp, Mode: "train", Name: "loss", MaxPoints: 1000, FromStep: &from, ToStep: &to}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+var (
+	rolloutsOnce sync.Once
+	rolloutsDB   *sqlite.DB
+	rolloutsExp  string
+)
+
+func rolloutFixture(b *testing.B) (*sqlite.DB, string) {
+	n := envInt("EXPT_BENCH_ROLLOUTS", 1_000_000)
+	rolloutsOnce.Do(func() {
+		start := time.Now()
+		rolloutsDB, rolloutsExp = benchExperiment(b, "rollouts.db")
+		rng := rand.New(rand.NewPCG(2, 2))
+		for i := 0; i < n; i += 1000 {
+			if _, err := rolloutsDB.WriteRollouts(context.Background(), rolloutsExp, rolloutBatch(rng, int64(i/1000), min(1000, n-i)), ""); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.Logf("built %d rollouts in %v", n, time.Since(start))
+	})
+	return rolloutsDB, rolloutsExp
+}
+
+// BenchmarkRolloutsRewardFilter pages 50 rollouts filtered by a reward.
+func BenchmarkRolloutsRewardFilter(b *testing.B) {
+	db, id := rolloutFixture(b)
+	ctx := context.Background()
+	q := expt.RolloutQuery{ExperimentID: id, Rewards: []expt.RewardFilter{{Name: "format", Op: ">", Value: 0.9}}, Limit: 50, Offset: 500}
+	b.ResetTimer()
+	for b.Loop() {
+		page, _, err := db.Rollouts(ctx, q)
+		if err != nil || len(page) != 50 {
+			b.Fatalf("page of %d: %v", len(page), err)
+		}
+	}
+}
+
+// BenchmarkRolloutsSortByReward pages the top 50 rollouts by a reward.
+func BenchmarkRolloutsSortByReward(b *testing.B) {
+	db, id := rolloutFixture(b)
+	ctx := context.Background()
+	q := expt.RolloutQuery{ExperimentID: id, Sort: expt.SortReward + "format", Desc: true, Limit: 50}
+	b.ResetTimer()
+	for b.Loop() {
+		if page, _, err := db.Rollouts(ctx, q); err != nil || len(page) != 50 {
+			b.Fatalf("page of %d: %v", len(page), err)
+		}
+	}
+}
+
+// BenchmarkRolloutsSearch runs a two-word full-text query.
+func BenchmarkRolloutsSearch(b *testing.B) {
+	db, id := rolloutFixture(b)
+	ctx := context.Background()
+	// Mid-frequency words: common enough to match many rollouts, not all.
+	q := expt.RolloutQuery{ExperimentID: id, Search: vocab[40] + " " + vocab[200], Limit: 50}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, _, err := db.Rollouts(ctx, q); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkStepRewards reads the per-step summaries of the whole fixture.
+func BenchmarkStepRewards(b *testing.B) {
+	db, id := rolloutFixture(b)
+	ctx := context.Background()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := db.StepRewards(ctx, id, "train"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
