@@ -162,8 +162,7 @@ var (
 	seriesExp  string
 )
 
-// BenchmarkSeries1M downsamples a 1M-point series to 1,000 buckets.
-func BenchmarkSeries1M(b *testing.B) {
+func seriesFixture(b *testing.B) int {
 	ctx := context.Background()
 	n := envInt("EXPT_BENCH_POINTS", 1_000_000)
 	seriesOnce.Do(func() {
@@ -185,6 +184,13 @@ func BenchmarkSeries1M(b *testing.B) {
 		}
 		b.Logf("built %d-point series in %v", n, time.Since(start))
 	})
+	return n
+}
+
+// BenchmarkSeries1M downsamples a 1M-point series to 1,000 buckets.
+func BenchmarkSeries1M(b *testing.B) {
+	n := seriesFixture(b)
+	ctx := context.Background()
 	b.ResetTimer()
 	for b.Loop() {
 		s, err := seriesDB.Series(ctx, expt.SeriesQuery{ExperimentID: seriesExp, Mode: "train", Name: "loss", MaxPoints: 1000})
@@ -197,12 +203,29 @@ func BenchmarkSeries1M(b *testing.B) {
 // BenchmarkSeries1MRange asks for an unaligned window, so both edges are
 // read from raw points.
 func BenchmarkSeries1MRange(b *testing.B) {
-	BenchmarkSeries1M(b) // builds the fixture once
+	seriesFixture(b)
 	ctx := context.Background()
 	from, to := int64(123_457), int64(876_543)
 	b.ResetTimer()
 	for b.Loop() {
 		if _, err := seriesDB.Series(ctx, expt.SeriesQuery{ExperimentID: seriesExp, Mode: "train", Name: "loss", MaxPoints: 1000, FromStep: &from, ToStep: &to}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSeriesAfterWrite measures a read right after a write dirtied
+// the last rollup bucket, as a live chart does.
+func BenchmarkSeriesAfterWrite(b *testing.B) {
+	n := seriesFixture(b)
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		st := int64(n - 1 - i%100)
+		if _, err := seriesDB.WriteScalars(ctx, seriesExp, []expt.Scalar{{Step: st, Mode: "train", Name: "loss", Value: float64(st%977) * 0.01, TS: float64(st)}}, ""); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := seriesDB.Series(ctx, expt.SeriesQuery{ExperimentID: seriesExp, Mode: "train", Name: "loss", MaxPoints: 1000}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -205,4 +205,3 @@ func markDirty(ctx context.Context, tx *sql.Tx, batch []expt.Scalar, ids []int64
 	}
 	return flush()
 }
-
