@@ -220,29 +220,76 @@ func (db *DB) Rollouts(ctx context.Context, q expt.RolloutQuery) ([]*expt.Rollou
 	if q.Desc {
 		dir = " DESC"
 	}
-	join, order := "", `r.id`+dir
-	var joinArgs []any
-	switch {
-	case q.Sort == expt.SortStep:
-		order = `r.step` + dir + `, r.id` + dir
-	case sortReward != "":
-		nid, _, err := db.rewardNameID(ctx, pk, sortReward)
-		if err != nil {
-			return nil, false, err
-		}
-		// Rollouts without the reward (or with NaN) come last either way.
-		join = ` LEFT JOIN rewards sw ON sw.rollout_id = r.id AND sw.name_id = ?`
-		joinArgs = []any{nid}
-		order = `sw.value IS NULL, sw.value` + dir + `, r.id` + dir
+	if sortReward != "" {
+		return db.rolloutsByReward(ctx, pk, q, f, sortReward, dir, limit)
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT `+rolloutColumns+` FROM rollouts r JOIN prompts p ON p.id = r.prompt_id`+join+
-		` WHERE `+f.sql()+` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(append(joinArgs, f.args...), limit+1, q.Offset)...)
+	order := `r.id` + dir
+	if q.Sort == expt.SortStep {
+		order = `r.step` + dir + `, r.id` + dir
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT `+rolloutColumns+` FROM rollouts r JOIN prompts p ON p.id = r.prompt_id`+
+		` WHERE `+f.sql()+` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(f.args, limit+1, q.Offset)...)
 	if err != nil {
 		return nil, false, ftsError(fmt.Errorf("select rollouts: %w", err))
 	}
 	list, err := db.scanRollouts(ctx, rows, q.ExperimentID)
 	if err != nil {
 		return nil, false, ftsError(err)
+	}
+	more := len(list) > limit
+	if more {
+		list = list[:limit]
+	}
+	return list, more, nil
+}
+
+// rolloutsByReward pages rollouts by one reward's value, ties by id, and
+// rollouts without a value (missing or NaN) after all others in id order.
+// The two parts are two queries so that the first walks the (name, value)
+// index in order instead of sorting every rollout of the experiment.
+func (db *DB) rolloutsByReward(ctx context.Context, pk int64, q expt.RolloutQuery, f *rolloutFilter, name, dir string, limit int) ([]*expt.Rollout, bool, error) {
+	nid, known, err := db.rewardNameID(ctx, pk, name)
+	if err != nil {
+		return nil, false, err
+	}
+	want := limit + 1
+	var list []*expt.Rollout
+	valued := 0 // rollouts with a value, counted only when the page starts past them
+	if known {
+		// CROSS JOIN keeps rewards as the outer loop: the index order is the page order.
+		rows, err := db.read.QueryContext(ctx, `SELECT `+rolloutColumns+` FROM rewards sw CROSS JOIN rollouts r JOIN prompts p ON p.id = r.prompt_id
+			WHERE sw.name_id = ? AND sw.value IS NOT NULL AND r.id = sw.rollout_id AND `+f.sql()+`
+			ORDER BY sw.value`+dir+`, sw.rollout_id`+dir+` LIMIT ? OFFSET ?`, append(append([]any{nid}, f.args...), want, q.Offset)...)
+		if err != nil {
+			return nil, false, ftsError(fmt.Errorf("select rollouts by reward: %w", err))
+		}
+		if list, err = db.scanRollouts(ctx, rows, q.ExperimentID); err != nil {
+			return nil, false, ftsError(err)
+		}
+		if len(list) == 0 && q.Offset > 0 {
+			err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM rewards sw CROSS JOIN rollouts r
+				WHERE sw.name_id = ? AND sw.value IS NOT NULL AND r.id = sw.rollout_id AND `+f.sql(), append([]any{nid}, f.args...)...).Scan(&valued)
+			if err != nil {
+				return nil, false, ftsError(fmt.Errorf("count rollouts by reward: %w", err))
+			}
+		}
+	}
+	if len(list) < want {
+		offset := 0
+		if len(list) == 0 {
+			offset = q.Offset - valued
+		}
+		rows, err := db.read.QueryContext(ctx, `SELECT `+rolloutColumns+` FROM rollouts r JOIN prompts p ON p.id = r.prompt_id
+			WHERE `+f.sql()+` AND NOT EXISTS (SELECT 1 FROM rewards w WHERE w.rollout_id = r.id AND w.name_id = ? AND w.value IS NOT NULL)
+			ORDER BY r.id`+dir+` LIMIT ? OFFSET ?`, append(f.args, nid, want-len(list), offset)...)
+		if err != nil {
+			return nil, false, ftsError(fmt.Errorf("select rollouts without reward: %w", err))
+		}
+		rest, err := db.scanRollouts(ctx, rows, q.ExperimentID)
+		if err != nil {
+			return nil, false, ftsError(err)
+		}
+		list = append(list, rest...)
 	}
 	more := len(list) > limit
 	if more {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"sort"
 	"testing"
 
 	"github.com/expt-logger/expt"
@@ -195,6 +196,48 @@ func testRollouts(t *testing.T, open func(t *testing.T) expt.Store) {
 				t.Fatalf("sort by reward desc broken at %d: %v(%d) then %v(%d)", i, a, page[i-1].ID, b, page[i].ID)
 			}
 		}
+		// Sort by reward, paged, both directions, against a brute-force
+		// order: valued rollouts by (value, id), then NaN and missing ones by id.
+		extra := rollout(9, "train", "no score", "x", expt.Reward{Name: "len", Value: 1})
+		_, err = f.s.WriteRollouts(f.ctx, f.expID, []*expt.Rollout{extra}, "")
+		must(t, "WriteRollouts without score", err)
+		withExtra := append(append([]*expt.Rollout{}, all...), extra)
+		for _, desc := range []bool{false, true} {
+			var valued, rest []*expt.Rollout
+			for _, r := range withExtra {
+				if len(r.Rewards) > 1 && !math.IsNaN(score(r)) {
+					valued = append(valued, r)
+				} else {
+					rest = append(rest, r)
+				}
+			}
+			sort.SliceStable(valued, func(i, j int) bool {
+				a, b := valued[i], valued[j]
+				if score(a) != score(b) {
+					return score(a) < score(b) != desc
+				}
+				return a.ID < b.ID != desc
+			})
+			sort.SliceStable(rest, func(i, j int) bool { return rest[i].ID < rest[j].ID != desc })
+			want := ids(append(valued, rest...))
+			var got []int64
+			for off := 0; ; off += 7 {
+				page, more, err := f.s.Rollouts(f.ctx, expt.RolloutQuery{ExperimentID: f.expID, Sort: expt.SortReward + "score", Desc: desc, Offset: off, Limit: 7})
+				must(t, "sort by reward page", err)
+				got = append(got, ids(page)...)
+				if !more {
+					break
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("sort by reward (desc=%v) paged:\n got %v\nwant %v", desc, got, want)
+			}
+			page, _, err := f.s.Rollouts(f.ctx, expt.RolloutQuery{ExperimentID: f.expID, Sort: expt.SortReward + "score", Desc: desc, Offset: len(want) - 2, Limit: 7})
+			must(t, "sort by reward last page", err)
+			if fmt.Sprint(ids(page)) != fmt.Sprint(want[len(want)-2:]) {
+				t.Fatalf("sort by reward last page = %v, want %v", ids(page), want[len(want)-2:])
+			}
+		}
 		// Sort by step descending, paged: pages are disjoint and complete.
 		var seen []int64
 		for off := 0; ; off += 5 {
@@ -210,11 +253,11 @@ func testRollouts(t *testing.T, open func(t *testing.T) expt.Store) {
 				break
 			}
 		}
-		if len(seen) != len(all) {
+		if len(seen) != len(all)+1 {
 			t.Fatalf("paging returned %d rollouts, want %d", len(seen), len(all))
 		}
 		page, more, _ := f.s.Rollouts(f.ctx, expt.RolloutQuery{ExperimentID: f.expID, Limit: 2})
-		if len(page) != 2 || !more || page[0].ID != all[0].ID {
+		if len(page) != 2 || !more || page[0].ID != all[0].ID || page[1].ID != all[1].ID {
 			t.Fatalf("default sort is logging order: %v more=%v", ids(page), more)
 		}
 	})
