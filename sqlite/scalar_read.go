@@ -203,16 +203,18 @@ type unit struct {
 // rollups, the partial ones at either edge from raw points.
 func rollupUnits(ctx context.Context, tx *sql.Tx, sid, lo, hi int64) ([]unit, error) {
 	bl, bh := lo>>rollupShift, hi>>rollupShift
-	rows, err := tx.QueryContext(ctx, `SELECT bucket, count, first_step, min_step, min, max_step, max, last_step, last, last_ts
-		FROM rollups WHERE series_id = ? AND bucket BETWEEN ? AND ? AND count > 0 ORDER BY bucket`, sid, bl, bh)
+	rows, err := tx.QueryContext(ctx, `SELECT bucket, dirty, count, first_step, min_step, min, max_step, max, last_step, last, last_ts
+		FROM rollups WHERE series_id = ? AND bucket BETWEEN ? AND ? AND (count > 0 OR dirty = 1) ORDER BY bucket`, sid, bl, bh)
 	if err != nil {
 		return nil, fmt.Errorf("select rollups: %w", err)
 	}
 	var units []unit
+	var dirty []bool
 	for rows.Next() {
 		var u unit
+		var d bool
 		var minV, maxV, last sql.NullFloat64
-		if err := rows.Scan(&u.bucket, &u.b.Count, &u.first, &u.b.MinStep, &minV, &u.b.MaxStep, &maxV, &u.b.LastStep, &last, &u.b.LastTS); err != nil {
+		if err := rows.Scan(&u.bucket, &d, &u.b.Count, &u.first, &u.b.MinStep, &minV, &u.b.MaxStep, &maxV, &u.b.LastStep, &last, &u.b.LastTS); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("scan rollup: %w", err)
 		}
@@ -222,6 +224,7 @@ func rollupUnits(ctx context.Context, tx *sql.Tx, sid, lo, hi int64) ([]unit, er
 			u.b.Last = math.NaN()
 		}
 		units = append(units, u)
+		dirty = append(dirty, d)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -230,7 +233,9 @@ func rollupUnits(ctx context.Context, tx *sql.Tx, sid, lo, hi int64) ([]unit, er
 	for i := range units {
 		start := units[i].bucket << rollupShift
 		end := start + rollupWidth - 1
-		if start >= lo && end <= hi {
+		// A bucket dirtied by a write that landed after refreshRollups is
+		// folded from its raw points, so the answer matches this snapshot.
+		if start >= lo && end <= hi && !dirty[i] {
 			continue
 		}
 		a, err := aggregatePoints(ctx, tx, sid, max(start, lo), min(end, hi))
@@ -239,5 +244,12 @@ func rollupUnits(ctx context.Context, tx *sql.Tx, sid, lo, hi int64) ([]unit, er
 		}
 		units[i].agg = a
 	}
-	return units, nil
+	// Dirty buckets may turn out empty; drop them so every unit has points.
+	kept := units[:0]
+	for _, u := range units {
+		if u.b.Count > 0 {
+			kept = append(kept, u)
+		}
+	}
+	return kept, nil
 }

@@ -179,3 +179,51 @@ func TestNaNIsNullNotZero(t *testing.T) {
 		t.Fatalf("StepRewards of a NaN = %+v", sr)
 	}
 }
+
+// TestDeleteRemovesIndexRows checks what the conformance suite cannot see:
+// rows of a deleted experiment are gone from every table, the full-text
+// index included (contentless_delete).
+func TestDeleteRemovesIndexRows(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	u := &expt.User{Email: "a@b"}
+	if err := db.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	e := &expt.Experiment{ID: "00000000-0000-4000-8000-000000000003", UserID: u.ID, Name: "gone"}
+	if _, err := db.CreateExperiment(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	r := &expt.Rollout{Step: 1, Mode: "train", Prompt: "zanzibar", Messages: []expt.Message{{Role: "user", Content: "quixotic"}},
+		Rewards: []expt.Reward{{Name: "r", Value: 1}}}
+	if _, err := db.WriteRollouts(ctx, e.ID, []*expt.Rollout{r}, "k"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.WriteScalars(ctx, e.ID, []expt.Scalar{{Step: 1, Mode: "train", Name: "x", Value: 1}}, "k2"); err != nil {
+		t.Fatal(err)
+	}
+	count := func(q string) int {
+		var n int
+		if err := db.RawDB().QueryRowContext(ctx, q).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return n
+	}
+	if count(`SELECT count(*) FROM rollouts_fts WHERE rollouts_fts MATCH 'quixotic'`) != 1 {
+		t.Fatal("rollout not indexed")
+	}
+	if n, err := db.DeleteExperiments(ctx, u.ID, []string{e.ID}); err != nil || n != 1 {
+		t.Fatalf("DeleteExperiments = %d, %v", n, err)
+	}
+	for _, q := range []string{
+		`SELECT count(*) FROM rollouts_fts WHERE rollouts_fts MATCH 'quixotic OR zanzibar'`,
+		`SELECT count(*) FROM rollouts`, `SELECT count(*) FROM rewards`, `SELECT count(*) FROM prompts`,
+		`SELECT count(*) FROM reward_names`, `SELECT count(*) FROM step_counts`, `SELECT count(*) FROM step_rewards`,
+		`SELECT count(*) FROM points`, `SELECT count(*) FROM rollups`, `SELECT count(*) FROM series`,
+		`SELECT count(*) FROM idempotency`, `SELECT count(*) FROM experiments`,
+	} {
+		if n := count(q); n != 0 {
+			t.Errorf("%s = %d after delete", q, n)
+		}
+	}
+}
