@@ -305,3 +305,35 @@ func BenchmarkStepRewards(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkWriteScalars10k writes batches of 10,000 points (50 metrics x
+// 200 steps): the per-transaction cost spread over ten times more points.
+func BenchmarkWriteScalars10k(b *testing.B) {
+	db, id := benchExperiment(b, "scalars10k.db")
+	defer db.Close()
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		batch := make([]expt.Scalar, 0, 10_000)
+		for j := range 10 {
+			batch = append(batch, scalarBatch(int64(i*10+j)*20)...)
+		}
+		if _, err := db.WriteScalars(ctx, id, batch, ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*10_000)/b.Elapsed().Seconds(), "points/s")
+}
+
+// BenchmarkRolloutGroupsStep pages the GRPO groups of one step.
+func BenchmarkRolloutGroupsStep(b *testing.B) {
+	db, id := rolloutFixture(b)
+	ctx := context.Background()
+	step := int64(envInt("EXPT_BENCH_ROLLOUTS", 1_000_000) / 2000)
+	b.ResetTimer()
+	for b.Loop() {
+		if page, _, err := db.RolloutGroups(ctx, expt.GroupQuery{ExperimentID: id, Step: &step, Limit: 50}); err != nil || len(page) == 0 {
+			b.Fatalf("groups: %d, %v", len(page), err)
+		}
+	}
+}
