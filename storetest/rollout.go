@@ -294,6 +294,20 @@ func testRollouts(t *testing.T, open func(t *testing.T) expt.Store) {
 				t.Errorf("search %q = %v, want %v", q, got, want)
 			}
 		}
+		// Whatever a user types is a query, never a server error.
+		for _, q := range []string{"😀", "a-b", `"`, "NEAR(", "prompt:paris", "^x", "x OR", "'", "\\", "🙂 paris", "ünïcödé"} {
+			if _, _, err := f.s.Rollouts(f.ctx, expt.RolloutQuery{ExperimentID: f.expID, Search: q}); err != nil {
+				t.Errorf("search %q: %v", q, err)
+			}
+			if _, _, err := f.s.RolloutGroups(f.ctx, expt.GroupQuery{ExperimentID: f.expID, Search: q}); err != nil {
+				t.Errorf("group search %q: %v", q, err)
+			}
+		}
+		groups, _, err := f.s.RolloutGroups(f.ctx, expt.GroupQuery{ExperimentID: f.expID, Search: "paris"})
+		must(t, "group search", err)
+		if len(groups) != 1 || groups[0].Prompt != rs[0].Prompt {
+			t.Fatalf("group search paris = %+v", groups)
+		}
 		page, _, err := f.s.Rollouts(f.ctx, expt.RolloutQuery{ExperimentID: f.expID, Search: "capital", Mode: "eval"})
 		must(t, "search + mode", err)
 		if len(page) != 0 {
