@@ -179,6 +179,10 @@ func createKey(t *testing.T, dataDir string, extra ...string) string {
 	return key
 }
 
+// httpClient bounds every request, so a server that hangs fails the test
+// in a minute with the request named, instead of at the package timeout.
+var httpClient = &http.Client{Timeout: time.Minute}
+
 // client speaks JSON to a server with one way of presenting the key.
 type client struct {
 	t    *testing.T
@@ -216,7 +220,7 @@ func (c *client) do(method, path string, body, out any) int {
 	if c.auth != nil {
 		c.auth(req)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := httpClient.Do(req)
 	if err != nil {
 		c.t.Fatalf("%s %s: %v", method, path, err)
 	}

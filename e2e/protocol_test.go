@@ -139,7 +139,7 @@ func TestWrongOrMissingKeyIs401(t *testing.T) {
 func TestHealthAndPlaceholderUI(t *testing.T) {
 	p := startServer(t, nil, "--addr", "127.0.0.1:0", "--data", t.TempDir())
 	for _, path := range []string{"/api/health", "/"} {
-		resp, err := http.Get(p.URL + path)
+		resp, err := httpClient.Get(p.URL + path)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -38,7 +38,7 @@ func TestSIGTERMFinishesInFlightRequest(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := httpClient.Do(req)
 		if err != nil {
 			done <- result{err: err}
 			return

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"strings"
 	"testing"
@@ -25,7 +26,10 @@ func TestRunTiny(t *testing.T) {
 	cfg.PageSize = 10
 	cfg.Repeat = 2
 	var out strings.Builder
-	if err := run(t.Context(), cfg, &out, io.Discard); err != nil {
+	// A hung server fails the test in two minutes rather than at the package timeout.
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	if err := run(ctx, cfg, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"points/s", "rollouts/s", "series of 25,000 points -> 100 buckets", "correct>0.99", "full-text query"} {
