@@ -34,7 +34,7 @@ func (f *storeFlags) sqlitePath() (string, error) {
 	case strings.HasPrefix(u, "sqlite:"):
 		p := strings.TrimPrefix(strings.TrimPrefix(u, "sqlite:"), "//")
 		if p == "" {
-			return "", fmt.Errorf("--db %q: no path after sqlite:", u)
+			return "", fmt.Errorf("--db %q: no path after \"sqlite:\"", u)
 		}
 		return p, nil
 	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
