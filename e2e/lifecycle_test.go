@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -187,4 +188,28 @@ func countLoss(c *client, id string) int {
 	}
 	c.must(200, "GET", "/api/experiments/"+id+"/scalars?mode=train", nil, &train)
 	return len(train["loss"])
+}
+
+// TestJSONLogs: with --log-format json (here from EXPT_LOG_FORMAT) every log
+// line is a JSON object, and the listening line is still printed as is.
+func TestJSONLogs(t *testing.T) {
+	p := startServer(t, []string{"EXPT_LOG_FORMAT=json"}, "--addr", "127.0.0.1:0", "--data", t.TempDir())
+	if code := p.stop(t, syscall.SIGTERM); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	var sawJSON bool
+	for _, line := range strings.Split(strings.TrimSpace(p.stderr.String()), "\n") {
+		if listenLine.MatchString(line) {
+			continue
+		}
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Errorf("log line is not JSON: %q", line)
+		} else if rec["msg"] != nil {
+			sawJSON = true
+		}
+	}
+	if !sawJSON {
+		t.Errorf("no JSON log record in:\n%s", p.stderr.String())
+	}
 }

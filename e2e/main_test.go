@@ -88,13 +88,17 @@ func tryStartServer(env []string, args ...string) (*proc, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start expt serve: %w", err)
 	}
+	scanned := make(chan struct{})
 	go func() {
 		p.err = cmd.Wait()
 		pw.Close()
+		// done means the whole of stderr is in p.stderr too.
+		<-scanned
 		close(p.done)
 	}()
 	urlc := make(chan string, 1)
 	go func() {
+		defer close(scanned)
 		sc := bufio.NewScanner(pr)
 		sent := false
 		for sc.Scan() {
@@ -104,6 +108,8 @@ func tryStartServer(env []string, args ...string) (*proc, error) {
 				sent = true
 			}
 		}
+		// A line too long for the scanner must not block the server's writes.
+		io.Copy(io.Discard, pr)
 		close(urlc)
 	}()
 	select {
