@@ -45,7 +45,7 @@ func checkStats(t *testing.T, what string, got []expt.RewardStats, vals map[stri
 	}
 	for _, g := range got {
 		w := refStats(g.Name, vals[g.Name])
-		if g.Count != w.Count || g.NaNs != w.NaNs || !close(g.Mean, w.Mean) || !close(g.Std, w.Std) || !same(g.Min, w.Min) || !same(g.Max, w.Max) {
+		if g.Count != w.Count || g.NaNs != w.NaNs || !approx(g.Mean, w.Mean) || !approx(g.Std, w.Std) || !same(g.Min, w.Min) || !same(g.Max, w.Max) {
 			t.Fatalf("%s: stats %+v, want %+v", what, g, w)
 		}
 	}

@@ -23,6 +23,7 @@ func Run(t *testing.T, open func(t *testing.T) expt.Store) {
 	t.Run("Rollouts", func(t *testing.T) { testRollouts(t, open) })
 	t.Run("RolloutStats", func(t *testing.T) { testRolloutStats(t, open) })
 	t.Run("Isolation", func(t *testing.T) { testIsolation(t, open) })
+	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open) })
 }
 
 // fixture is a store with one user and one experiment.
@@ -88,8 +89,8 @@ func same(a, b float64) bool {
 	return a == b || math.IsNaN(a) && math.IsNaN(b)
 }
 
-// close compares with a relative tolerance, for sums done in another order.
-func close(a, b float64) bool {
+// approx compares with a relative tolerance, for sums done in another order.
+func approx(a, b float64) bool {
 	if same(a, b) {
 		return true
 	}

@@ -1,0 +1,78 @@
+package storetest
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/expt-logger/expt"
+)
+
+// testConcurrency writes from several goroutines while others read, as
+// the HTTP server does: nothing may fail with a lock error, and every
+// point and rollout must land exactly once.
+func testConcurrency(t *testing.T, open func(t *testing.T) expt.Store) {
+	f := newFixture(t, open)
+	const writers, batches, perBatch = 4, 10, 100
+	var wg sync.WaitGroup
+	errs := make(chan error, 3*writers)
+	for w := range writers {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for b := range batches {
+				batch := make([]expt.Scalar, perBatch)
+				for i := range batch {
+					batch[i] = expt.Scalar{Step: int64(b*perBatch + i), Mode: "train", Name: fmt.Sprintf("m%d", w), Value: float64(i)}
+				}
+				if _, err := f.s.WriteScalars(f.ctx, f.expID, batch, fmt.Sprintf("s-%d-%d", w, b)); err != nil {
+					errs <- fmt.Errorf("WriteScalars: %w", err)
+					return
+				}
+				rs := []*expt.Rollout{rollout(int64(b), "train", fmt.Sprintf("p%d", w), "a", expt.Reward{Name: "r", Value: 1})}
+				if _, err := f.s.WriteRollouts(f.ctx, f.expID, rs, fmt.Sprintf("r-%d-%d", w, b)); err != nil {
+					errs <- fmt.Errorf("WriteRollouts: %w", err)
+					return
+				}
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for range batches {
+				if _, err := f.s.Series(f.ctx, expt.SeriesQuery{ExperimentID: f.expID, Mode: "train", Name: fmt.Sprintf("m%d", w), MaxPoints: 10}); err != nil {
+					errs <- fmt.Errorf("Series: %w", err)
+					return
+				}
+				if _, _, err := f.s.Rollouts(f.ctx, expt.RolloutQuery{ExperimentID: f.expID, Limit: 5}); err != nil {
+					errs <- fmt.Errorf("Rollouts: %w", err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	ms, err := f.s.Metrics(f.ctx, f.expID)
+	must(t, "Metrics", err)
+	if len(ms) != writers {
+		t.Fatalf("%d metrics, want %d", len(ms), writers)
+	}
+	for _, m := range ms {
+		if m.Count != batches*perBatch || m.LastStep != batches*perBatch-1 {
+			t.Fatalf("metric %+v, want %d points", m, batches*perBatch)
+		}
+	}
+	steps, err := f.s.RolloutSteps(f.ctx, f.expID)
+	must(t, "RolloutSteps", err)
+	for _, s := range steps {
+		if s.Count != writers {
+			t.Fatalf("step %+v, want %d rollouts", s, writers)
+		}
+	}
+	if len(steps) != batches {
+		t.Fatalf("%d steps, want %d", len(steps), batches)
+	}
+}
