@@ -79,50 +79,68 @@ func (db *DB) RolloutGroups(ctx context.Context, q expt.GroupQuery) ([]*expt.Rol
 	if more {
 		groups = groups[:limit]
 	}
-	for _, g := range groups {
-		if g.Rewards, err = db.groupRewards(ctx, f, g); err != nil {
-			return nil, false, ftsError(err)
-		}
+	if err := db.groupRewards(ctx, f, groups); err != nil {
+		return nil, false, ftsError(err)
 	}
 	return groups, more, nil
 }
 
-// groupRewards computes exact stats over the rewards of one group's
-// rollouts (those matching the same filter), by reward name.
-func (db *DB) groupRewards(ctx context.Context, f *rolloutFilter, g *expt.RolloutGroup) ([]expt.RewardStats, error) {
-	args := append(append([]any{}, f.args...), g.Step, g.Mode, textHash(g.Prompt), g.Prompt)
-	rows, err := db.read.QueryContext(ctx, `SELECT n.name, w.value FROM rollouts r JOIN prompts p ON p.id = r.prompt_id
+type groupKey struct {
+	step         int64
+	mode, prompt string
+}
+
+// groupRewards sets exact reward stats on a page of groups with one query
+// over the page's step range (rollouts matching the same filter), rather
+// than one query per group.
+func (db *DB) groupRewards(ctx context.Context, f *rolloutFilter, groups []*expt.RolloutGroup) error {
+	if len(groups) == 0 {
+		return nil
+	}
+	vals := map[groupKey]map[string][]float64{}
+	for _, g := range groups {
+		vals[groupKey{g.Step, g.Mode, g.Prompt}] = map[string][]float64{}
+	}
+	args := append(append([]any{}, f.args...), groups[0].Step, groups[len(groups)-1].Step)
+	rows, err := db.read.QueryContext(ctx, `SELECT r.step, r.mode, p.text, n.name, w.value FROM rollouts r JOIN prompts p ON p.id = r.prompt_id
 		JOIN rewards w ON w.rollout_id = r.id JOIN reward_names n ON n.id = w.name_id
-		WHERE `+f.sql()+` AND r.step = ? AND r.mode = ? AND p.text_hash = ? AND p.text = ?`, args...)
+		WHERE `+f.sql()+` AND r.step BETWEEN ? AND ?`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("select group rewards: %w", err)
+		return fmt.Errorf("select group rewards: %w", err)
 	}
 	defer rows.Close()
-	vals := map[string][]float64{}
 	for rows.Next() {
+		var k groupKey
 		var name string
 		var v sql.NullFloat64
-		if err := rows.Scan(&name, &v); err != nil {
-			return nil, fmt.Errorf("scan group reward: %w", err)
+		if err := rows.Scan(&k.step, &k.mode, &k.prompt, &name, &v); err != nil {
+			return fmt.Errorf("scan group reward: %w", err)
+		}
+		byName, ok := vals[k]
+		if !ok {
+			continue // a group of the same steps on another page
 		}
 		if !v.Valid {
 			v.Float64 = math.NaN()
 		}
-		vals[name] = append(vals[name], v.Float64)
+		byName[name] = append(byName[name], v.Float64)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("select group rewards: %w", err)
+		return fmt.Errorf("select group rewards: %w", err)
 	}
-	names := make([]string, 0, len(vals))
-	for n := range vals {
-		names = append(names, n)
+	for _, g := range groups {
+		byName := vals[groupKey{g.Step, g.Mode, g.Prompt}]
+		names := make([]string, 0, len(byName))
+		for n := range byName {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		g.Rewards = make([]expt.RewardStats, len(names))
+		for i, n := range names {
+			g.Rewards[i] = statsOf(n, byName[n])
+		}
 	}
-	sort.Strings(names)
-	out := make([]expt.RewardStats, len(names))
-	for i, n := range names {
-		out[i] = statsOf(n, vals[n])
-	}
-	return out, nil
+	return nil
 }
 
 // StepRewards returns per-step reward summaries from the incrementally
