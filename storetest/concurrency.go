@@ -26,12 +26,12 @@ func testConcurrency(t *testing.T, open func(t *testing.T) expt.Store) {
 					batch[i] = expt.Scalar{Step: int64(b*perBatch + i), Mode: "train", Name: fmt.Sprintf("m%d", w), Value: float64(i)}
 				}
 				if _, err := f.s.WriteScalars(f.ctx, f.expID, batch, fmt.Sprintf("s-%d-%d", w, b)); err != nil {
-					errs <- fmt.Errorf("WriteScalars: %w", err)
+					errs <- fmt.Errorf("write scalars: %w", err)
 					return
 				}
 				rs := []*expt.Rollout{rollout(int64(b), "train", fmt.Sprintf("p%d", w), "a", expt.Reward{Name: "r", Value: 1})}
 				if _, err := f.s.WriteRollouts(f.ctx, f.expID, rs, fmt.Sprintf("r-%d-%d", w, b)); err != nil {
-					errs <- fmt.Errorf("WriteRollouts: %w", err)
+					errs <- fmt.Errorf("write rollouts: %w", err)
 					return
 				}
 			}
@@ -40,11 +40,11 @@ func testConcurrency(t *testing.T, open func(t *testing.T) expt.Store) {
 			defer wg.Done()
 			for range batches {
 				if _, err := f.s.Series(f.ctx, expt.SeriesQuery{ExperimentID: f.expID, Mode: "train", Name: fmt.Sprintf("m%d", w), MaxPoints: 10}); err != nil {
-					errs <- fmt.Errorf("Series: %w", err)
+					errs <- fmt.Errorf("series: %w", err)
 					return
 				}
 				if _, _, err := f.s.Rollouts(f.ctx, expt.RolloutQuery{ExperimentID: f.expID, Limit: 5}); err != nil {
-					errs <- fmt.Errorf("Rollouts: %w", err)
+					errs <- fmt.Errorf("rollouts: %w", err)
 					return
 				}
 			}
