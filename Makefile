@@ -10,7 +10,7 @@ HAVE_PY := $(wildcard python/pyproject.toml)
 # Pinned and fetched through the Go module proxy, so lint needs nothing preinstalled.
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test test-go test-python lint venv demo bench bench-quick clean
+.PHONY: all build test test-go test-python lint venv compat-venv demo bench bench-quick clean
 
 all: build
 
@@ -21,7 +21,7 @@ build:
 ## test: go vet, Go tests (unit + e2e against the real binary), Python tests
 test: test-go test-python
 
-test-go:
+test-go: compat-venv
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
@@ -45,6 +45,14 @@ else
 		$(VENV)/bin/pip install --quiet -e './python[dev]' && touch $(VENV)/.installed; \
 	fi
 endif
+
+## compat-venv: the already-published expt-logger client, unchanged, for the
+## end-to-end test that it works against our server (e2e/published_client_test.go)
+PUBLISHED_CLIENT := expt-logger==0.1.0.dev22
+compat-venv:
+	@test -x .venv-compat/bin/python || $(PYTHON3) -m venv .venv-compat
+	@.venv-compat/bin/python -c 'import expt_logger' 2>/dev/null || \
+		.venv-compat/bin/pip install --quiet --pre '$(PUBLISHED_CLIENT)'
 
 ## lint: go vet, gofmt, staticcheck, ruff and mypy
 lint:
@@ -70,4 +78,4 @@ bench-quick:
 	$(GO) run ./bench/load --quick
 
 clean:
-	rm -rf bin .demo
+	rm -rf bin .demo .venv-compat

@@ -13,6 +13,7 @@ type Store interface {
 	ExperimentStore
 	ScalarStore
 	RolloutStore
+	RunLogStore
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

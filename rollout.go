@@ -25,6 +25,7 @@ type Reward struct {
 // assigns ID, and batch idempotency keeps retries from duplicating it.
 type Rollout struct {
 	ID           int64
+	ClientID     string // an id the client chose (the published client's `id`), for its env logs; "" when none
 	ExperimentID string
 	Step         int64
 	Mode         string

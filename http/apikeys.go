@@ -83,3 +83,15 @@ func (s *Server) deleteAPIKeys(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeJSON(w, http.StatusOK, map[string]int{"deletedCount": n})
 }
+
+// deleteAPIKey is the published client's delete, one id in the path.
+func (s *Server) deleteAPIKey(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	n, err := s.store.DeleteAPIKeys(r.Context(), userFrom(r).ID, []string{id})
+	if err != nil {
+		return err
+	} else if n == 0 {
+		return expt.Errorf(expt.ENOTFOUND, "API key %q not found", id)
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"success": true, "deletedCount": n})
+}

@@ -254,6 +254,21 @@ func (s *Server) deleteExperiments(w http.ResponseWriter, r *http.Request) error
 	return writeJSON(w, http.StatusOK, map[string]int{"deletedCount": n})
 }
 
+// deleteExperiment is the published client's delete, one id in the path:
+// {"success": true} when it was deleted, 404 like any other route when the
+// experiment is missing or another user's.
+func (s *Server) deleteExperiment(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.experiment(r)
+	if err != nil {
+		return err
+	}
+	n, err := s.store.DeleteExperiments(r.Context(), userFrom(r).ID, []string{e.ID})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"success": n == 1, "deletedCount": n})
+}
+
 func (s *Server) listExperiments(w http.ResponseWriter, r *http.Request) error {
 	f, err := parseExperimentFilter(r.URL.Query())
 	if err != nil {

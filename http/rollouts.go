@@ -12,6 +12,7 @@ import (
 // rolloutJSON is a rollout on the wire; messages are the objects as logged.
 type rolloutJSON struct {
 	ID         int64             `json:"id"`
+	ClientID   string            `json:"clientId,omitempty"`
 	Step       int64             `json:"step"`
 	Mode       string            `json:"mode"`
 	PromptText string            `json:"promptText"`
@@ -29,7 +30,7 @@ type rewardJSON struct {
 
 func toRolloutJSON(ro *expt.Rollout) rolloutJSON {
 	out := rolloutJSON{
-		ID: ro.ID, Step: ro.Step, Mode: ro.Mode, PromptText: ro.Prompt, Prompt: ro.PromptRaw,
+		ID: ro.ID, ClientID: ro.ClientID, Step: ro.Step, Mode: ro.Mode, PromptText: ro.Prompt, Prompt: ro.PromptRaw,
 		Messages: make([]json.RawMessage, len(ro.Messages)), Rewards: make([]rewardJSON, len(ro.Rewards)),
 		TS: num(ro.TS), CreatedAt: ro.CreatedAt,
 	}
@@ -87,15 +88,7 @@ func toGroupsJSON(list []*expt.RolloutGroup) []groupJSON {
 }
 
 func (s *Server) writeRollouts(w http.ResponseWriter, r *http.Request) error {
-	idem, err := idempotencyKey(r)
-	if err != nil {
-		return err
-	}
-	e, err := s.experiment(r)
-	if err != nil {
-		return err
-	}
-	body, err := s.readBody(w, r)
+	idem, e, body, err := s.batchRequest(w, r)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 // rolloutIn is one rollout as a client sends it; the parts that may take
 // several shapes stay raw and are checked by hand.
 type rolloutIn struct {
+	ID         *string           `json:"id"` // the client's own id for the rollout, as the published client sends it
 	Step       json.RawMessage   `json:"step"`
 	Mode       *string           `json:"mode"`
 	PromptText json.RawMessage   `json:"promptText"`
@@ -86,6 +87,12 @@ func decodeRollout(raw json.RawMessage, path string) (*expt.Rollout, error) {
 		return nil, invalid("%s.mode: longer than %d bytes", path, maxModeBytes)
 	}
 	ro.Mode = *in.Mode
+	if in.ID != nil {
+		if len(*in.ID) > maxNameBytes {
+			return nil, invalid("%s.id: longer than %d bytes", path, maxNameBytes)
+		}
+		ro.ClientID = *in.ID
+	}
 	if k := firstByte(in.TS); k != 0 && k != 'n' {
 		ts, ferr := parseValue(in.TS)
 		if ferr != nil || k == '"' {

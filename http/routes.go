@@ -36,12 +36,14 @@ func (s *Server) routes() []route {
 		{"POST", "/api/api-keys", authed, s.createAPIKey},
 		{"GET", "/api/api-keys", authed, s.listAPIKeys},
 		{"DELETE", "/api/api-keys", authed, s.deleteAPIKeys},
+		{"DELETE", "/api/api-keys/{id}", authed, s.deleteAPIKey},
 
 		{"POST", "/api/experiments", authed, s.createExperiment},
 		{"GET", "/api/experiments", authed, s.listExperiments},
 		{"PUT", "/api/experiments", authed, s.updateExperimentLegacy},
 		{"DELETE", "/api/experiments", authed, s.deleteExperiments},
 		{"GET", "/api/experiments/{id}", authed, s.getExperiment},
+		{"DELETE", "/api/experiments/{id}", authed, s.deleteExperiment},
 		{"PUT", "/api/experiments/{id}", authed, s.updateExperiment},
 		{"GET", "/api/experiments/{id}/details", authed, s.experimentDetails},
 
@@ -57,6 +59,11 @@ func (s *Server) routes() []route {
 		{"GET", "/api/experiments/{id}/rollouts/summary", authed, s.rolloutSummary},
 		{"GET", "/api/experiments/{id}/rollouts/steps", authed, s.rolloutSteps},
 		{"GET", "/api/experiments/{id}/rewards", authed, s.stepRewards},
+
+		{"POST", "/api/experiments/{id}/errors", authed, s.writeErrors},
+		{"GET", "/api/experiments/{id}/errors", authed, s.listErrors},
+		{"POST", "/api/experiments/{id}/env-logs", authed, s.writeEnvLogs},
+		{"GET", "/api/experiments/{id}/env-logs", authed, s.listEnvLogs},
 
 		{"GET", "/api/experiments/{id}/events", authed, s.streamEvents},
 	}

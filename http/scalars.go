@@ -12,16 +12,24 @@ type writeResponse struct {
 	Replayed bool    `json:"replayed"`
 }
 
+// batchRequest reads what every batch write starts with, in the order that
+// answers first what costs least: the Idempotency-Key header, the caller's
+// experiment (404 before reading a body that would be thrown away), the body.
+func (s *Server) batchRequest(w http.ResponseWriter, r *http.Request) (idem string, e *expt.Experiment, body []byte, err error) {
+	if idem, err = idempotencyKey(r); err != nil {
+		return "", nil, nil, err
+	}
+	if e, err = s.experiment(r); err != nil {
+		return "", nil, nil, err
+	}
+	if body, err = s.readBody(w, r); err != nil {
+		return "", nil, nil, err
+	}
+	return idem, e, body, nil
+}
+
 func (s *Server) writeScalars(w http.ResponseWriter, r *http.Request) error {
-	idem, err := idempotencyKey(r)
-	if err != nil {
-		return err
-	}
-	e, err := s.experiment(r)
-	if err != nil {
-		return err
-	}
-	body, err := s.readBody(w, r)
+	idem, e, body, err := s.batchRequest(w, r)
 	if err != nil {
 		return err
 	}

@@ -68,7 +68,7 @@ func TestUI(t *testing.T) {
 	// A known path with the wrong method is a 405 naming the right ones.
 	rec := httptest.NewRecorder()
 	s.ServeHTTP(rec, httptest.NewRequest("PATCH", "/api/experiments/0190c5a6-0000-7000-8000-000000000000", nil))
-	if rec.Code != 405 || rec.Header().Get("Allow") != "GET, PUT" || !strings.Contains(rec.Body.String(), "use GET, PUT") {
+	if rec.Code != 405 || rec.Header().Get("Allow") != "GET, DELETE, PUT" || !strings.Contains(rec.Body.String(), "use GET, DELETE, PUT") {
 		t.Errorf("PATCH experiment: %d Allow %q %s", rec.Code, rec.Header().Get("Allow"), rec.Body)
 	}
 

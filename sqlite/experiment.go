@@ -217,6 +217,8 @@ func deleteExperimentData(ctx context.Context, tx *sql.Tx, pk int64) error {
 		`DELETE FROM step_counts WHERE experiment = ?1`,
 		`DELETE FROM step_rewards WHERE experiment = ?1`,
 		`DELETE FROM idempotency WHERE experiment = ?1`,
+		`DELETE FROM run_errors WHERE experiment = ?1`,
+		`DELETE FROM env_logs WHERE experiment = ?1`,
 		`DELETE FROM experiments WHERE pk = ?1`,
 	}
 	for _, s := range stmts {

@@ -12,7 +12,7 @@ import (
 	"github.com/expt-logger/expt"
 )
 
-const rolloutColumns = `r.id, r.step, r.mode, p.text, p.raw, r.messages, r.ts, r.created_at`
+const rolloutColumns = `r.id, r.step, r.mode, p.text, p.raw, r.messages, r.ts, r.created_at, r.client_id`
 
 // Rollout loads one rollout of an experiment.
 func (db *DB) Rollout(ctx context.Context, experimentID string, id int64) (*expt.Rollout, error) {
@@ -41,17 +41,17 @@ func (db *DB) scanRollouts(ctx context.Context, rows *sql.Rows, experimentID str
 	byID := map[int64]*expt.Rollout{}
 	for rows.Next() {
 		r := &expt.Rollout{ExperimentID: experimentID}
-		var raw sql.NullString
+		var raw, clientID sql.NullString
 		var msgs string
 		var created int64
-		if err := rows.Scan(&r.ID, &r.Step, &r.Mode, &r.Prompt, &raw, &msgs, &r.TS, &created); err != nil {
+		if err := rows.Scan(&r.ID, &r.Step, &r.Mode, &r.Prompt, &raw, &msgs, &r.TS, &created, &clientID); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("scan rollout: %w", err)
 		}
 		if raw.Valid {
 			r.PromptRaw = json.RawMessage(raw.String)
 		}
-		r.CreatedAt = fromNanos(created)
+		r.CreatedAt, r.ClientID = fromNanos(created), clientID.String
 		var err error
 		if r.Messages, err = decodeMessages(msgs); err != nil {
 			rows.Close()

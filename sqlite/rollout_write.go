@@ -40,17 +40,8 @@ func (db *DB) WriteRollouts(ctx context.Context, experimentID string, batch []*e
 			return false, expt.Errorf(expt.EINVALID, "rollout %d: %v", i, err)
 		}
 	}
-	applied := false
 	w := &rolloutWriter{db: db, newNames: map[nameKey]int64{}, newPrompts: map[promptKey]int64{}}
-	err := db.tx(ctx, func(tx *sql.Tx) error {
-		pk, err := db.experimentPK(ctx, tx, experimentID)
-		if err != nil {
-			return err
-		}
-		if ok, err := claimIdempotencyKey(ctx, tx, pk, idemKey); err != nil || !ok {
-			return err
-		}
-		applied = true
+	applied, err := db.appendBatch(ctx, experimentID, idemKey, func(tx *sql.Tx, pk int64) error {
 		w.tx, w.exp = tx, pk
 		return w.write(ctx, experimentID, batch, msgs)
 	})
@@ -119,7 +110,7 @@ type rewardSum struct {
 }
 
 func (w *rolloutWriter) write(ctx context.Context, experimentID string, batch []*expt.Rollout, msgs []string) error {
-	insRollout, err := w.tx.PrepareContext(ctx, `INSERT INTO rollouts(experiment, step, mode, prompt_id, messages, ts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	insRollout, err := w.tx.PrepareContext(ctx, `INSERT INTO rollouts(experiment, step, mode, prompt_id, messages, ts, created_at, client_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return fmt.Errorf("prepare rollout insert: %w", err)
 	}
@@ -145,7 +136,7 @@ func (w *rolloutWriter) write(ctx context.Context, experimentID string, batch []
 		if err != nil {
 			return err
 		}
-		res, err := insRollout.ExecContext(ctx, w.exp, r.Step, r.Mode, promptID, msgs[i], r.TS, nanos(created))
+		res, err := insRollout.ExecContext(ctx, w.exp, r.Step, r.Mode, promptID, msgs[i], r.TS, nanos(created), sql.NullString{String: r.ClientID, Valid: r.ClientID != ""})
 		if err != nil {
 			return fmt.Errorf("insert rollout: %w", err)
 		}

@@ -1,0 +1,213 @@
+package http
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+
+	"github.com/expt-logger/expt"
+)
+
+// Errors and environment logs: what the published client sends with
+// log_error and log_environment. Both are append-only batches with the same
+// idempotency as scalars and rollouts.
+
+const (
+	maxRunLogsPerBatch = 10_000
+	maxErrorMessage    = 64 << 10
+)
+
+type runErrorIn struct {
+	Step      json.RawMessage `json:"step"`
+	Mode      *string         `json:"mode"`
+	Message   *string         `json:"message"`
+	ErrorType *string         `json:"error_type"`
+	TypeAlias *string         `json:"errorType"`
+	Traceback *string         `json:"traceback"`
+	TS        json.RawMessage `json:"ts"`
+}
+
+func decodeRunErrors(body []byte) ([]expt.RunError, error) {
+	var top struct {
+		Errors *[]json.RawMessage `json:"errors"`
+	}
+	if err := unmarshalStrict(body, &top, ""); err != nil {
+		return nil, err
+	}
+	if top.Errors == nil {
+		return nil, invalid("errors is required")
+	}
+	if len(*top.Errors) > maxRunLogsPerBatch {
+		return nil, expt.Errorf(expt.ETOOLARGE, "errors: more than %d in one batch", maxRunLogsPerBatch)
+	}
+	out := make([]expt.RunError, len(*top.Errors))
+	for i, raw := range *top.Errors {
+		path := fmt.Sprintf("errors[%d]", i)
+		if firstByte(raw) != '{' {
+			return nil, invalid("%s: must be an object", path)
+		}
+		var in runErrorIn
+		if err := unmarshalStrict(raw, &in, path); err != nil {
+			return nil, err
+		}
+		e := &out[i]
+		if k := firstByte(in.Step); k != 0 && k != 'n' {
+			step, ferr := parseStep(in.Step)
+			if ferr != nil {
+				return nil, invalid("%s.step: %s", path, ferr.msg)
+			}
+			e.Step = &step
+		}
+		if in.Mode != nil {
+			if len(*in.Mode) > maxModeBytes {
+				return nil, invalid("%s.mode: longer than %d bytes", path, maxModeBytes)
+			}
+			e.Mode = *in.Mode
+		}
+		if in.Message == nil {
+			return nil, invalid("%s.message is required", path)
+		}
+		if len(*in.Message) > maxErrorMessage {
+			return nil, invalid("%s.message: longer than %d bytes", path, maxErrorMessage)
+		}
+		e.Message = *in.Message
+		switch {
+		case in.ErrorType != nil:
+			e.Type = *in.ErrorType
+		case in.TypeAlias != nil:
+			e.Type = *in.TypeAlias
+		}
+		if len(e.Type) > maxNameBytes {
+			return nil, invalid("%s.error_type: longer than %d bytes", path, maxNameBytes)
+		}
+		if in.Traceback != nil {
+			e.Traceback = *in.Traceback
+		}
+		if k := firstByte(in.TS); k != 0 && k != 'n' {
+			ts, ferr := parseValue(in.TS)
+			if ferr != nil || k == '"' {
+				return nil, invalid("%s.ts: must be a number of seconds since the epoch", path)
+			}
+			e.TS = ts
+		}
+	}
+	return out, nil
+}
+
+type envLogIn struct {
+	RolloutID *string `json:"rolloutId"`
+	Content   *string `json:"content"`
+}
+
+func decodeEnvLogs(body []byte) ([]expt.EnvLog, error) {
+	var top struct {
+		Logs *[]json.RawMessage `json:"logs"`
+	}
+	if err := unmarshalStrict(body, &top, ""); err != nil {
+		return nil, err
+	}
+	if top.Logs == nil {
+		return nil, invalid("logs is required")
+	}
+	if len(*top.Logs) > maxRunLogsPerBatch {
+		return nil, expt.Errorf(expt.ETOOLARGE, "logs: more than %d in one batch", maxRunLogsPerBatch)
+	}
+	out := make([]expt.EnvLog, len(*top.Logs))
+	for i, raw := range *top.Logs {
+		path := fmt.Sprintf("logs[%d]", i)
+		if firstByte(raw) != '{' {
+			return nil, invalid("%s: must be an object", path)
+		}
+		var in envLogIn
+		if err := unmarshalStrict(raw, &in, path); err != nil {
+			return nil, err
+		}
+		switch {
+		case in.RolloutID == nil:
+			return nil, invalid("%s.rolloutId is required", path)
+		case *in.RolloutID == "":
+			return nil, invalid("%s.rolloutId: must not be empty", path)
+		case len(*in.RolloutID) > maxNameBytes:
+			return nil, invalid("%s.rolloutId: longer than %d bytes", path, maxNameBytes)
+		case in.Content == nil:
+			return nil, invalid("%s.content is required", path)
+		}
+		out[i] = expt.EnvLog{RolloutID: *in.RolloutID, Content: *in.Content}
+	}
+	return out, nil
+}
+
+func (s *Server) writeErrors(w http.ResponseWriter, r *http.Request) error {
+	idem, e, body, err := s.batchRequest(w, r)
+	if err != nil {
+		return err
+	}
+	batch, err := decodeRunErrors(body)
+	if err != nil {
+		return err
+	}
+	applied, err := s.store.WriteErrors(r.Context(), e.ID, batch, idem)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, writeResponse{Accepted: len(batch), Replayed: !applied})
+}
+
+func (s *Server) listErrors(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.experiment(r)
+	if err != nil {
+		return err
+	}
+	offset, err := intParam(r.URL.Query(), "offset", 0, 0, math.MaxInt32)
+	if err != nil {
+		return err
+	}
+	limit, err := intParam(r.URL.Query(), "limit", 50, 1, maxPageLimit)
+	if err != nil {
+		return err
+	}
+	page, more, err := s.store.Errors(r.Context(), e.ID, offset, limit)
+	if err != nil {
+		return err
+	}
+	if page == nil {
+		page = []expt.RunError{}
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"errors": page, "more": more})
+}
+
+func (s *Server) writeEnvLogs(w http.ResponseWriter, r *http.Request) error {
+	idem, e, body, err := s.batchRequest(w, r)
+	if err != nil {
+		return err
+	}
+	batch, err := decodeEnvLogs(body)
+	if err != nil {
+		return err
+	}
+	applied, err := s.store.WriteEnvLogs(r.Context(), e.ID, batch, idem)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, writeResponse{Accepted: len(batch), Replayed: !applied})
+}
+
+func (s *Server) listEnvLogs(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.experiment(r)
+	if err != nil {
+		return err
+	}
+	rid := r.URL.Query().Get("rolloutId")
+	if rid == "" {
+		return invalid("rolloutId is required")
+	}
+	logs, err := s.store.EnvLogs(r.Context(), e.ID, rid)
+	if err != nil {
+		return err
+	}
+	if logs == nil {
+		logs = []expt.EnvLog{}
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"logs": logs})
+}

@@ -1,0 +1,40 @@
+package expt
+
+import (
+	"context"
+	"time"
+)
+
+// RunError is an error the training process reported (the published
+// client's log_error): shown beside the charts so a crashed reward model or
+// a NaN loss has its traceback next to the step where it happened.
+type RunError struct {
+	ID        int64     `json:"id"`
+	Step      *int64    `json:"step"`
+	Mode      string    `json:"mode"`
+	Message   string    `json:"message"`
+	Type      string    `json:"errorType"`
+	Traceback string    `json:"traceback"`
+	TS        float64   `json:"ts,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// EnvLog is text an environment produced while scoring one rollout (the
+// published client's log_environment), keyed by the client's rollout id.
+type EnvLog struct {
+	ID        int64     `json:"id"`
+	RolloutID string    `json:"rolloutId"`
+	Content   string    `json:"content"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// RunLogStore keeps reported errors and environment logs. Callers check
+// that the experiment is the user's; idemKey works as in WriteScalars.
+type RunLogStore interface {
+	WriteErrors(ctx context.Context, experimentID string, batch []RunError, idemKey string) (applied bool, err error)
+	// Errors returns an experiment's errors in the order they were logged.
+	Errors(ctx context.Context, experimentID string, offset, limit int) (page []RunError, more bool, err error)
+	WriteEnvLogs(ctx context.Context, experimentID string, batch []EnvLog, idemKey string) (applied bool, err error)
+	// EnvLogs returns the logs of one client rollout id, in logging order.
+	EnvLogs(ctx context.Context, experimentID, rolloutID string) ([]EnvLog, error)
+}
