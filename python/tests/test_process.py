@@ -54,6 +54,31 @@ def test_atexit_ends_the_run_and_prints_the_sync_command(tmp_path: Path) -> None
     assert '"status":"complete"' in (run_dir / "meta.json").read_text()
 
 
+def test_exit_does_not_wait_long_for_a_server_that_is_down(tmp_path: Path) -> None:
+    import socket
+    import time
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {
+        **os.environ,
+        "EXPT_LOGGER_DIR": str(tmp_path),
+        "EXPT_LOGGER_API_KEY": "expt_x",
+        "EXPT_LOGGER_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    env.pop("EXPT_LOGGER_MODE", None)
+    code = "import time, expt_logger\nexpt_logger.init(name='t')\nexpt_logger.log({'x': 1})\ntime.sleep(1.5)\n"
+    start = time.monotonic()
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    took = time.monotonic() - start
+    assert out.returncode == 0, out.stderr
+    assert took < 1.5 + 8, f"exit took {took:.1f} s with the server down"
+    assert "-m expt_logger sync" in out.stderr
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    assert any(p.name != "meta.json" for p in run_dir.iterdir()), "the logged point is not in the spool"
+
+
 def test_progress_bar_only_on_a_terminal() -> None:
     class Tty(io.StringIO):
         def isatty(self) -> bool:

@@ -16,6 +16,9 @@ from ._run import DEFAULT_END_TIMEOUT, Run
 from ._transport import Transport
 
 SIGTERM_TIMEOUT = 5.0  # container runtimes usually SIGKILL 10 s after SIGTERM
+# At exit with the server failing right now, waiting the full end() timeout only keeps the process
+# alive: everything is already in the spool, and the next init() or `sync` uploads it.
+EXIT_TIMEOUT_WHEN_FAILING = 3.0
 
 _current: Run | None = None
 _hooks_installed = False
@@ -123,8 +126,9 @@ def _at_exit() -> None:
     run = _current
     if run is not None:
         # At exit there is no one to raise to; whatever was not sent is in the spool.
+        failing = run._pipeline is not None and run._pipeline.last_error is not None
         with contextlib.suppress(Exception):
-            run.end()
+            run.end(EXIT_TIMEOUT_WHEN_FAILING if failing else DEFAULT_END_TIMEOUT)
 
 
 def _after_fork() -> None:
