@@ -153,6 +153,10 @@ func (s *Server) signUp(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, userResponse{User: u})
 }
 
+// timingOnlyHash is a bcrypt hash (default cost) of a password no one has;
+// sign-in compares against it when there is no real hash to compare with.
+const timingOnlyHash = "$2a$10$61Q6gmDcXYGDEl2/NzPoWOLrT9seMUOnt.DbGC2R6.XZhUsbhzDpu"
+
 type signInRequest struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
@@ -176,7 +180,14 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
 	if err != nil && expt.ErrorCode(err) != expt.ENOTFOUND {
 		return err
 	}
-	if u == nil || !expt.CheckPassword(u.PasswordHash, req.Password) {
+	// An unknown email (or a user without a password) still pays for one
+	// bcrypt comparison, so the answer's timing does not tell which emails
+	// have accounts.
+	hash := timingOnlyHash
+	if u != nil && u.PasswordHash != "" {
+		hash = u.PasswordHash
+	}
+	if ok := expt.CheckPassword(hash, req.Password); !ok || hash == timingOnlyHash {
 		s.throttle.fail(tkey, s.now())
 		return expt.Errorf(expt.EUNAUTHORIZED, "wrong email or password")
 	}

@@ -1,13 +1,16 @@
 package http_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"reflect"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/expt-logger/expt"
 	exhttp "github.com/expt-logger/expt/http"
 )
 
@@ -416,5 +419,40 @@ func TestSignInThrottle(t *testing.T) {
 	// Another email from the same address is not blocked.
 	if r := c.do("POST", "/api/auth/sign-in/email", map[string]string{"email": "b@example.com", "password": "x"}); r.status != 401 {
 		t.Errorf("other email: %d", r.status)
+	}
+}
+
+// TestSignInDoesNotTellWhichEmailsExist checks that an unknown email costs a
+// bcrypt comparison like a wrong password does, and that a user without a
+// password (the local admin `expt keys create` makes) cannot sign in with
+// the password behind the timing-only hash.
+func TestSignInDoesNotTellWhichEmailsExist(t *testing.T) {
+	e := newEnv(t, exhttp.Config{})
+	e.user("a@example.com")
+	admin := &expt.User{Email: "admin@localhost", Name: "admin"}
+	if err := e.store.CreateUser(context.Background(), admin); err != nil {
+		t.Fatal(err)
+	}
+	c := e.anon()
+	timeOf := func(email string) time.Duration {
+		best := time.Hour
+		for i := 0; i < 3; i++ {
+			start := time.Now()
+			if r := c.do("POST", "/api/auth/sign-in/email", map[string]string{"email": email, "password": "not the password"}); r.status != 401 {
+				t.Fatalf("sign-in as %s: %d %s", email, r.status, r.body)
+			}
+			best = min(best, time.Since(start))
+		}
+		return best
+	}
+	known, unknown := timeOf("a@example.com"), timeOf("nobody@example.com")
+	// bcrypt at the default cost takes tens of milliseconds; a lookup alone, well under one.
+	if unknown < known/3 {
+		t.Errorf("unknown email answered in %v, known email with a wrong password in %v", unknown, known)
+	}
+	r := c.do("POST", "/api/auth/sign-in/email", map[string]string{
+		"email": "admin@localhost", "password": "no user has this password: it only spends time"})
+	if r.status != 401 {
+		t.Errorf("passwordless admin signed in with the timing-only password: %d", r.status)
 	}
 }
