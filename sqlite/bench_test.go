@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -336,4 +337,54 @@ func BenchmarkRolloutGroupsStep(b *testing.B) {
 			b.Fatalf("groups: %d, %v", len(page), err)
 		}
 	}
+}
+
+// benchRuns numbers the databases of benchmarks that run more than once.
+var benchRuns atomic.Int64
+
+// BenchmarkWriteScalarsConcurrent has four writers, each on its own
+// experiment, posting 1,000 points of one of ten metrics per batch: the
+// shape of bench/load's scalar phase without HTTP, so that concurrent
+// batches can share a transaction.
+func BenchmarkWriteScalarsConcurrent(b *testing.B) {
+	const writers, per = 4, 1000
+	name := fmt.Sprintf("scalars-concurrent-%d.db", benchRuns.Add(1))
+	db, _ := benchExperiment(b, name)
+	defer db.Close()
+	ctx := context.Background()
+	u, err := db.UserByEmail(ctx, name+"@bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	exps := make([]string, writers)
+	for w := range exps {
+		e := &expt.Experiment{ID: fmt.Sprintf("00000000-0000-4000-8000-%012d", 100+w), UserID: u.ID, Name: "w" + strconv.Itoa(w)}
+		if _, err := db.CreateExperiment(ctx, e); err != nil {
+			b.Fatal(err)
+		}
+		exps[w] = e.ID
+	}
+	var next atomic.Int64
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			batch := make([]expt.Scalar, per)
+			for i := 0; next.Add(1) <= int64(b.N); i++ {
+				name := "metric_" + strconv.Itoa(i%10)
+				from := int64(i/10) * per
+				for j := range batch {
+					st := from + int64(j)
+					batch[j] = expt.Scalar{Step: st, Mode: "train", Name: name, Value: 1 / float64(st+1), TS: 1.7e9}
+				}
+				if _, err := db.WriteScalars(ctx, exps[w], batch, ""); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.ReportMetric(float64(b.N*per)/time.Since(start).Seconds(), "points/s")
 }
