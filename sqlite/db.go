@@ -28,6 +28,8 @@ type DB struct {
 	// insertPoints100 is prepared at Open: preparing it later, while a
 	// transaction holds the only write connection, would deadlock.
 	insertPoints100 *sql.Stmt
+
+	scalars *groupWriter // commits WriteScalars batches, several per transaction
 }
 
 var _ expt.Store = (*DB)(nil)
@@ -69,6 +71,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("ping read pool: %w", err)
 	}
+	db.scalars = startGroupWriter(db)
 	return db, nil
 }
 
@@ -93,8 +96,12 @@ func dsn(path string, readOnly bool) string {
 	return "file:" + path + "?" + q.Encode()
 }
 
-// Close closes both connection pools.
+// Close fails the scalar batches still queued, waits for the one being
+// committed, and closes both connection pools.
 func (db *DB) Close() error {
+	if db.scalars != nil {
+		db.scalars.close()
+	}
 	var errs []error
 	if db.read != nil {
 		errs = append(errs, db.read.Close())

@@ -23,7 +23,9 @@ func valuesList(n, cols int) string {
 	return strings.TrimSuffix(strings.Repeat(row+",", n), ",")
 }
 
-// WriteScalars stores a batch in one transaction, last write winning per (series, step).
+// WriteScalars stores a batch all or nothing, last write winning per
+// (series, step). Concurrent calls share a transaction (see group_commit.go);
+// each returns once the transaction holding its batch committed.
 func (db *DB) WriteScalars(ctx context.Context, experimentID string, batch []expt.Scalar, idemKey string) (bool, error) {
 	for i, s := range batch {
 		if s.Mode == "" || s.Name == "" {
@@ -33,42 +35,39 @@ func (db *DB) WriteScalars(ctx context.Context, experimentID string, batch []exp
 			return false, expt.Errorf(expt.EINVALID, "scalar %d: step must not be negative", i)
 		}
 	}
-	applied := false
-	newSeries := map[seriesKey]int64{}
-	err := db.tx(ctx, func(tx *sql.Tx) error {
-		pk, err := db.experimentPK(ctx, tx, experimentID)
-		if err != nil {
-			return err
-		}
-		if ok, err := claimIdempotencyKey(ctx, tx, pk, idemKey); err != nil || !ok {
-			return err
-		}
-		applied = true
-		ids, err := db.seriesIDs(ctx, tx, pk, batch, newSeries)
-		if err != nil {
-			return err
-		}
-		if err := db.insertPoints(ctx, tx, batch, ids); err != nil {
-			return err
-		}
-		if err := markDirty(ctx, tx, batch, ids); err != nil {
-			return err
-		}
-		var latest int64 = -1
-		for _, s := range batch {
-			latest = max(latest, s.Step)
-		}
-		return touchExperiment(ctx, tx, pk, latest)
-	})
+	return db.scalars.write(&scalarWrite{ctx: ctx, experiment: experimentID, batch: batch, idemKey: idemKey,
+		done: make(chan scalarResult, 1)})
+}
+
+// writeScalarBatch writes one batch in tx. Series it creates are added to
+// created; known holds series created earlier in the same transaction.
+func (db *DB) writeScalarBatch(ctx context.Context, tx *sql.Tx, w *scalarWrite, created, known map[seriesKey]int64) (bool, error) {
+	pk, err := db.experimentPK(ctx, tx, w.experiment)
 	if err != nil {
 		return false, err
 	}
-	db.cache.mu.Lock()
-	for k, id := range newSeries {
-		db.cache.series[k] = id
+	if ok, err := claimIdempotencyKey(ctx, tx, pk, w.idemKey); err != nil || !ok {
+		return false, err
 	}
-	db.cache.mu.Unlock()
-	return applied, nil
+	batch := w.batch
+	ids, err := db.seriesIDs(ctx, tx, pk, batch, created, known)
+	if err != nil {
+		return false, err
+	}
+	if err := db.insertPoints(ctx, tx, batch, ids); err != nil {
+		return false, err
+	}
+	if err := markDirty(ctx, tx, batch, ids); err != nil {
+		return false, err
+	}
+	var latest int64 = -1
+	for _, s := range batch {
+		latest = max(latest, s.Step)
+	}
+	if err := touchExperiment(ctx, tx, pk, latest); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // claimIdempotencyKey records key for the experiment and reports whether it
@@ -99,7 +98,8 @@ func touchExperiment(ctx context.Context, tx *sql.Tx, pk, latest int64) error {
 
 // seriesIDs returns the series id of every scalar of batch, creating
 // missing series; the ones created are added to created for the cache.
-func (db *DB) seriesIDs(ctx context.Context, tx *sql.Tx, pk int64, batch []expt.Scalar, created map[seriesKey]int64) ([]int64, error) {
+// known holds series created by this transaction, not yet in the cache.
+func (db *DB) seriesIDs(ctx context.Context, tx *sql.Tx, pk int64, batch []expt.Scalar, created, known map[seriesKey]int64) ([]int64, error) {
 	ids := make([]int64, len(batch))
 	local := map[seriesKey]int64{}
 	var missing []int
@@ -109,6 +109,8 @@ func (db *DB) seriesIDs(ctx context.Context, tx *sql.Tx, pk int64, batch []expt.
 		if id, ok := local[k]; ok {
 			ids[i] = id
 		} else if id, ok := db.cache.series[k]; ok {
+			ids[i], local[k] = id, id
+		} else if id, ok := known[k]; ok {
 			ids[i], local[k] = id, id
 		} else {
 			missing = append(missing, i)
