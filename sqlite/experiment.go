@@ -216,6 +216,8 @@ func deleteExperimentData(ctx context.Context, tx *sql.Tx, pk int64) error {
 		`DELETE FROM prompts WHERE experiment = ?1`,
 		`DELETE FROM step_counts WHERE experiment = ?1`,
 		`DELETE FROM step_rewards WHERE experiment = ?1`,
+		`DELETE FROM rollout_groups WHERE experiment = ?1`,
+		`DELETE FROM group_rewards WHERE experiment = ?1`,
 		`DELETE FROM idempotency WHERE experiment = ?1`,
 		`DELETE FROM run_errors WHERE experiment = ?1`,
 		`DELETE FROM env_logs WHERE experiment = ?1`,

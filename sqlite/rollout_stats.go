@@ -55,6 +55,11 @@ func (db *DB) RolloutGroups(ctx context.Context, q expt.GroupQuery) ([]*expt.Rol
 	if limit == 0 {
 		limit = 50
 	}
+	if _, ok := ftsQuery(q.Search); !ok {
+		return db.storedGroups(ctx, pk, q, limit)
+	}
+	// With a search, groups cover only the matching rollouts: those are
+	// found and grouped here.
 	f := db.baseFilter(pk, q.Mode, q.Step, q.FromStep, q.ToStep, q.Search)
 	rows, err := db.read.QueryContext(ctx, `SELECT r.step, r.mode, p.text, count(*) FROM rollouts r JOIN prompts p ON p.id = r.prompt_id
 		WHERE `+f.sql()+` GROUP BY r.step, r.mode, p.text ORDER BY r.step, p.text, r.mode LIMIT ? OFFSET ?`,

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/expt-logger/expt"
@@ -109,70 +110,124 @@ type rewardSum struct {
 	hasNum      bool
 }
 
-func (w *rolloutWriter) write(ctx context.Context, experimentID string, batch []*expt.Rollout, msgs []string) error {
-	insRollout, err := w.tx.PrepareContext(ctx, `INSERT INTO rollouts(experiment, step, mode, prompt_id, messages, ts, created_at, client_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return fmt.Errorf("prepare rollout insert: %w", err)
-	}
-	defer insRollout.Close()
-	insReward, err := w.tx.PrepareContext(ctx, `INSERT INTO rewards(rollout_id, name_id, value) VALUES (?, ?, ?)`)
-	if err != nil {
-		return fmt.Errorf("prepare reward insert: %w", err)
-	}
-	defer insReward.Close()
-	insFTS, err := w.tx.PrepareContext(ctx, `INSERT INTO rollouts_fts(rowid, prompt, body) VALUES (?, ?, ?)`)
-	if err != nil {
-		return fmt.Errorf("prepare fts insert: %w", err)
-	}
-	defer insFTS.Close()
+// Rows go in with multi-row INSERTs of up to this many rows: one statement
+// per row costs more in driver round trips than SQLite spends storing it.
+const rowsPerInsert = 100
 
+// groupRow keys a group: its prompt is the group prompt id (see promptID).
+type groupRow struct {
+	mode         string
+	step, prompt int64
+}
+
+type groupRewardKey struct {
+	groupRow
+	name int64
+}
+
+// groupSum is one batch's part of a group's reward summary; mean and m2
+// (Welford) merge into the stored row without losing precision.
+type groupSum struct {
+	count, nans   int64
+	sum, mean, m2 float64
+	min, max      float64
+}
+
+func (g *groupSum) add(v float64) {
+	if math.IsNaN(v) {
+		g.nans++
+		return
+	}
+	if g.count == 0 || v < g.min {
+		g.min = v
+	}
+	if g.count == 0 || v > g.max {
+		g.max = v
+	}
+	g.count++
+	g.sum += v
+	d := v - g.mean
+	g.mean += d / float64(g.count)
+	g.m2 += d * (v - g.mean)
+}
+
+// multiInsert runs prefix + "(?,...),(?,...)" + suffix over rows of
+// width args each, rowsPerInsert rows per statement.
+func (w *rolloutWriter) multiInsert(ctx context.Context, what, prefix, suffix string, width int, args []any) error {
+	return w.multiInsertN(ctx, what, prefix, suffix, width, rowsPerInsert, args)
+}
+
+func (w *rolloutWriter) multiInsertN(ctx context.Context, what, prefix, suffix string, width, rowsPerInsert int, args []any) error {
+	tuple := "(" + strings.TrimSuffix(strings.Repeat("?,", width), ",") + ")"
+	for len(args) > 0 {
+		n := min(len(args)/width, rowsPerInsert)
+		q := prefix + strings.TrimSuffix(strings.Repeat(tuple+",", n), ",") + suffix
+		if _, err := w.tx.ExecContext(ctx, q, args[:n*width]...); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		args = args[n*width:]
+	}
+	return nil
+}
+
+func (w *rolloutWriter) write(ctx context.Context, experimentID string, batch []*expt.Rollout, msgs []string) error {
+	// Ids are chosen here, as SQLite would (one past the largest), so that
+	// rollouts can go in many per statement: this transaction is the only writer.
+	var lastID int64
+	if err := w.tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM rollouts`).Scan(&lastID); err != nil {
+		return fmt.Errorf("rollout id: %w", err)
+	}
 	created := now()
+	createdNs := nanos(created)
 	counts := map[stepKey]int64{}
 	sums := map[stepRewardKey]*rewardSum{}
+	groups := map[groupRow]int64{}
+	groupSums := map[groupRewardKey]*groupSum{}
 	latest := int64(-1)
+	rolloutArgs := make([]any, 0, 9*len(batch))
+	ftsArgs := make([]any, 0, 3*len(batch))
+	rewardArgs := make([]any, 0, 3*3*len(batch))
 	var body strings.Builder
+	var names []int64
+	var values []float64
 	for i, r := range batch {
-		promptID, err := w.promptID(ctx, r.Prompt, r.PromptRaw)
+		promptID, groupID, err := w.promptID(ctx, r.Prompt, r.PromptRaw)
 		if err != nil {
 			return err
 		}
-		res, err := insRollout.ExecContext(ctx, w.exp, r.Step, r.Mode, promptID, msgs[i], r.TS, nanos(created), sql.NullString{String: r.ClientID, Valid: r.ClientID != ""})
-		if err != nil {
-			return fmt.Errorf("insert rollout: %w", err)
-		}
-		if r.ID, err = res.LastInsertId(); err != nil {
-			return fmt.Errorf("rollout id: %w", err)
-		}
+		lastID++
+		r.ID = lastID
 		r.ExperimentID, r.CreatedAt = experimentID, created
+		rolloutArgs = append(rolloutArgs, r.ID, w.exp, r.Step, r.Mode, promptID, msgs[i], r.TS, createdNs, sql.NullString{String: r.ClientID, Valid: r.ClientID != ""})
 		body.Reset()
 		for _, m := range r.Messages {
 			body.WriteString(m.Content)
 			body.WriteByte('\n')
 		}
-		if _, err := insFTS.ExecContext(ctx, r.ID, r.Prompt, body.String()); err != nil {
-			return fmt.Errorf("index rollout: %w", err)
-		}
+		ftsArgs = append(ftsArgs, r.ID, r.Prompt, body.String())
 		sk := stepKey{r.Mode, r.Step}
 		counts[sk]++
+		gk := groupRow{r.Mode, r.Step, groupID}
+		groups[gk]++
 		latest = max(latest, r.Step)
-		// A name logged twice in one rollout keeps its last value.
-		last := map[string]float64{}
-		var order []string
+		// A name logged twice in one rollout keeps its last value, in the
+		// order names first appear.
+		names, values = names[:0], values[:0]
 		for _, rw := range r.Rewards {
-			if _, ok := last[rw.Name]; !ok {
-				order = append(order, rw.Name)
-			}
-			last[rw.Name] = rw.Value
-		}
-		for _, name := range order {
-			v := last[name]
-			nid, err := w.rewardNameID(ctx, name)
+			nid, err := w.rewardNameID(ctx, rw.Name)
 			if err != nil {
 				return err
 			}
-			if _, err := insReward.ExecContext(ctx, r.ID, nid, nullable(v)); err != nil {
-				return fmt.Errorf("insert reward: %w", err)
+			j := slices.Index(names, nid)
+			if j < 0 {
+				names, values = append(names, nid), append(values, rw.Value)
+			} else {
+				values[j] = rw.Value
 			}
+		}
+		for j, nid := range names {
+			v := values[j]
+			rewardArgs = append(rewardArgs, r.ID, nid, nullable(v))
 			k := stepRewardKey{sk, nid}
 			s := sums[k]
 			if s == nil {
@@ -180,12 +235,71 @@ func (w *rolloutWriter) write(ctx context.Context, experimentID string, batch []
 				sums[k] = s
 			}
 			s.add(v)
+			gr := groupRewardKey{gk, nid}
+			g := groupSums[gr]
+			if g == nil {
+				g = &groupSum{}
+				groupSums[gr] = g
+			}
+			g.add(v)
 		}
+	}
+	if err := w.multiInsert(ctx, "insert rollout", `INSERT INTO rollouts(id, experiment, step, mode, prompt_id, messages, ts, created_at, client_id) VALUES `, "", 9, rolloutArgs); err != nil {
+		return err
+	}
+	if err := w.multiInsert(ctx, "insert reward", `INSERT INTO rewards(rollout_id, name_id, value) VALUES `, "", 3, rewardArgs); err != nil {
+		return err
 	}
 	if err := w.upsertStepStats(ctx, counts, sums); err != nil {
 		return err
 	}
-	return touchExperiment(ctx, w.tx, w.exp, latest)
+	if err := w.upsertGroupStats(ctx, groups, groupSums); err != nil {
+		return err
+	}
+	if err := touchExperiment(ctx, w.tx, w.exp, latest); err != nil {
+		return err
+	}
+	// The full-text rows go last, in as few statements as SQLite allows:
+	// every later statement of the transaction starts a savepoint, and
+	// FTS5 flushes its pending terms to a new segment at each one, which
+	// then costs merges (a third of a batch's time with one flush per
+	// 100 rows).
+	return w.multiInsertN(ctx, "index rollout", `INSERT INTO rollouts_fts(rowid, prompt, body) VALUES `, "", 3, ftsRowsPerInsert, ftsArgs)
+}
+
+// ftsRowsPerInsert keeps a full-text INSERT under SQLite's 32,766 bound
+// parameters while a batch of up to 10,000 rollouts is one statement.
+const ftsRowsPerInsert = 10_000
+
+func (w *rolloutWriter) upsertGroupStats(ctx context.Context, groups map[groupRow]int64, sums map[groupRewardKey]*groupSum) error {
+	args := make([]any, 0, 5*len(groups))
+	for k, n := range groups {
+		args = append(args, w.exp, k.step, k.prompt, k.mode, n)
+	}
+	if err := w.multiInsert(ctx, "upsert rollout groups", `INSERT INTO rollout_groups(experiment, step, prompt_id, mode, count) VALUES `,
+		` ON CONFLICT DO UPDATE SET count = count + excluded.count`, 5, args); err != nil {
+		return err
+	}
+	args = make([]any, 0, 12*len(sums))
+	for k, s := range sums {
+		var lo, hi any
+		if s.count > 0 {
+			lo, hi = s.min, s.max
+		}
+		args = append(args, w.exp, k.step, k.prompt, k.mode, k.name, s.count, s.nans, nullable(s.sum), nullable(s.mean), nullable(s.m2), lo, hi)
+	}
+	// In an upsert every column on the right is the old value. Merging
+	// means: delta = mean_b - mean_a, mean += delta*n_b/n, m2 += m2_b + delta²*n_a*n_b/n.
+	return w.multiInsert(ctx, "upsert group rewards", `INSERT INTO group_rewards(experiment, step, prompt_id, mode, name_id, count, nans, sum, mean, m2, min, max) VALUES `,
+		` ON CONFLICT DO UPDATE SET
+			count = count + excluded.count, nans = nans + excluded.nans,
+			sum = sum + excluded.sum,
+			mean = CASE WHEN excluded.count = 0 THEN mean WHEN count = 0 THEN excluded.mean
+				ELSE mean + (excluded.mean - mean) * excluded.count / (count + excluded.count) END,
+			m2 = CASE WHEN excluded.count = 0 THEN m2 WHEN count = 0 THEN excluded.m2
+				ELSE m2 + excluded.m2 + (excluded.mean - mean) * (excluded.mean - mean) * count * excluded.count / (count + excluded.count) END,
+			min = CASE WHEN min IS NULL THEN excluded.min WHEN excluded.min IS NULL THEN min ELSE min(min, excluded.min) END,
+			max = CASE WHEN max IS NULL THEN excluded.max WHEN excluded.max IS NULL THEN max ELSE max(max, excluded.max) END`, 12, args)
 }
 
 func (s *rewardSum) add(v float64) {
@@ -237,33 +351,71 @@ func textHash(s string) int64 {
 	return int64(h.Sum64())
 }
 
-func (w *rolloutWriter) promptID(ctx context.Context, text string, raw json.RawMessage) (int64, error) {
+// groupMarker is the raw form under which the prompt cache keeps a text's
+// group prompt id; it is not JSON, so no logged prompt has it.
+const groupMarker = "\x00group"
+
+// promptID returns the id of the prompt (text, raw), stored if new, and
+// the id of its group's prompt: the experiment's first prompt with the
+// same text, since a group is keyed by text alone.
+func (w *rolloutWriter) promptID(ctx context.Context, text string, raw json.RawMessage) (id, group int64, err error) {
 	k := promptKey{w.exp, text, string(raw)}
-	if id, ok := w.newPrompts[k]; ok {
-		return id, nil
+	gk := promptKey{w.exp, text, groupMarker}
+	id, ok := w.newPrompts[k]
+	group, gok := w.newPrompts[gk]
+	if ok && gok {
+		return id, group, nil
 	}
 	w.db.cache.mu.Lock()
-	id, ok := w.db.cache.prompts[k]
-	w.db.cache.mu.Unlock()
-	if ok {
-		return id, nil
+	if !ok {
+		id, ok = w.db.cache.prompts[k]
 	}
-	var rawArg any
-	if raw != nil {
-		rawArg = string(raw)
+	if !gok {
+		group, gok = w.db.cache.prompts[gk]
+	}
+	w.db.cache.mu.Unlock()
+	if ok && gok {
+		return id, group, nil
 	}
 	h := textHash(text)
-	err := w.tx.QueryRowContext(ctx, `SELECT id FROM prompts WHERE experiment = ? AND text_hash = ? AND text = ? AND raw IS ?`,
-		w.exp, h, text, rawArg).Scan(&id)
-	if err == sql.ErrNoRows {
-		err = w.tx.QueryRowContext(ctx, `INSERT INTO prompts(experiment, text_hash, text, raw) VALUES (?, ?, ?, ?) RETURNING id`,
-			w.exp, h, text, rawArg).Scan(&id)
-	}
+	rows, err := w.tx.QueryContext(ctx, `SELECT id, raw FROM prompts WHERE experiment = ? AND text_hash = ? AND text = ? ORDER BY id`, w.exp, h, text)
 	if err != nil {
-		return 0, fmt.Errorf("prompt id: %w", err)
+		return 0, 0, fmt.Errorf("prompt id: %w", err)
 	}
-	w.newPrompts[k] = id
-	return id, nil
+	found := false
+	for rows.Next() {
+		var pid int64
+		var r sql.NullString
+		if err := rows.Scan(&pid, &r); err != nil {
+			rows.Close()
+			return 0, 0, fmt.Errorf("prompt id: %w", err)
+		}
+		if group == 0 {
+			group = pid
+		}
+		if !found && r.Valid == (raw != nil) && r.String == string(raw) {
+			id, found = pid, true
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, 0, fmt.Errorf("prompt id: %w", err)
+	}
+	if !found {
+		var rawArg any
+		if raw != nil {
+			rawArg = string(raw)
+		}
+		if err := w.tx.QueryRowContext(ctx, `INSERT INTO prompts(experiment, text_hash, text, raw) VALUES (?, ?, ?, ?) RETURNING id`,
+			w.exp, h, text, rawArg).Scan(&id); err != nil {
+			return 0, 0, fmt.Errorf("prompt id: %w", err)
+		}
+		if group == 0 {
+			group = id
+		}
+	}
+	w.newPrompts[k], w.newPrompts[gk] = id, group
+	return id, group, nil
 }
 
 func (w *rolloutWriter) rewardNameID(ctx context.Context, name string) (int64, error) {

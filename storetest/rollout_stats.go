@@ -141,6 +141,8 @@ func testRolloutStats(t *testing.T, open func(t *testing.T) expt.Store) {
 		}
 	})
 
+	t.Run("GroupsWholeExperiment", func(t *testing.T) { testGroupsWholeExperiment(t, open) })
+
 	t.Run("StepRewards", func(t *testing.T) {
 		for _, mode := range []string{"", "train"} {
 			got, err := f.s.StepRewards(f.ctx, f.expID, mode)
