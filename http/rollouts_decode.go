@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"unicode/utf8"
 
 	"github.com/expt-logger/expt"
 )
@@ -37,6 +38,13 @@ type rewardIn struct {
 // decodeRollouts parses and checks a whole batch before anything is
 // written, so a bad rollout anywhere rejects the batch.
 func decodeRollouts(body []byte) ([]*expt.Rollout, error) {
+	// Most batches are valid: decoding them in one pass, rather than each
+	// rollout again from its raw bytes, saves a third of the decoding. Any
+	// error is found again by the rollout-by-rollout path, whose messages
+	// name the rollout.
+	if out, ok := decodeRolloutsFast(body); ok {
+		return out, nil
+	}
 	var top struct {
 		Rollouts *[]json.RawMessage `json:"rollouts"`
 	}
@@ -61,6 +69,29 @@ func decodeRollouts(body []byte) ([]*expt.Rollout, error) {
 	return out, nil
 }
 
+// decodeRolloutsFast decodes a batch with no error; ok is false when there
+// is any, or any rollout that is not an object.
+func decodeRolloutsFast(body []byte) ([]*expt.Rollout, bool) {
+	var top struct {
+		Rollouts *[]*rolloutIn `json:"rollouts"`
+	}
+	if unmarshalStrict(body, &top, "") != nil || top.Rollouts == nil || len(*top.Rollouts) > maxRolloutsPerBatch {
+		return nil, false
+	}
+	out := make([]*expt.Rollout, len(*top.Rollouts))
+	for i, in := range *top.Rollouts {
+		if in == nil { // null, not an object
+			return nil, false
+		}
+		ro, err := checkRollout(in, "")
+		if err != nil {
+			return nil, false
+		}
+		out[i] = ro
+	}
+	return out, true
+}
+
 func decodeRollout(raw json.RawMessage, path string) (*expt.Rollout, error) {
 	if k := firstByte(raw); k != '{' {
 		return nil, invalid("%s: must be an object", path)
@@ -69,6 +100,11 @@ func decodeRollout(raw json.RawMessage, path string) (*expt.Rollout, error) {
 	if err := unmarshalStrict(raw, &in, path); err != nil {
 		return nil, err
 	}
+	return checkRollout(&in, path)
+}
+
+// checkRollout checks a decoded rollout and builds the stored form.
+func checkRollout(in *rolloutIn, path string) (*expt.Rollout, error) {
 	ro := &expt.Rollout{}
 	if len(in.Step) == 0 {
 		return nil, invalid("%s.step is required", path)
@@ -162,7 +198,9 @@ func decodeMessage(raw json.RawMessage, path string) (expt.Message, error) {
 	}
 	switch firstByte(in.Content) {
 	case '"':
-		if err := json.Unmarshal(in.Content, &m.Content); err != nil {
+		if c, ok := plainString(in.Content); ok {
+			m.Content = c
+		} else if err := json.Unmarshal(in.Content, &m.Content); err != nil {
 			return m, invalid("%s.content: %v", path, err)
 		}
 	case 0, 'n':
@@ -174,6 +212,21 @@ func decodeMessage(raw json.RawMessage, path string) (expt.Message, error) {
 	}
 	m.Raw = bytes.TrimSpace(raw)
 	return m, nil
+}
+
+// plainString returns the value of a JSON string that json.Unmarshal
+// would return unchanged: valid UTF-8 without escapes. raw comes from a
+// document already checked to be valid JSON, so it has no control bytes.
+func plainString(raw json.RawMessage) (string, bool) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return "", false
+	}
+	body := raw[1 : len(raw)-1]
+	if bytes.IndexByte(body, '\\') >= 0 || bytes.IndexByte(body, '"') >= 0 || !utf8.Valid(body) {
+		return "", false
+	}
+	return string(body), true
 }
 
 // decodeRewards reads [{"name","value"}] or {"<name>": value}, keeping order.
