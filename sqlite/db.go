@@ -25,10 +25,6 @@ type DB struct {
 	read  *sql.DB // query_only pool for concurrent readers (WAL)
 	cache *cache
 
-	// insertPoints100 is prepared at Open: preparing it later, while a
-	// transaction holds the only write connection, would deadlock.
-	insertPoints100 *sql.Stmt
-
 	scalars *groupWriter // commits WriteScalars batches, several per transaction
 }
 
@@ -53,10 +49,6 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err := migrate(ctx, write); err != nil {
 		write.Close()
 		return nil, err
-	}
-	if db.insertPoints100, err = write.PrepareContext(ctx, insertPointsHead+valuesList(pointsPerInsert, 4)+insertPointsTail); err != nil {
-		write.Close()
-		return nil, fmt.Errorf("prepare insert points: %w", err)
 	}
 	read, err := sql.Open("sqlite", dsn(path, true))
 	if err != nil {
@@ -99,15 +91,12 @@ func dsn(path string, readOnly bool) string {
 // Close fails the scalar batches still queued, waits for the one being
 // committed, and closes both connection pools.
 func (db *DB) Close() error {
-	if db.scalars != nil {
-		db.scalars.close()
-	}
 	var errs []error
+	if db.scalars != nil {
+		errs = append(errs, db.scalars.close())
+	}
 	if db.read != nil {
 		errs = append(errs, db.read.Close())
-	}
-	if db.insertPoints100 != nil {
-		errs = append(errs, db.insertPoints100.Close())
 	}
 	if db.write != nil {
 		// An optimize on close keeps planner statistics fresh for the next open.

@@ -4,9 +4,13 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
+	"math"
+	"math/bits"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/expt-logger/expt"
 )
@@ -16,16 +20,65 @@ import (
 const pointsPerInsert = 100
 
 const insertPointsHead = `INSERT OR REPLACE INTO points(series_id, step, value, ts) VALUES `
-const insertPointsTail = ``
 
 func valuesList(n, cols int) string {
 	row := "(" + strings.TrimSuffix(strings.Repeat("?,", cols), ",") + ")"
 	return strings.TrimSuffix(strings.Repeat(row+",", n), ",")
 }
 
+// insertPointsSQL[n] inserts n rows; only n = pointsPerInsert and powers
+// of two below it are used, so that the writer keeps few statements prepared.
+var insertPointsSQL = func() map[int]string {
+	m := map[int]string{pointsPerInsert: insertPointsHead + valuesList(pointsPerInsert, 4)}
+	for n := 1; n < pointsPerInsert; n *= 2 {
+		m[n] = insertPointsHead + valuesList(n, 4)
+	}
+	return m
+}()
+
+// markDirtySQL[n] flags n rollup buckets, n a power of two.
+var markDirtySQL = func() map[int]string {
+	m := map[int]string{}
+	for n := 1; n <= 64; n *= 2 {
+		m[n] = `INSERT INTO rollups(series_id, bucket) VALUES ` + valuesList(n, 2) +
+			` ON CONFLICT(series_id, bucket) DO UPDATE SET dirty = 1`
+	}
+	return m
+}()
+
+// chunks splits n rows into statements of full rows, then powers of two.
+func chunks(n, full int, fn func(start, size int) error) error {
+	start := 0
+	for ; n-start >= full; start += full {
+		if err := fn(start, full); err != nil {
+			return err
+		}
+	}
+	for rest := n - start; rest > 0; {
+		size := 1 << (bits.Len(uint(rest)) - 1)
+		if err := fn(start, size); err != nil {
+			return err
+		}
+		start, rest = start+size, rest-size
+	}
+	return nil
+}
+
+const (
+	claimKeySQL = `INSERT INTO idempotency(experiment, key, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`
+	touchSQL    = `UPDATE experiments SET updated_at = ?,
+		latest_step = CASE WHEN ? < 0 THEN latest_step WHEN latest_step IS NULL OR latest_step < ? THEN ? ELSE latest_step END
+		WHERE pk = ?`
+	upsertSeriesSQL = `INSERT INTO series(experiment, mode, name) VALUES (?, ?, ?)
+		ON CONFLICT(experiment, mode, name) DO UPDATE SET name = excluded.name RETURNING id`
+	experimentPKSQL = `SELECT pk FROM experiments WHERE id = ?`
+)
+
 // WriteScalars stores a batch all or nothing, last write winning per
-// (series, step). Concurrent calls share a transaction (see group_commit.go);
-// each returns once the transaction holding its batch committed.
+// (series, step). The batch is turned into statement arguments here, in
+// the caller's goroutine, then stored by the group writer, which may share
+// the transaction with other batches (see group_commit.go); WriteScalars
+// returns once that transaction committed.
 func (db *DB) WriteScalars(ctx context.Context, experimentID string, batch []expt.Scalar, idemKey string) (bool, error) {
 	for i, s := range batch {
 		if s.Mode == "" || s.Name == "" {
@@ -35,39 +88,226 @@ func (db *DB) WriteScalars(ctx context.Context, experimentID string, batch []exp
 			return false, expt.Errorf(expt.EINVALID, "scalar %d: step must not be negative", i)
 		}
 	}
-	return db.scalars.write(&scalarWrite{ctx: ctx, experiment: experimentID, batch: batch, idemKey: idemKey,
+	return db.scalars.write(&scalarWrite{ctx: ctx, experiment: experimentID, rows: newScalarRows(batch), idemKey: idemKey,
 		done: make(chan scalarResult, 1)})
 }
 
-// writeScalarBatch writes one batch in tx. Series it creates are added to
-// created; known holds series created earlier in the same transaction.
-func (db *DB) writeScalarBatch(ctx context.Context, tx *sql.Tx, w *scalarWrite, created, known map[seriesKey]int64) (bool, error) {
-	pk, err := db.experimentPK(ctx, tx, w.experiment)
+// scalarRows is a batch as INSERT arguments: rows grouped by series in
+// order of first appearance and sorted by step within a series (stably, so
+// that a step repeated in the batch ends with its last value). Inserting in
+// key order keeps each statement on few B-tree pages.
+type scalarRows struct {
+	series  []seriesName
+	runs    []seriesRun         // consecutive rows of one series
+	args    []driver.NamedValue // 4 a row: series id (set by the writer), step, value, ts
+	buckets []seriesBucket      // distinct rollup buckets touched
+	latest  int64               // highest step; -1 for an empty batch
+	n       int                 // rows
+}
+
+type seriesName struct{ mode, name string }
+
+type seriesRun struct {
+	series int // index into series
+	n      int
+}
+
+type seriesBucket struct {
+	series int
+	bucket int64
+}
+
+var argsPool sync.Pool // *[]driver.NamedValue
+
+func newScalarRows(batch []expt.Scalar) *scalarRows {
+	r := &scalarRows{latest: -1, n: len(batch)}
+	// Counting sort by series, stable: most batches hold a few series.
+	index := map[seriesName]int{}
+	of := make([]int, len(batch))
+	var counts []int
+	for i, s := range batch {
+		k := seriesName{s.Mode, s.Name}
+		j, ok := index[k]
+		if !ok {
+			j = len(r.series)
+			index[k] = j
+			r.series = append(r.series, k)
+			counts = append(counts, 0)
+		}
+		of[i] = j
+		counts[j]++
+		r.latest = max(r.latest, s.Step)
+	}
+	starts := make([]int, len(counts))
+	for j := 1; j < len(counts); j++ {
+		starts[j] = starts[j-1] + counts[j-1]
+	}
+	order := make([]int, len(batch))
+	next := slices.Clone(starts)
+	for i, j := range of {
+		order[next[j]] = i
+		next[j]++
+	}
+	for j, n := range counts {
+		run := order[starts[j] : starts[j]+n]
+		byStep := func(a, b int) int { return cmp.Compare(batch[a].Step, batch[b].Step) }
+		if !slices.IsSortedFunc(run, byStep) {
+			slices.SortStableFunc(run, byStep)
+		}
+		r.runs = append(r.runs, seriesRun{series: j, n: n})
+	}
+
+	if p, ok := argsPool.Get().(*[]driver.NamedValue); ok && cap(*p) >= 4*len(batch) {
+		r.args = (*p)[:4*len(batch)]
+	} else {
+		r.args = make([]driver.NamedValue, 4*len(batch))
+	}
+	var ts driver.Value
+	lastTS := math.NaN()
+	for row, i := range order {
+		s := batch[i]
+		a := r.args[4*row : 4*row+4]
+		base := 4 * (row % pointsPerInsert)
+		// ts is often the same for many points: box it once.
+		if s.TS != lastTS {
+			ts, lastTS = s.TS, s.TS
+		}
+		var v driver.Value
+		if !math.IsNaN(s.Value) {
+			v = s.Value // SQLite would store a bound NaN as NULL anyway
+		}
+		a[0] = driver.NamedValue{Ordinal: base + 1}
+		a[1] = driver.NamedValue{Ordinal: base + 2, Value: s.Step}
+		a[2] = driver.NamedValue{Ordinal: base + 3, Value: v}
+		a[3] = driver.NamedValue{Ordinal: base + 4, Value: ts}
+		if k := (seriesBucket{of[i], s.Step >> rollupShift}); len(r.buckets) == 0 || r.buckets[len(r.buckets)-1] != k {
+			r.buckets = append(r.buckets, k)
+		}
+	}
+	return r
+}
+
+// release gives the argument slice back for another batch.
+func (r *scalarRows) release() {
+	if args := r.args; args != nil {
+		r.args = nil
+		clear(args) // drop the boxed values
+		argsPool.Put(&args)
+	}
+}
+
+// writeScalarBatch writes one batch in the writer's open transaction.
+// Series it creates are added to created; known holds series created
+// earlier in the same transaction, not yet in the cache.
+func (db *DB) writeScalarBatch(c *rawConn, w *scalarWrite, created, known map[seriesKey]int64) (bool, error) {
+	pk, err := db.rawExperimentPK(c, w.experiment)
 	if err != nil {
 		return false, err
 	}
-	if ok, err := claimIdempotencyKey(ctx, tx, pk, w.idemKey); err != nil || !ok {
-		return false, err
+	if w.idemKey != "" {
+		res, err := c.execValues(claimKeySQL, pk, w.idemKey, nanos(now()))
+		if err != nil {
+			return false, fmt.Errorf("insert idempotency key: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return false, err
+		}
 	}
-	batch := w.batch
-	ids, err := db.seriesIDs(ctx, tx, pk, batch, created, known)
+	r := w.rows
+	ids, err := db.rawSeriesIDs(c, pk, r.series, created, known)
 	if err != nil {
 		return false, err
 	}
-	if err := db.insertPoints(ctx, tx, batch, ids); err != nil {
+	row := 0
+	for _, run := range r.runs {
+		for end := row + run.n; row < end; row++ {
+			r.args[4*row].Value = ids[run.series]
+		}
+	}
+	err = chunks(r.n, pointsPerInsert, func(start, size int) error {
+		args := r.args[4*start : 4*(start+size)]
+		if size < pointsPerInsert {
+			// A short statement numbers its arguments from 1.
+			for j := range args {
+				args[j].Ordinal = j + 1
+			}
+		}
+		if _, err := c.exec(insertPointsSQL[size], args); err != nil {
+			return fmt.Errorf("insert points: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
 		return false, err
 	}
-	if err := markDirty(ctx, tx, batch, ids); err != nil {
+	dirty := make([]driver.NamedValue, 0, 2*64)
+	err = chunks(len(r.buckets), 64, func(start, size int) error {
+		dirty = dirty[:0]
+		for j, b := range r.buckets[start : start+size] {
+			dirty = append(dirty, driver.NamedValue{Ordinal: 2*j + 1, Value: ids[b.series]},
+				driver.NamedValue{Ordinal: 2*j + 2, Value: b.bucket})
+		}
+		if _, err := c.exec(markDirtySQL[size], dirty); err != nil {
+			return fmt.Errorf("mark rollups dirty: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
 		return false, err
 	}
-	var latest int64 = -1
-	for _, s := range batch {
-		latest = max(latest, s.Step)
-	}
-	if err := touchExperiment(ctx, tx, pk, latest); err != nil {
-		return false, err
+	if _, err := c.execValues(touchSQL, nanos(now()), r.latest, r.latest, r.latest, pk); err != nil {
+		return false, fmt.Errorf("touch experiment: %w", err)
 	}
 	return true, nil
+}
+
+// rawExperimentPK is experimentPK on the writer's connection.
+func (db *DB) rawExperimentPK(c *rawConn, id string) (int64, error) {
+	db.cache.mu.Lock()
+	pk, ok := db.cache.exps[id]
+	db.cache.mu.Unlock()
+	if ok {
+		return pk, nil
+	}
+	pk, ok, err := c.queryInt64(experimentPKSQL, id)
+	if err != nil {
+		return 0, fmt.Errorf("select experiment: %w", err)
+	} else if !ok {
+		return 0, expt.Errorf(expt.ENOTFOUND, "experiment %q not found", id)
+	}
+	db.cache.mu.Lock()
+	db.cache.exps[id] = pk
+	db.cache.mu.Unlock()
+	return pk, nil
+}
+
+// rawSeriesIDs returns the id of every series of names, boxed for the
+// INSERT arguments, creating the missing ones.
+func (db *DB) rawSeriesIDs(c *rawConn, pk int64, names []seriesName, created, known map[seriesKey]int64) ([]driver.Value, error) {
+	ids := make([]driver.Value, len(names))
+	var missing []int
+	db.cache.mu.Lock()
+	for i, n := range names {
+		k := seriesKey{pk, n.mode, n.name}
+		if id, ok := db.cache.series[k]; ok {
+			ids[i] = id
+		} else if id, ok := known[k]; ok {
+			ids[i] = id
+		} else {
+			missing = append(missing, i)
+		}
+	}
+	db.cache.mu.Unlock()
+	for _, i := range missing {
+		// DO UPDATE (a no-op) rather than DO NOTHING so RETURNING yields the existing row too.
+		id, _, err := c.queryInt64(upsertSeriesSQL, pk, names[i].mode, names[i].name)
+		if err != nil {
+			return nil, fmt.Errorf("upsert series: %w", err)
+		}
+		ids[i] = id
+		created[seriesKey{pk, names[i].mode, names[i].name}] = id
+	}
+	return ids, nil
 }
 
 // claimIdempotencyKey records key for the experiment and reports whether it
@@ -76,8 +316,7 @@ func claimIdempotencyKey(ctx context.Context, tx *sql.Tx, pk int64, key string) 
 	if key == "" {
 		return true, nil
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO idempotency(experiment, key, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
-		pk, key, nanos(now()))
+	res, err := tx.ExecContext(ctx, claimKeySQL, pk, key, nanos(now()))
 	if err != nil {
 		return false, fmt.Errorf("insert idempotency key: %w", err)
 	}
@@ -87,123 +326,8 @@ func claimIdempotencyKey(ctx context.Context, tx *sql.Tx, pk int64, key string) 
 
 // touchExperiment moves updated_at, and latest_step when latest >= 0.
 func touchExperiment(ctx context.Context, tx *sql.Tx, pk, latest int64) error {
-	_, err := tx.ExecContext(ctx, `UPDATE experiments SET updated_at = ?,
-		latest_step = CASE WHEN ? < 0 THEN latest_step WHEN latest_step IS NULL OR latest_step < ? THEN ? ELSE latest_step END
-		WHERE pk = ?`, nanos(now()), latest, latest, latest, pk)
-	if err != nil {
+	if _, err := tx.ExecContext(ctx, touchSQL, nanos(now()), latest, latest, latest, pk); err != nil {
 		return fmt.Errorf("touch experiment: %w", err)
 	}
 	return nil
-}
-
-// seriesIDs returns the series id of every scalar of batch, creating
-// missing series; the ones created are added to created for the cache.
-// known holds series created by this transaction, not yet in the cache.
-func (db *DB) seriesIDs(ctx context.Context, tx *sql.Tx, pk int64, batch []expt.Scalar, created, known map[seriesKey]int64) ([]int64, error) {
-	ids := make([]int64, len(batch))
-	local := map[seriesKey]int64{}
-	var missing []int
-	db.cache.mu.Lock()
-	for i, s := range batch {
-		k := seriesKey{pk, s.Mode, s.Name}
-		if id, ok := local[k]; ok {
-			ids[i] = id
-		} else if id, ok := db.cache.series[k]; ok {
-			ids[i], local[k] = id, id
-		} else if id, ok := known[k]; ok {
-			ids[i], local[k] = id, id
-		} else {
-			missing = append(missing, i)
-		}
-	}
-	db.cache.mu.Unlock()
-	for _, i := range missing {
-		k := seriesKey{pk, batch[i].Mode, batch[i].Name}
-		if id, ok := local[k]; ok {
-			ids[i] = id
-			continue
-		}
-		var id int64
-		// DO UPDATE (a no-op) rather than DO NOTHING so RETURNING yields the existing row too.
-		if err := tx.QueryRowContext(ctx, `INSERT INTO series(experiment, mode, name) VALUES (?, ?, ?)
-			ON CONFLICT(experiment, mode, name) DO UPDATE SET name = excluded.name RETURNING id`, pk, k.mode, k.name).Scan(&id); err != nil {
-			return nil, fmt.Errorf("upsert series: %w", err)
-		}
-		ids[i], local[k], created[k] = id, id, id
-	}
-	return ids, nil
-}
-
-func (db *DB) insertPoints(ctx context.Context, tx *sql.Tx, batch []expt.Scalar, ids []int64) error {
-	// Inserting in key order keeps each statement on few B-tree pages; the
-	// sort is stable so a step repeated in the batch still ends with its last value.
-	order := make([]int, len(batch))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		if c := cmp.Compare(ids[a], ids[b]); c != 0 {
-			return c
-		}
-		return cmp.Compare(batch[a].Step, batch[b].Step)
-	})
-	var full *sql.Stmt
-	if len(batch) >= pointsPerInsert {
-		// Bound to this transaction, the statement stays prepared on the
-		// single write connection: no re-parse of 400 parameters per batch.
-		full = tx.StmtContext(ctx, db.insertPoints100)
-		defer full.Close()
-	}
-	args := make([]any, 0, 4*pointsPerInsert)
-	for start := 0; start < len(batch); start += pointsPerInsert {
-		end := min(start+pointsPerInsert, len(batch))
-		args = args[:0]
-		for _, i := range order[start:end] {
-			s := batch[i]
-			args = append(args, ids[i], s.Step, nullable(s.Value), s.TS)
-		}
-		var err error
-		if end-start == pointsPerInsert {
-			_, err = full.ExecContext(ctx, args...)
-		} else {
-			_, err = tx.ExecContext(ctx, insertPointsHead+valuesList(end-start, 4)+insertPointsTail, args...)
-		}
-		if err != nil {
-			return fmt.Errorf("insert points: %w", err)
-		}
-	}
-	return nil
-}
-
-// markDirty flags every rollup bucket the batch touched, once per bucket.
-func markDirty(ctx context.Context, tx *sql.Tx, batch []expt.Scalar, ids []int64) error {
-	type key struct{ sid, bucket int64 }
-	seen := map[key]bool{}
-	var args []any
-	flush := func() error {
-		if len(args) == 0 {
-			return nil
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO rollups(series_id, bucket) VALUES `+valuesList(len(args)/2, 2)+
-			` ON CONFLICT(series_id, bucket) DO UPDATE SET dirty = 1`, args...)
-		args = args[:0]
-		if err != nil {
-			return fmt.Errorf("mark rollups dirty: %w", err)
-		}
-		return nil
-	}
-	for i, s := range batch {
-		k := key{ids[i], s.Step >> rollupShift}
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		args = append(args, k.sid, k.bucket)
-		if len(args) >= 2*pointsPerInsert {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-	}
-	return flush()
 }
