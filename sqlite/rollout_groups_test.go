@@ -39,7 +39,7 @@ func TestGroupsBackfill(t *testing.T) {
 			prompt := fmt.Sprintf("q%d", (b*7+i)%4)
 			r := &expt.Rollout{Step: int64(i % 3), Mode: []string{"train", "eval"}[i%2], Prompt: prompt,
 				Messages: []expt.Message{{Role: "user", Content: prompt}},
-				Rewards: []expt.Reward{{Name: "a", Value: 1e9 + float64(i*b)/7}, {Name: "b", Value: float64(i % 5)}}}
+				Rewards:  []expt.Reward{{Name: "a", Value: 1e9 + float64(i*b)/7}, {Name: "b", Value: float64(i % 5)}}}
 			if i%4 == 0 {
 				r.PromptRaw = json.RawMessage(`{"role":"user","content":"` + prompt + `"}`)
 			}
