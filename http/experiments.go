@@ -153,12 +153,9 @@ func (s *Server) experimentDetails(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	metrics, err := s.store.Metrics(r.Context(), e.ID)
+	metrics, err := s.metrics(r, e.ID)
 	if err != nil {
 		return err
-	}
-	if metrics == nil {
-		metrics = []expt.Metric{}
 	}
 	return writeJSON(w, http.StatusOK, struct {
 		experimentJSON

@@ -80,17 +80,23 @@ func (s *Server) getScalars(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, out)
 }
 
+// metrics lists an experiment's series, as [] rather than null when there are none.
+func (s *Server) metrics(r *http.Request, id string) ([]expt.Metric, error) {
+	metrics, err := s.store.Metrics(r.Context(), id)
+	if metrics == nil && err == nil {
+		metrics = []expt.Metric{}
+	}
+	return metrics, err
+}
+
 func (s *Server) getMetrics(w http.ResponseWriter, r *http.Request) error {
 	e, err := s.experiment(r)
 	if err != nil {
 		return err
 	}
-	metrics, err := s.store.Metrics(r.Context(), e.ID)
+	metrics, err := s.metrics(r, e.ID)
 	if err != nil {
 		return err
-	}
-	if metrics == nil {
-		metrics = []expt.Metric{}
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"metrics": metrics})
 }
