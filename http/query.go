@@ -56,6 +56,18 @@ func orderParam(q url.Values, def bool) (desc bool, err error) {
 	return false, invalid(`order: must be "asc" or "desc"`)
 }
 
+// pageParams reads offset (default 0) and limit (1..1000, default 50), the
+// paging of every list endpoint.
+func pageParams(q url.Values) (offset, limit int, err error) {
+	if offset, err = intParam(q, "offset", 0, 0, math.MaxInt32); err != nil {
+		return 0, 0, err
+	}
+	if limit, err = intParam(q, "limit", 50, 1, maxPageLimit); err != nil {
+		return 0, 0, err
+	}
+	return offset, limit, nil
+}
+
 func stepRange(q url.Values) (from, to *int64, err error) {
 	if from, err = stepParam(q, "from"); err != nil {
 		return nil, nil, err
@@ -86,10 +98,7 @@ func parseExperimentFilter(q url.Values) (expt.ExperimentFilter, error) {
 	if f.Desc, err = orderParam(q, f.Sort != expt.SortName); err != nil {
 		return f, err
 	}
-	if f.Offset, err = intParam(q, "offset", 0, 0, math.MaxInt32); err != nil {
-		return f, err
-	}
-	if f.Limit, err = intParam(q, "limit", 50, 1, maxPageLimit); err != nil {
+	if f.Offset, f.Limit, err = pageParams(q); err != nil {
 		return f, err
 	}
 	return f, nil
@@ -181,10 +190,7 @@ func parseRolloutQuery(q url.Values) (expt.RolloutQuery, error) {
 	if rq.Desc, err = orderParam(q, false); err != nil {
 		return rq, err
 	}
-	if rq.Offset, err = intParam(q, "offset", 0, 0, math.MaxInt32); err != nil {
-		return rq, err
-	}
-	if rq.Limit, err = intParam(q, "limit", 50, 1, maxPageLimit); err != nil {
+	if rq.Offset, rq.Limit, err = pageParams(q); err != nil {
 		return rq, err
 	}
 	return rq, nil
@@ -199,10 +205,7 @@ func parseGroupQuery(q url.Values) (expt.GroupQuery, error) {
 	if gq.FromStep, gq.ToStep, err = stepRange(q); err != nil {
 		return gq, err
 	}
-	if gq.Offset, err = intParam(q, "offset", 0, 0, math.MaxInt32); err != nil {
-		return gq, err
-	}
-	if gq.Limit, err = intParam(q, "limit", 50, 1, maxPageLimit); err != nil {
+	if gq.Offset, gq.Limit, err = pageParams(q); err != nil {
 		return gq, err
 	}
 	return gq, nil

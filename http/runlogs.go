@@ -3,7 +3,6 @@ package http
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"net/http"
 
 	"github.com/expt-logger/expt"
@@ -159,11 +158,7 @@ func (s *Server) listErrors(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	offset, err := intParam(r.URL.Query(), "offset", 0, 0, math.MaxInt32)
-	if err != nil {
-		return err
-	}
-	limit, err := intParam(r.URL.Query(), "limit", 50, 1, maxPageLimit)
+	offset, limit, err := pageParams(r.URL.Query())
 	if err != nil {
 		return err
 	}
