@@ -1,0 +1,4 @@
+// Placeholder until its page lands.
+export function Keys() {
+  return <div class="page">Keys</div>;
+}
