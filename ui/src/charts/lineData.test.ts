@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import type { Series } from '../api';
+import { lineFromSeries } from './lineData';
+
+function series(p: Partial<Series>): Series {
+  return { mode: 'train', name: 'loss', total: 0, downsampled: false, step: [], value: [], min: [], minStep: [], max: [], maxStep: [], ts: [], ...p };
+}
+
+describe('lineFromSeries', () => {
+  it('uses every point of a full series for both lines', () => {
+    const l = lineFromSeries(series({ total: 3, step: [0, 1, 2], value: [3, 2, 1], min: [3, 2, 1], minStep: [0, 1, 2], max: [3, 2, 1], maxStep: [0, 1, 2] }));
+    expect(l.raw).toEqual({ step: [0, 1, 2], value: [3, 2, 1] });
+    expect(l.sample).toEqual({ step: [0, 1, 2], value: [3, 2, 1] });
+    expect(l.downsampled).toBe(false);
+  });
+
+  it('draws a downsampled bucket through min, max and last in step order', () => {
+    const l = lineFromSeries(
+      series({
+        downsampled: true,
+        total: 20,
+        // bucket 1: steps 0..9, max at 2, min at 7, last at 9
+        // bucket 2: steps 10..19, min is the last point (19), max at 10
+        step: [9, 19],
+        value: [0.5, -1],
+        min: [0.1, -1],
+        minStep: [7, 19],
+        max: [0.9, 4],
+        maxStep: [2, 10],
+      }),
+    );
+    expect(l.raw.step).toEqual([2, 7, 9, 10, 19]);
+    expect(l.raw.value).toEqual([0.9, 0.1, 0.5, 4, -1]);
+    // Smoothing sees one point per bucket, its last.
+    expect(l.sample).toEqual({ step: [9, 19], value: [0.5, -1] });
+    expect(l.total).toBe(20);
+  });
+});

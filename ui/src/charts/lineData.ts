@@ -1,0 +1,51 @@
+// What one line of a chart holds, and how a server series becomes one.
+import type { Series } from '../api';
+import type { Points } from '../lib/align';
+
+export interface LineData {
+  /** Every point drawn as the faint raw line. */
+  raw: Points;
+  /**
+   * The points the smoothed line is computed over. For a downsampled series
+   * that is the last point of each bucket: smoothing min, max and last
+   * together would drag the average toward the extremes.
+   */
+  sample: Points;
+  /** An optional band around the line (rewards: mean ± std within min..max). */
+  lo?: Points;
+  hi?: Points;
+  /** The server returned buckets, not every point: zooming in can show more. */
+  downsampled: boolean;
+  /** Points the server has in the requested range. */
+  total: number;
+}
+
+/**
+ * A server series as a line. Downsampled buckets are drawn through their
+ * min, max and last points in step order (the M4 idea: with about one bucket
+ * per pixel column the polyline covers the same pixels as every point would),
+ * so a spike never disappears into an average.
+ */
+export function lineFromSeries(s: Series): LineData {
+  if (!s.downsampled) {
+    return { raw: { step: s.step, value: s.value }, sample: { step: s.step, value: s.value }, downsampled: false, total: s.total };
+  }
+  const step: number[] = [];
+  const value: number[] = [];
+  const put = (st: number, v: number) => {
+    const n = step.length;
+    if (n > 0 && step[n - 1] === st) return; // the same point named twice in one bucket
+    step.push(st);
+    value.push(v);
+  };
+  for (let i = 0; i < s.step.length; i++) {
+    const pts: [number, number][] = [
+      [s.minStep[i], s.min[i]],
+      [s.maxStep[i], s.max[i]],
+      [s.step[i], s.value[i]],
+    ];
+    pts.sort((a, b) => a[0] - b[0]);
+    for (const [st, v] of pts) put(st, v);
+  }
+  return { raw: { step, value }, sample: { step: s.step.slice(), value: s.value.slice() }, downsampled: true, total: s.total };
+}
