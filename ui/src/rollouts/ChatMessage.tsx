@@ -1,0 +1,98 @@
+// One chat message: role styling, Markdown content, tool calls as
+// collapsible pretty JSON, tool results labelled with their call, unknown
+// keys as a JSON footnote, and long content folded.
+import { useState } from 'preact/hooks';
+import type { Message } from '../api';
+import { highlightParts, type Term } from '../lib/highlight';
+import { contentText } from './format';
+import { Highlighted } from './Highlighted';
+import { Markdown } from './Markdown';
+
+const FOLD_CHARS = 1500;
+const FOLD_LINES = 30;
+const KNOWN = new Set(['role', 'content', 'tool_calls', 'name', 'tool_call_id']);
+
+interface ToolCall {
+  id?: string;
+  type?: string;
+  function?: { name?: string; arguments?: unknown };
+  [k: string]: unknown;
+}
+
+/** Tool arguments arrive as a JSON string; a model that wrote invalid JSON should be visible as such. */
+function prettyArgs(args: unknown): { text: string; valid: boolean } {
+  if (typeof args !== 'string') return { text: JSON.stringify(args ?? null, null, 2), valid: true };
+  try {
+    return { text: JSON.stringify(JSON.parse(args), null, 2), valid: true };
+  } catch {
+    return { text: args, valid: false };
+  }
+}
+
+function ToolCallView(props: { call: ToolCall; terms: Term[] }) {
+  const c = props.call;
+  const name = c.function?.name ?? c.type ?? 'tool call';
+  const args = prettyArgs(c.function?.arguments);
+  const oneLiner = args.text.replace(/\s+/g, ' ');
+  return (
+    <details class="rp-toolcall" data-testid="tool-call">
+      <summary>
+        <span class="rp-tool-name">{name}</span>
+        <span class="rp-tool-args mono">({oneLiner.length > 80 ? oneLiner.slice(0, 80) + '…' : oneLiner})</span>
+        {c.id && <span class="muted mono"> {c.id}</span>}
+        {!args.valid && <span class="badge warn">invalid JSON</span>}
+      </summary>
+      <pre class="mono">
+        <Highlighted text={args.text} terms={props.terms} />
+      </pre>
+    </details>
+  );
+}
+
+export function ChatMessage(props: { message: Message; terms: Term[]; label?: string }) {
+  const m = props.message;
+  const role = typeof m.role === 'string' && m.role ? m.role : 'unknown';
+  const text = contentText(m);
+  const long = text.length > FOLD_CHARS || text.split('\n').length > FOLD_LINES;
+  // A folded message with a search hit inside opens, so the hit is seen.
+  const hasHit = props.terms.length > 0 && highlightParts(text, props.terms).some((p) => p.hit);
+  const [open, setOpen] = useState<boolean | null>(null);
+  const folded = long && !(open ?? hasHit);
+  const calls = Array.isArray(m.tool_calls) ? (m.tool_calls as ToolCall[]) : [];
+  const extra = Object.fromEntries(Object.entries(m).filter(([k]) => !KNOWN.has(k)));
+  if (typeof m.content !== 'string' && m.content != null && !text) extra.content = m.content;
+
+  return (
+    <div class={`rp-msg role-${['system', 'user', 'assistant', 'tool'].includes(role) ? role : 'other'}`} data-testid="chat-message" data-role={role}>
+      <div class="rp-msg-head">
+        <span class="rp-role">{role}</span>
+        {props.label && <span class="badge">{props.label}</span>}
+        {typeof m.name === 'string' && <span class="mono">{m.name}</span>}
+        {typeof m.tool_call_id === 'string' && <span class="muted mono">↩ {m.tool_call_id}</span>}
+        <span class="spacer" />
+        {text && <span class="muted">{text.length.toLocaleString()} chars</span>}
+      </div>
+      {text && (
+        <div class={'rp-msg-body' + (folded ? ' folded' : '')}>
+          {role === 'tool' ? (
+            <pre class="mono rp-tool-out">
+              <Highlighted text={text} terms={props.terms} />
+            </pre>
+          ) : (
+            <Markdown text={text} terms={props.terms} />
+          )}
+        </div>
+      )}
+      {long && (
+        <button class="link rp-fold" data-testid="fold-toggle" aria-expanded={!folded} onClick={() => setOpen(folded)}>
+          {folded ? `Show all (${text.split('\n').length} lines, ${text.length.toLocaleString()} chars)` : 'Fold'}
+        </button>
+      )}
+      {calls.map((c, i) => (
+        <ToolCallView key={i} call={c} terms={props.terms} />
+      ))}
+      {!text && !calls.length && <div class="muted rp-empty-msg">(no content)</div>}
+      {Object.keys(extra).length > 0 && <pre class="rp-extra mono">{JSON.stringify(extra, null, 1)}</pre>}
+    </div>
+  );
+}

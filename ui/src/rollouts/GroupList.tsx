@@ -1,0 +1,186 @@
+// GRPO groups at one step: the rollouts that share a prompt, with each
+// reward's mean/std/min/max. A group whose rewards all have zero spread gives
+// every sample the same advantage (zero), so it teaches the policy nothing;
+// those are badged and counted, since many of them means wasted compute.
+import { Fragment } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { api, type Group, type Rollout } from '../api';
+import type { Term } from '../lib/highlight';
+import { answerPreview, fmtNum, oneLine, rewardOf, textHash } from './format';
+import { Highlighted } from './Highlighted';
+
+const GROUPS = 1000;
+
+export function zeroVariance(g: Group): boolean {
+  return g.rewards.length > 0 && g.rewards.every((r) => r.std === 0 && r.nans === 0);
+}
+
+interface Props {
+  experimentId: string;
+  mode: string;
+  step: number;
+  q: string;
+  terms: Term[];
+  selected: number | null;
+  reload: number;
+  onOpen: (r: Rollout) => void;
+}
+
+export function GroupList(p: Props) {
+  const [groups, setGroups] = useState<Group[] | null>(null);
+  const [more, setMore] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [open, setOpen] = useState<Set<string>>(new Set());
+  const [onlyZero, setOnlyZero] = useState(false);
+
+  useEffect(() => {
+    const c = new AbortController();
+    setError(null);
+    api
+      .groups(p.experimentId, { mode: p.mode, step: p.step, q: p.q || undefined, limit: GROUPS }, c.signal)
+      .then((r) => {
+        setGroups(r.groups);
+        setMore(r.more);
+      })
+      .catch((e: Error) => !c.signal.aborted && setError(e.message));
+    return () => c.abort();
+  }, [p.experimentId, p.mode, p.step, p.q, p.reload]);
+
+  if (error) return <div class="error rp-pad">{error}</div>;
+  if (!groups) return <div class="muted rp-pad">Loading groups…</div>;
+  if (!groups.length) return <div class="empty">No rollouts at this step{p.q ? ' match the search' : ''}.</div>;
+
+  const zero = groups.filter(zeroVariance).length;
+  const shown = onlyZero ? groups.filter(zeroVariance) : groups;
+  const names = [...new Set(groups.flatMap((g) => g.rewards.map((r) => r.name)))];
+  const toggle = (h: string) => {
+    const s = new Set(open);
+    if (s.has(h)) s.delete(h);
+    else s.add(h);
+    setOpen(s);
+  };
+
+  return (
+    <div class="rp-groups">
+      <div class="rp-groups-head">
+        <span>
+          {groups.length}
+          {more ? '+' : ''} prompt groups
+        </span>
+        <span class={'badge' + (zero ? ' warn' : '')} data-testid="zero-var-count" title="Groups where every reward is identical across samples: zero advantage, no learning signal">
+          {zero} zero-variance
+        </span>
+        {zero > 0 && (
+          <label class="muted">
+            <input type="checkbox" checked={onlyZero} onChange={(e) => setOnlyZero((e.target as HTMLInputElement).checked)} /> only these
+          </label>
+        )}
+      </div>
+      <table class="grid rp-group-table">
+        <thead>
+          <tr>
+            <th />
+            <th>prompt</th>
+            <th class="num">n</th>
+            {names.map((n) => (
+              <th key={n} class="num" title="mean ± std [min, max]">
+                {n}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {shown.map((g) => {
+            const h = textHash(g.promptText);
+            const isOpen = open.has(h);
+            const z = zeroVariance(g);
+            return (
+              <Fragment key={h}>
+                <tr data-testid="group-row" data-prompt-hash={h} class={'rp-group' + (isOpen ? ' open' : '')} onClick={() => toggle(h)}>
+                  <td class="rp-caret">{isOpen ? '▾' : '▸'}</td>
+                  <td class="rp-prompt" title={g.promptText.slice(0, 2000)}>
+                    {z && (
+                      <span class="badge warn" data-testid="zero-var" title="Every reward is identical across this group's samples: zero advantage">
+                        zero var
+                      </span>
+                    )}{' '}
+                    <Highlighted text={oneLine(g.promptText)} terms={p.terms} />
+                  </td>
+                  <td class="num">{g.count}</td>
+                  {names.map((n) => {
+                    const s = g.rewards.find((r) => r.name === n);
+                    return (
+                      <td key={n} class="num rp-stat">
+                        {s ? (
+                          <>
+                            <span>{fmtNum(s.mean)}</span>
+                            <span class="muted"> ±{fmtNum(s.std)}</span>
+                            <div class="muted rp-minmax">
+                              [{fmtNum(s.min)}, {fmtNum(s.max)}]{s.nans ? ` · ${s.nans} NaN` : ''}
+                            </div>
+                          </>
+                        ) : (
+                          ''
+                        )}
+                      </td>
+                    );
+                  })}
+                </tr>
+                {isOpen && (
+                  <tr class="rp-group-open">
+                    <td colSpan={3 + names.length}>
+                      <GroupSamples {...p} group={g} />
+                    </td>
+                  </tr>
+                )}
+              </Fragment>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function GroupSamples(p: Props & { group: Group }) {
+  const [rows, setRows] = useState<Rollout[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    const c = new AbortController();
+    api
+      .rollouts(p.experimentId, { mode: p.mode, step: p.step, prompt: p.group.promptText, limit: 200 }, c.signal)
+      .then((r) => setRows(r.rollouts))
+      .catch((e: Error) => !c.signal.aborted && setError(e.message));
+    return () => c.abort();
+  }, [p.experimentId, p.mode, p.step, p.group.promptText, p.reload]);
+  if (error) return <div class="error">{error}</div>;
+  if (!rows) return <div class="muted">Loading samples…</div>;
+  return (
+    <div class="rp-samples">
+      {rows.map((r) => (
+        <button
+          key={r.id}
+          class={'rp-sample' + (r.id === p.selected ? ' selected' : '')}
+          data-testid="group-sample"
+          data-id={r.id}
+          onClick={(e) => {
+            e.stopPropagation();
+            p.onOpen(r);
+          }}
+        >
+          <div class="rp-sample-head">
+            <span class="muted">#{r.id}</span>
+            {r.rewards.map((w) => (
+              <span key={w.name} class={'rp-chip' + (Number.isNaN(w.value) ? ' nan' : '')} title={w.name}>
+                <span class="muted">{w.name}</span> {fmtNum(rewardOf(r, w.name))}
+              </span>
+            ))}
+          </div>
+          <div class="rp-sample-answer">
+            <Highlighted text={answerPreview(r)} terms={p.terms} />
+          </div>
+        </button>
+      ))}
+    </div>
+  );
+}

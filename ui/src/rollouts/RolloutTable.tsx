@@ -1,0 +1,101 @@
+// The rollout list: one row per rollout, one column per reward name found
+// on the page. Reward headers sort on the server; a faint bar behind each
+// value shows where it sits between the column's min and max on the page.
+import { useEffect, useRef } from 'preact/hooks';
+import type { Rollout } from '../api';
+import type { Term } from '../lib/highlight';
+import { answerPreview, fmtNum, oneLine, rewardNames, rewardOf } from './format';
+import { Highlighted } from './Highlighted';
+
+interface Props {
+  rows: Rollout[];
+  selected: number | null;
+  terms: Term[];
+  sort: string;
+  order: 'asc' | 'desc';
+  onSelect: (id: number) => void;
+  onSort: (sort: string) => void;
+}
+
+export function RolloutTable(p: Props) {
+  const names = rewardNames(p.rows);
+  const ranges = names.map((n) => {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const r of p.rows) {
+      const v = rewardOf(r, n);
+      if (v !== undefined && Number.isFinite(v)) {
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+      }
+    }
+    return [lo, hi] as const;
+  });
+  const body = useRef<HTMLTableSectionElement>(null);
+
+  // Keep the selected row in view when j/k or a live update moves it.
+  useEffect(() => {
+    const el = body.current?.querySelector<HTMLElement>('tr.selected');
+    el?.scrollIntoView({ block: 'nearest' });
+  }, [p.selected]);
+
+  const arrow = (sort: string) => (p.sort === sort ? (p.order === 'asc' ? ' ↑' : ' ↓') : '');
+  return (
+    <table class="grid rp-table" data-testid="rollout-table">
+      <thead>
+        <tr>
+          <th class="sortable num rp-id" title="Logging order" onClick={() => p.onSort('id')}>
+            #{arrow('id')}
+          </th>
+          <th>prompt</th>
+          <th>answer</th>
+          {names.map((n) => (
+            <th
+              key={n}
+              class="sortable num"
+              data-testid="reward-col"
+              data-name={n}
+              title={`Sort by ${n}`}
+              aria-sort={p.sort === `reward:${n}` ? (p.order === 'asc' ? 'ascending' : 'descending') : undefined}
+              onClick={() => p.onSort(`reward:${n}`)}
+            >
+              {n}
+              {arrow(`reward:${n}`)}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody ref={body}>
+        {p.rows.map((r) => (
+          <tr
+            key={r.id}
+            data-testid="rollout-row"
+            data-id={r.id}
+            class={r.id === p.selected ? 'selected' : ''}
+            aria-selected={r.id === p.selected}
+            onClick={() => p.onSelect(r.id)}
+          >
+            <td class="num muted rp-id">{r.id}</td>
+            <td class="rp-prompt" title={r.promptText.slice(0, 2000)}>
+              <Highlighted text={oneLine(r.promptText)} terms={p.terms} />
+            </td>
+            <td class="rp-answer">
+              <Highlighted text={answerPreview(r)} terms={p.terms} />
+            </td>
+            {names.map((n, i) => {
+              const v = rewardOf(r, n);
+              const [lo, hi] = ranges[i];
+              const frac = v !== undefined && Number.isFinite(v) && hi > lo ? (v - lo) / (hi - lo) : null;
+              return (
+                <td key={n} class={'num rp-reward' + (v !== undefined && Number.isNaN(v) ? ' nan' : '')}>
+                  {frac !== null && <span class="rp-fill" style={{ width: `${Math.round(frac * 100)}%` }} />}
+                  <span class="rp-val">{fmtNum(v)}</span>
+                </td>
+              );
+            })}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

@@ -1,0 +1,352 @@
+// The RL rollout browser (the experiment page's rollouts tab): pick a mode
+// and step, filter by rewards, search the text, sort by a reward, read a
+// rollout as a chat, compare a prompt's samples (GRPO groups) and follow a
+// prompt across steps. All view state is in the URL (see state.ts).
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { api, type Rollout, type StepCount } from '../api';
+import { parseFilter, matches } from '../lib/filter';
+import { searchTerms } from '../lib/highlight';
+import { useLive } from '../lib/live';
+import { useLocation } from '../router';
+import { ChatView } from './ChatView';
+import { GroupList } from './GroupList';
+import { RolloutTable } from './RolloutTable';
+import { readState, update } from './state';
+import { ModeToggle, nearest, StepPicker } from './StepPicker';
+import { useRolloutPage } from './useRolloutPage';
+import './rollouts.css';
+
+const SEARCH_DELAY = 250;
+const FILTER_DELAY = 300;
+
+/** train first, eval second, then the rest by name (DESIGN-NOTES: Mode). */
+function orderModes(steps: StepCount[]): string[] {
+  const rank = (m: string) => (m === 'train' ? 0 : m === 'eval' ? 1 : 2);
+  return [...new Set(steps.map((s) => s.mode))].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+/** A key press the user meant for a text field, which j/k and / must not steal. */
+function isTyping(el: EventTarget | null): boolean {
+  if (!(el instanceof HTMLElement)) return false;
+  if (el.isContentEditable || el instanceof HTMLTextAreaElement || el instanceof HTMLSelectElement) return true;
+  return el instanceof HTMLInputElement && !['checkbox', 'radio', 'range', 'button', 'submit', 'reset'].includes(el.type);
+}
+
+export function RolloutsPanel(props: { experimentId: string }) {
+  const { experimentId } = props;
+  const loc = useLocation();
+  const st = readState(loc.query);
+
+  const [steps, setSteps] = useState<StepCount[] | null>(null);
+  const [stepsError, setStepsError] = useState<string | null>(null);
+  const [reload, setReload] = useState(0);
+  useEffect(() => {
+    api.rolloutSteps(experimentId).then(
+      (r) => setSteps(r.steps),
+      (e: Error) => setStepsError(e.message),
+    );
+  }, [experimentId, reload]);
+
+  const modes = useMemo(() => (steps ? orderModes(steps) : []), [steps]);
+  const mode = st.mode ?? (modes.includes('train') ? 'train' : (modes[0] ?? null));
+  const modeSteps = useMemo(
+    () => (steps ? steps.filter((s) => s.mode === mode).map((s) => s.step).sort((a, b) => a - b) : []),
+    [steps, mode],
+  );
+  const latest = modeSteps.length ? modeSteps[modeSteps.length - 1] : null;
+  const step = st.step ?? latest;
+  const countAt = steps?.find((s) => s.mode === mode && s.step === step)?.count ?? 0;
+
+  // Pin the defaults in the URL: the view is shareable, and a new step
+  // arriving live does not move a user who never chose one.
+  useEffect(() => {
+    if (mode !== null && step !== null && (st.mode === null || st.step === null)) update({ mode, step });
+  }, [mode, step, st.mode, st.step]);
+
+  // Search and filter boxes: typed text is local; the URL gets it once it
+  // settles (and, for the filter, once it parses).
+  const [qText, setQText] = useState(st.q);
+  const [filterText, setFilterText] = useState(st.filter);
+  const searchBox = useRef<HTMLInputElement>(null);
+  const filterBox = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (document.activeElement !== searchBox.current) setQText(st.q);
+  }, [st.q]);
+  useEffect(() => {
+    if (document.activeElement !== filterBox.current) setFilterText(st.filter);
+  }, [st.filter]);
+  useEffect(() => {
+    if (qText === st.q) return;
+    const t = setTimeout(() => update({ q: qText.trim() ? qText : null, rollout: null }), SEARCH_DELAY);
+    return () => clearTimeout(t);
+  }, [qText]);
+  const draft = useMemo(() => parseFilter(filterText), [filterText]);
+  useEffect(() => {
+    if (!draft.ok || filterText === st.filter) return;
+    const t = setTimeout(() => update({ filter: filterText.trim() ? filterText : null }), FILTER_DELAY);
+    return () => clearTimeout(t);
+  }, [filterText, draft.ok]);
+  const applied = useMemo(() => parseFilter(st.filter), [st.filter]);
+  const clauses = applied.ok ? applied.clauses : [];
+  const filterError = !draft.ok ? draft : !applied.ok ? applied : null;
+
+  const terms = useMemo(() => searchTerms(st.q), [st.q]);
+  const pageQuery =
+    mode !== null && step !== null && !st.group
+      ? { mode, step, reward: applied.ok ? applied.params : [], q: st.q, sort: st.sort, order: st.order }
+      : null;
+  const { page, stale, loadMore, append } = useRolloutPage(experimentId, pageQuery, reload);
+  const rows = page.rows;
+
+  // The opened rollout: from a list already loaded when possible, else fetched.
+  const known = useRef(new Map<number, Rollout>());
+  for (const r of rows) known.current.set(r.id, r);
+  const [detail, setDetail] = useState<{ r: Rollout | null; loading: boolean; error: string | null }>({ r: null, loading: false, error: null });
+  useEffect(() => {
+    if (st.rollout === null) return setDetail({ r: null, loading: false, error: null });
+    const have = known.current.get(st.rollout);
+    if (have) return setDetail({ r: have, loading: false, error: null });
+    const c = new AbortController();
+    setDetail((d) => ({ ...d, loading: true, error: null }));
+    api.rollout(experimentId, st.rollout).then(
+      (r) => {
+        known.current.set(r.id, r);
+        if (!c.signal.aborted) setDetail({ r, loading: false, error: null });
+      },
+      (e: Error) => !c.signal.aborted && setDetail({ r: null, loading: false, error: e.message }),
+    );
+    return () => c.abort();
+  }, [experimentId, st.rollout]);
+
+  const open = (r: Rollout) => {
+    known.current.set(r.id, r);
+    update(r.step !== step || r.mode !== mode ? { rollout: r.id, step: r.step, mode: r.mode } : { rollout: r.id });
+  };
+  const setStep = (s: number) => update({ step: s });
+  const setMode = (m: string) => {
+    if (m === mode) return;
+    const ms = (steps ?? []).filter((s) => s.mode === m).map((s) => s.step);
+    update({ mode: m, step: ms.length ? nearest(ms, step ?? ms[ms.length - 1]) : null, rollout: null });
+  };
+  const onSort = (s: string) => {
+    if (s === st.sort) update({ order: st.order === 'asc' ? 'desc' : null });
+    else update({ sort: s === 'id' ? null : s, order: null });
+  };
+
+  // Live: new steps extend the slider; new rollouts at the step on screen
+  // join the table when they would be on this page anyway (logging order,
+  // end of the list, passing the filter, no text search to judge them by);
+  // otherwise only the count grows.
+  const [groupTick, setGroupTick] = useState(0);
+  const lastGroupTick = useRef(0);
+  useLive(experimentId, {
+    rollouts: (rs) => {
+      setSteps((prev) => {
+        if (!prev) return prev;
+        const next = prev.slice();
+        for (const r of rs) {
+          const i = next.findIndex((s) => s.mode === r.mode && s.step === r.step);
+          if (i >= 0) next[i] = { ...next[i], count: next[i].count + 1 };
+          else next.push({ mode: r.mode, step: r.step, count: 1 });
+        }
+        return next;
+      });
+      const here = rs.filter((r) => r.mode === mode && r.step === step);
+      if (!here.length) return;
+      if (st.group) {
+        // Group stats change with every sample; refresh at most every 2 s.
+        const now = Date.now();
+        if (now - lastGroupTick.current > 2000) {
+          lastGroupTick.current = now;
+          setGroupTick((n) => n + 1);
+        }
+        return;
+      }
+      if (!stale && !page.loading && !page.more && st.sort === 'id' && st.order === 'asc' && !st.q.trim()) {
+        append(here.filter((r) => matches(clauses, r.rewards)));
+      }
+    },
+    reconnected: () => setReload((n) => n + 1),
+  });
+
+  // Keyboard: j/k move, Enter/o open, / search, [ ] step, Esc leaves a field.
+  const chatRef = useRef<HTMLDivElement>(null);
+  const keys = useRef<(e: KeyboardEvent) => void>(() => undefined);
+  keys.current = (e: KeyboardEvent) => {
+    if (e.defaultPrevented || e.metaKey || e.ctrlKey || e.altKey) return;
+    if (e.key === 'Escape') {
+      if (document.activeElement instanceof HTMLElement && document.activeElement !== document.body) document.activeElement.blur();
+      return;
+    }
+    if (isTyping(e.target)) return;
+    const idx = rows.findIndex((r) => r.id === st.rollout);
+    const move = (d: number) => {
+      if (st.group || !rows.length) return;
+      const i = idx < 0 ? 0 : Math.max(0, Math.min(rows.length - 1, idx + d));
+      if (idx === rows.length - 1 && d > 0 && page.more) loadMore();
+      update({ rollout: rows[i].id });
+    };
+    switch (e.key) {
+      case 'j':
+        move(1);
+        break;
+      case 'k':
+        move(-1);
+        break;
+      case 'Enter':
+      case 'o': {
+        const t = e.target as HTMLElement;
+        if (e.key === 'Enter' && t.closest?.('button, a, summary')) return;
+        if (idx < 0 && rows.length && !st.group) update({ rollout: rows[0].id });
+        chatRef.current?.querySelector<HTMLElement>('[data-testid="chat-view"]')?.focus({ preventScroll: true });
+        chatRef.current?.scrollIntoView({ block: 'nearest' });
+        break;
+      }
+      case '/':
+        searchBox.current?.focus();
+        searchBox.current?.select();
+        break;
+      case '[':
+      case ']': {
+        const i = modeSteps.indexOf(step ?? -1);
+        const s = modeSteps[i + (e.key === ']' ? 1 : -1)];
+        if (s !== undefined) setStep(s);
+        break;
+      }
+      default:
+        return;
+    }
+    e.preventDefault();
+  };
+  useEffect(() => {
+    const f = (e: KeyboardEvent) => keys.current(e);
+    document.addEventListener('keydown', f);
+    return () => document.removeEventListener('keydown', f);
+  }, []);
+
+  if (stepsError) return <div class="error rp-pad">Could not load rollouts: {stepsError}</div>;
+  if (!steps) return <div class="muted rp-pad">Loading rollouts…</div>;
+  if (!steps.length) {
+    return (
+      <div class="empty">
+        No rollouts logged yet. Log some with <code>expt_logger.log_rollout(prompt=..., messages=[...], rewards={'{...}'})</code>; they appear here live.
+      </div>
+    );
+  }
+
+  const filtered = clauses.length > 0 || st.q.trim() !== '';
+  return (
+    <div class="rp">
+      <div class="rp-bar">
+        <ModeToggle modes={modes} mode={mode} onMode={setMode} />
+        <StepPicker steps={modeSteps} step={step} onStep={setStep} />
+        <span class="rp-count" data-testid="step-count">
+          <strong>{countAt.toLocaleString()}</strong> rollouts at step {step}
+          {filtered && !st.group && (
+            <span class="muted">
+              {' '}
+              · {rows.length.toLocaleString()}
+              {page.more ? '+' : ''} match
+            </span>
+          )}
+        </span>
+        <span class="spacer" />
+        {latest !== null && step !== null && latest > step && (
+          <button class="rp-latest" data-testid="jump-latest" onClick={() => setStep(latest)}>
+            Latest: step {latest} →
+          </button>
+        )}
+      </div>
+      <div class="rp-bar">
+        <input
+          ref={searchBox}
+          class="rp-search"
+          type="search"
+          data-testid="rollout-search"
+          placeholder="Search prompts and messages  ( / )"
+          value={qText}
+          onInput={(e) => setQText((e.target as HTMLInputElement).value)}
+        />
+        <div class="rp-filter">
+          <input
+            ref={filterBox}
+            class={'mono' + (filterError ? ' invalid' : '')}
+            data-testid="reward-filter"
+            placeholder='Filter rewards: correctness < 0.5 and "length penalty" >= -1'
+            spellcheck={false}
+            aria-invalid={filterError !== null}
+            value={filterText}
+            onInput={(e) => setFilterText((e.target as HTMLInputElement).value)}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter' && draft.ok) update({ filter: filterText.trim() ? filterText : null });
+            }}
+          />
+          {filterError && !filterError.ok && (
+            <div class="rp-filter-error" data-testid="filter-error" role="alert">
+              <span class="mono rp-caret-line">
+                {filterText.slice(0, filterError.pos)}
+                <span class="rp-err-at">{filterText.slice(filterError.pos) || ' '}</span>
+              </span>
+              <span>
+                at {filterError.pos + 1}: {filterError.error}
+                {applied.ok && st.filter ? ` (still showing: ${st.filter})` : ''}
+              </span>
+            </div>
+          )}
+        </div>
+        <label class="rp-group-toggle">
+          <input
+            type="checkbox"
+            data-testid="group-toggle"
+            checked={st.group}
+            onChange={(e) => update({ group: (e.target as HTMLInputElement).checked ? 1 : null })}
+          />{' '}
+          Group by prompt
+        </label>
+      </div>
+
+      <div class="rp-body">
+        <div class={'rp-list' + (page.loading || stale ? ' loading' : '')}>
+          {st.group && mode !== null && step !== null ? (
+            <>
+              {clauses.length > 0 && <div class="muted rp-note">Groups show every sample; the reward filter applies to the table.</div>}
+              <GroupList
+                experimentId={experimentId}
+                mode={mode}
+                step={step}
+                q={st.q}
+                terms={terms}
+                selected={st.rollout}
+                reload={reload + groupTick}
+                onOpen={open}
+              />
+            </>
+          ) : (
+            <>
+              {page.error && <div class="error rp-pad">{page.error}</div>}
+              <RolloutTable rows={rows} selected={st.rollout} terms={terms} sort={st.sort} order={st.order} onSelect={(id) => update({ rollout: id })} onSort={onSort} />
+              {!rows.length && !page.loading && !stale && <div class="empty">{filtered ? 'No rollouts match.' : 'No rollouts at this step.'}</div>}
+              {page.more && (
+                <button class="rp-more" data-testid="load-more" disabled={page.loading} onClick={loadMore}>
+                  {page.loading ? 'Loading…' : 'More'}
+                </button>
+              )}
+            </>
+          )}
+        </div>
+        <div class="rp-detail" ref={chatRef}>
+          <ChatView
+            experimentId={experimentId}
+            rollout={detail.r}
+            loading={detail.loading}
+            error={detail.error}
+            terms={terms}
+            timeline={st.timeline}
+            onTimeline={(on) => update({ timeline: on ? 1 : null })}
+            onOpen={open}
+          />
+        </div>
+      </div>
+    </div>
+  );
+}
