@@ -83,7 +83,7 @@ export function GroupList(p: Props) {
             <th>prompt</th>
             <th class="num">n</th>
             {names.map((n) => (
-              <th key={n} class="num" title="mean ± std [min, max]">
+              <th key={n} class="num rp-stat-h" title="mean ± std [min, max]">
                 {n}
               </th>
             ))}

@@ -1,6 +1,5 @@
 // The rollout list: one row per rollout, one column per reward name found
-// on the page. Reward headers sort on the server; a faint bar behind each
-// value shows where it sits between the column's min and max on the page.
+// on the page. Reward headers sort on the server (the page is only a slice).
 import { useEffect, useRef } from 'preact/hooks';
 import type { Rollout } from '../api';
 import type { Term } from '../lib/highlight';
@@ -19,18 +18,6 @@ interface Props {
 
 export function RolloutTable(p: Props) {
   const names = rewardNames(p.rows);
-  const ranges = names.map((n) => {
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (const r of p.rows) {
-      const v = rewardOf(r, n);
-      if (v !== undefined && Number.isFinite(v)) {
-        lo = Math.min(lo, v);
-        hi = Math.max(hi, v);
-      }
-    }
-    return [lo, hi] as const;
-  });
   const body = useRef<HTMLTableSectionElement>(null);
 
   // Keep the selected row in view when j/k or a live update moves it.
@@ -82,14 +69,11 @@ export function RolloutTable(p: Props) {
             <td class="rp-answer">
               <Highlighted text={answerPreview(r)} terms={p.terms} />
             </td>
-            {names.map((n, i) => {
+            {names.map((n) => {
               const v = rewardOf(r, n);
-              const [lo, hi] = ranges[i];
-              const frac = v !== undefined && Number.isFinite(v) && hi > lo ? (v - lo) / (hi - lo) : null;
               return (
-                <td key={n} class={'num rp-reward' + (v !== undefined && Number.isNaN(v) ? ' nan' : '')}>
-                  {frac !== null && <span class="rp-fill" style={{ width: `${Math.round(frac * 100)}%` }} />}
-                  <span class="rp-val">{fmtNum(v)}</span>
+                <td key={n} class={'num rp-reward' + (v === undefined ? ' muted' : Number.isNaN(v) ? ' nan' : '')} title={v === undefined ? `no ${n} reward` : undefined}>
+                  {v === undefined ? '–' : fmtNum(v)}
                 </td>
               );
             })}

@@ -83,8 +83,8 @@ export function Timeline(props: { experimentId: string; rollout: Rollout; onOpen
         ))}
       </div>
       <ol class="rp-timeline-list">
-        {rows.map((r) => (
-          <li key={r.id}>
+        {rows.map((r, i) => (
+          <li key={r.id} class={i > 0 && rows[i - 1].step === r.step ? 'same-step' : ''}>
             <button
               data-testid="timeline-step"
               data-step={r.step}
