@@ -50,6 +50,18 @@ function ToolCallView(props: { call: ToolCall; terms: Term[] }) {
 }
 
 export function ChatMessage(props: { message: Message; terms: Term[]; label?: string }) {
+  // The server keeps messages verbatim; one that is not an object is shown as it came.
+  if (typeof props.message !== 'object' || props.message === null || Array.isArray(props.message)) {
+    return (
+      <div class="rp-msg role-other" data-testid="chat-message" data-role="unknown">
+        <pre class="rp-extra mono">{JSON.stringify(props.message)}</pre>
+      </div>
+    );
+  }
+  return <ObjectMessage {...props} />;
+}
+
+function ObjectMessage(props: { message: Message; terms: Term[]; label?: string }) {
   const m = props.message;
   const role = typeof m.role === 'string' && m.role ? m.role : 'unknown';
   const text = contentText(m);

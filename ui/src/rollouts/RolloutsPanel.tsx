@@ -77,7 +77,7 @@ export function RolloutsPanel(props: { experimentId: string }) {
   }, [st.filter]);
   useEffect(() => {
     if (qText === st.q) return;
-    const t = setTimeout(() => update({ q: qText.trim() ? qText : null, rollout: null }), SEARCH_DELAY);
+    const t = setTimeout(() => update({ q: qText.trim() ? qText : null }), SEARCH_DELAY);
     return () => clearTimeout(t);
   }, [qText]);
   const draft = useMemo(() => parseFilter(filterText), [filterText]);

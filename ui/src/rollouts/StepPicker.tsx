@@ -26,6 +26,18 @@ export function StepPicker(props: { steps: number[]; step: number | null; onStep
   const { steps, step } = props;
   const [draft, setDraft] = useState(step === null ? '' : String(step));
   useEffect(() => setDraft(step === null ? '' : String(step)), [step]);
+  // Typing a step applies it once typing pauses, as well as on Enter or blur.
+  useEffect(() => {
+    if (step === null || draft === String(step)) return;
+    const t = setTimeout(() => {
+      const n = Number(draft);
+      if (draft.trim() !== '' && Number.isFinite(n) && steps.length) {
+        const s = nearest(steps, n);
+        if (s !== step) props.onStep(s);
+      }
+    }, 500);
+    return () => clearTimeout(t);
+  }, [draft]);
   if (!steps.length || step === null) return null;
   const i = steps.indexOf(step);
   const first = steps[0];

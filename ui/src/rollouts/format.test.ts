@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import type { Group, Rollout } from '../api';
+import { answerPreview, fmtNum, oneLine, rewardNames, textHash } from './format';
+import { zeroVariance } from './GroupList';
+import { nearest } from './StepPicker';
+
+const rollout = (messages: Rollout['messages']): Rollout => ({
+  id: 1, step: 0, mode: 'train', promptText: 'p', messages, rewards: [], ts: 0, createdAt: '',
+});
+
+describe('fmtNum', () => {
+  it('shows NaN and infinities instead of hiding them', () => {
+    expect(fmtNum(NaN)).toBe('NaN');
+    expect(fmtNum(Infinity)).toBe('∞');
+    expect(fmtNum(-Infinity)).toBe('-∞');
+  });
+  it('keeps integers, rounds to four significant digits, uses exponents at the extremes', () => {
+    expect(fmtNum(1)).toBe('1');
+    expect(fmtNum(-0.123456)).toBe('-0.1235');
+    expect(fmtNum(0.5)).toBe('0.5');
+    expect(fmtNum(0.00012)).toBe('1.20e-4');
+    expect(fmtNum(12345678.9)).toBe('1.23e+7');
+    expect(fmtNum(undefined)).toBe('');
+  });
+});
+
+describe('answerPreview', () => {
+  it('is the last assistant message on one line', () => {
+    expect(answerPreview(rollout([{ role: 'assistant', content: 'first' }, { role: 'user', content: 'q' }, { role: 'assistant', content: 'a\n\n b' }]))).toBe('a b');
+  });
+  it('names the tools when the last assistant turn only called tools', () => {
+    const r = rollout([{ role: 'assistant', content: null, tool_calls: [{ function: { name: 'calc', arguments: '{}' } }] }]);
+    expect(answerPreview(r)).toBe('→ calc()');
+  });
+  it('is empty without an assistant message', () => {
+    expect(answerPreview(rollout([{ role: 'user', content: 'hi' }]))).toBe('');
+  });
+});
+
+describe('helpers', () => {
+  it('collapses whitespace and truncates', () => {
+    expect(oneLine(' a \n b ')).toBe('a b');
+    expect(oneLine('abcdef', 3)).toBe('abc…');
+  });
+  it('lists reward names in first-seen order', () => {
+    expect(rewardNames([{ rewards: [{ name: 'b' }] }, { rewards: [{ name: 'a' }, { name: 'b' }] }])).toEqual(['b', 'a']);
+  });
+  it('hashes prompts stably and distinctly', () => {
+    expect(textHash('abc')).toBe(textHash('abc'));
+    expect(textHash('abc')).not.toBe(textHash('abd'));
+    expect(textHash('abc')).toMatch(/^[0-9a-f]{8}$/);
+  });
+  it('snaps to the nearest step that has rollouts', () => {
+    expect(nearest([0, 10, 20], 14)).toBe(10);
+    expect(nearest([0, 10, 20], 16)).toBe(20);
+    expect(nearest([0, 10, 20], 99)).toBe(20);
+  });
+});
+
+describe('zeroVariance', () => {
+  const stats = (std: number, nans = 0) => ({ name: 'r', count: 4, nans, mean: 1, std, min: 1, max: 1 });
+  const group = (...rewards: ReturnType<typeof stats>[]): Group => ({ step: 0, mode: 'train', promptText: 'p', count: 4, rewards });
+  it('is true only when every reward has zero spread', () => {
+    expect(zeroVariance(group(stats(0), stats(0)))).toBe(true);
+    expect(zeroVariance(group(stats(0), stats(0.1)))).toBe(false);
+  });
+  it('is false for a group with NaN rewards or no rewards', () => {
+    expect(zeroVariance(group(stats(0, 1)))).toBe(false);
+    expect(zeroVariance(group())).toBe(false);
+  });
+});
