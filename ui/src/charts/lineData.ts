@@ -28,7 +28,9 @@ export interface LineData {
  */
 export function lineFromSeries(s: Series): LineData {
   if (!s.downsampled) {
-    return { raw: { step: s.step, value: s.value }, sample: { step: s.step, value: s.value }, downsampled: false, total: s.total };
+    // One object for both, so a live append lands once (see sameSample).
+    const pts = { step: s.step, value: s.value };
+    return { raw: pts, sample: pts, downsampled: false, total: s.total };
   }
   const step: number[] = [];
   const value: number[] = [];

@@ -1,0 +1,123 @@
+// The toolbar above a page of charts: smoothing (shared by every chart, kept
+// in ?smooth=), a name filter and the chart size. Used by the experiment's
+// charts tab and by the compare page.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { setQuery, useLocation } from '../router';
+import './charts.css';
+
+/**
+ * TensorBoard's default. RL metrics (rewards, KL, loss per batch) are noisy
+ * enough that the raw line alone hides the trend, yet 0.6 reacts within a
+ * few points, so a collapse is not smoothed away; the raw line stays faint
+ * underneath either way.
+ */
+export const DEFAULT_SMOOTHING = 0.6;
+
+export function parseSmoothing(s: string | null): number {
+  if (s === null || s.trim() === '') return DEFAULT_SMOOTHING;
+  const v = Number(s);
+  if (!Number.isFinite(v)) return DEFAULT_SMOOTHING;
+  return Math.min(0.99, Math.max(0, v));
+}
+
+/**
+ * The page's smoothing weight. The slider moves the charts at once; the URL
+ * follows a moment later, so dragging does not rewrite history 60 times a second.
+ */
+export function useSmoothing(): [number, (v: number) => void] {
+  const loc = useLocation();
+  const fromURL = parseSmoothing(loc.query.get('smooth'));
+  const [v, setV] = useState(fromURL);
+  const timer = useRef<ReturnType<typeof setTimeout>>();
+  const own = useRef(fromURL);
+  useEffect(() => {
+    // Back/forward or a pasted link changed it.
+    if (fromURL !== own.current) {
+      own.current = fromURL;
+      setV(fromURL);
+    }
+  }, [fromURL]);
+  useEffect(() => () => clearTimeout(timer.current), []);
+  const set = (x: number) => {
+    setV(x);
+    own.current = x;
+    clearTimeout(timer.current);
+    timer.current = setTimeout(() => setQuery({ smooth: x === DEFAULT_SMOOTHING ? null : x }), 200);
+  };
+  return [v, set];
+}
+
+export type ChartSize = 's' | 'm' | 'l';
+const SIZES: Record<ChartSize, { min: number; height: number; label: string }> = {
+  s: { min: 300, height: 170, label: 'S' },
+  m: { min: 420, height: 230, label: 'M' },
+  l: { min: 640, height: 330, label: 'L' },
+};
+
+export function chartSize(s: ChartSize): { min: number; height: number } {
+  return SIZES[s];
+}
+
+/** Remembered per browser: it is a matter of screen size, not of the experiment. */
+export function useChartSize(): [ChartSize, (s: ChartSize) => void] {
+  const [s, setS] = useState<ChartSize>(() => {
+    const v = localStorage.getItem('expt.chartSize');
+    return v === 's' || v === 'm' || v === 'l' ? v : 'm';
+  });
+  return [
+    s,
+    (x) => {
+      localStorage.setItem('expt.chartSize', x);
+      setS(x);
+    },
+  ];
+}
+
+export function ChartToolbar(p: {
+  smoothing: number;
+  onSmoothing: (v: number) => void;
+  search: string;
+  onSearch: (s: string) => void;
+  size: ChartSize;
+  onSize: (s: ChartSize) => void;
+  shown: number;
+  total: number;
+}) {
+  return (
+    <div class="toolbar charts-toolbar">
+      <input
+        type="search"
+        placeholder="Filter charts by name"
+        data-testid="metric-search"
+        value={p.search}
+        onInput={(e) => p.onSearch((e.target as HTMLInputElement).value)}
+      />
+      {p.search && (
+        <span class="muted">
+          {p.shown} of {p.total}
+        </span>
+      )}
+      <span class="spacer" />
+      <label title="Exponential moving average, debiased as in TensorBoard. 0 draws the raw values only.">
+        Smoothing
+        <input
+          type="range"
+          min="0"
+          max="0.99"
+          step="0.01"
+          data-testid="smoothing"
+          value={p.smoothing}
+          onInput={(e) => p.onSmoothing(Number((e.target as HTMLInputElement).value))}
+        />
+        <span class="smooth-value">{p.smoothing.toFixed(2)}</span>
+      </label>
+      <span class="seg" title="Chart size">
+        {(Object.keys(SIZES) as ChartSize[]).map((k) => (
+          <button type="button" data-testid={`chart-size-${k}`} class={p.size === k ? 'on' : ''} aria-pressed={p.size === k} onClick={() => p.onSize(k)}>
+            {SIZES[k].label}
+          </button>
+        ))}
+      </span>
+    </div>
+  );
+}
