@@ -1,0 +1,175 @@
+// The charts tab: one section per mode plus rewards, one chart per metric,
+// series and points as logged, smoothing, log scale, zoom, click-through.
+import { describe, expect, test } from 'vitest';
+import type { Locator, Page } from 'playwright-core';
+import { env } from './env';
+import { numAttr, screenshot, tid, useBrowser, waitForUrl } from './browser';
+
+const s = useBrowser();
+
+const section = (page: Page, mode: string) => page.locator(`${tid('chart-section')}[data-mode="${mode}"]`);
+/** A chart's data-name without its mode prefix. */
+const bare = (mode: string, name: string | null) => (name ?? '').replace(new RegExp(`^${mode}/`), '');
+
+/** The chart's drawn pixels (its canvas area), to see that a control redrew it. */
+async function pixels(c: Locator): Promise<Buffer> {
+  const canvas = c.locator('canvas').first();
+  return (await canvas.count()) > 0 ? canvas.screenshot() : c.screenshot();
+}
+
+/** Wait until the chart's pixels differ from before (each try is a fresh screenshot). */
+async function redrawn(c: Locator, before: Buffer): Promise<Buffer> {
+  let now = before;
+  await expect.poll(async () => !(now = await pixels(c)).equals(before), { timeout: 10_000 }).toBe(true);
+  return now;
+}
+
+/** Settle: two stable screenshots in a row (uPlot draws on the next frame). */
+async function settled(c: Locator): Promise<Buffer> {
+  let last = await pixels(c);
+  await expect
+    .poll(async () => {
+      const next = await pixels(c);
+      const same = next.equals(last);
+      last = next;
+      return same;
+    })
+    .toBe(true);
+  return last;
+}
+
+/** Set a range input by keyboard, as a user would: Home is its minimum, End its maximum. */
+async function slide(slider: Locator, key: 'Home' | 'End'): Promise<void> {
+  await slider.focus();
+  await slider.press(key);
+}
+
+describe('charts', () => {
+  test('one section per mode, train first, eval second, then rewards; one chart per metric', async () => {
+    const { page } = s;
+    const { grpo } = env().facts;
+    await page.goto(`/experiments/${grpo.id}`);
+    await section(page, 'train').waitFor();
+    await section(page, 'rewards').waitFor();
+    const modes = await page.locator(tid('chart-section')).evaluateAll((ss) => ss.map((x) => x.getAttribute('data-mode')));
+    expect(modes.slice(0, 2)).toEqual(['train', 'eval']);
+    expect(modes).toContain('rewards');
+
+    for (const [mode, metrics] of Object.entries(grpo.metrics)) {
+      const charts = section(page, mode).locator(tid('chart'));
+      await expect.poll(() => charts.count()).toBe(Object.keys(metrics).length);
+      const names = await charts.evaluateAll((cs) => cs.map((c) => c.getAttribute('data-name')));
+      expect(names.map((n) => bare(mode, n)).sort()).toEqual(Object.keys(metrics).sort());
+      for (const [name, logged] of Object.entries(metrics)) {
+        const c = section(page, mode).locator(`${tid('chart')}[data-name="${name}"], ${tid('chart')}[data-name="${mode}/${name}"]`);
+        expect(await c.getAttribute('data-mode')).toBe(mode);
+        // Downsampled by the server at most, never more points than were logged.
+        await expect.poll(() => numAttr(c, 'data-points')).toBeGreaterThan(0);
+        expect(await numAttr(c, 'data-points')).toBeLessThanOrEqual(logged);
+        expect(await numAttr(c, 'data-series')).toBeGreaterThanOrEqual(1);
+      }
+    }
+
+    // One reward chart per reward name, with a point per step that has rollouts.
+    const rewards = section(page, 'rewards').locator(tid('chart'));
+    await expect.poll(() => rewards.count()).toBeGreaterThanOrEqual(grpo.rewardNames.length);
+    const rnames = (await rewards.evaluateAll((cs) => cs.map((c) => c.getAttribute('data-name') ?? ''))).map((n) => n.replace(/^[^/]*\//, ''));
+    expect(new Set(rnames)).toEqual(new Set(grpo.rewardNames));
+    const steps = Object.keys(grpo.rollouts.train).length;
+    for (const c of await rewards.all()) {
+      await expect.poll(() => numAttr(c, 'data-points')).toBeGreaterThan(0);
+      expect(await numAttr(c, 'data-points')).toBeLessThanOrEqual(steps);
+    }
+    await screenshot(page, 'experiment-charts');
+  });
+
+  test('the smoothing slider redraws every chart and is kept in the URL', async () => {
+    const { page } = s;
+    const loss = section(page, 'train').locator(`${tid('chart')}[data-name$="loss"]`);
+    const slider = page.locator(`input[type=range]${tid('smoothing')}`);
+    expect(await slider.count()).toBe(1);
+    expect(Number(await slider.getAttribute('min'))).toBe(0);
+    expect(Number(await slider.getAttribute('max'))).toBeCloseTo(0.99);
+
+    await slide(slider, 'Home');
+    await page.mouse.move(0, 0);
+    const scalarCharts = await page.locator(`${tid('chart-section')}:not([data-mode="rewards"]) ${tid('chart')}`).all();
+    expect(scalarCharts.length).toBeGreaterThan(1);
+    const before = await Promise.all(scalarCharts.map(settled));
+    const raw = await settled(loss);
+    await slide(slider, 'End');
+    await waitForUrl(page, (u) => Number(u.searchParams.get('smooth')) === 0.99);
+    // Shared by all charts on the page: each one is redrawn.
+    for (let i = 0; i < scalarCharts.length; i++) await redrawn(scalarCharts[i], before[i]);
+
+    // The value survives a reload from the URL, and the drawing with it.
+    await page.reload();
+    await loss.waitFor();
+    await expect.poll(() => slider.inputValue()).toBe('0.99');
+    await expect.poll(() => numAttr(loss, 'data-points')).toBeGreaterThan(0);
+    await page.mouse.move(0, 0);
+    expect((await settled(loss)).equals(raw)).toBe(false);
+
+    await slide(slider, 'Home');
+    await waitForUrl(page, (u) => !u.searchParams.get('smooth') || Number(u.searchParams.get('smooth')) === 0);
+  });
+
+  test('log scale and zoom redraw one chart; reset restores it', async () => {
+    const { page } = s;
+    const loss = section(page, 'train').locator(`${tid('chart')}[data-name$="loss"]`);
+    await page.mouse.move(0, 0);
+    const linear = await settled(loss);
+    await loss.locator(tid('log-toggle')).click();
+    await page.mouse.move(0, 0);
+    await redrawn(loss, linear);
+    await loss.locator(tid('log-toggle')).click();
+    await page.mouse.move(0, 0);
+    const back = await settled(loss);
+
+    // Drag across the middle of the plot to zoom in on x.
+    const over = loss.locator('.u-over').first();
+    const box = (await over.count()) > 0 ? await over.boundingBox() : await loss.locator('canvas').first().boundingBox();
+    expect(box).not.toBeNull();
+    const y = box!.y + box!.height / 2;
+    await page.mouse.move(box!.x + box!.width * 0.3, y);
+    await page.mouse.down();
+    await page.mouse.move(box!.x + box!.width * 0.5, y, { steps: 5 });
+    await page.mouse.up();
+    await page.mouse.move(0, 0);
+    await redrawn(loss, back);
+    await loss.locator(tid('zoom-reset')).click();
+    await page.mouse.move(0, 0);
+    await expect.poll(async () => (await pixels(loss)).equals(back)).toBe(true);
+  });
+
+  test('clicking a point opens the rollouts of that step', async () => {
+    const { page } = s;
+    const { grpo } = env().facts;
+    const rewardChart = section(page, 'rewards').locator(tid('chart')).first();
+    const over = rewardChart.locator('.u-over').first();
+    const target = (await over.count()) > 0 ? over : rewardChart.locator('canvas').first();
+    const box = (await target.boundingBox())!;
+    // The right edge of the plot is the latest step with rollouts.
+    await page.mouse.move(box.x + box.width - 2, box.y + box.height / 2);
+    await page.mouse.click(box.x + box.width - 2, box.y + box.height / 2);
+    await waitForUrl(page, (u) => u.searchParams.get('tab') === 'rollouts');
+    const u = new URL(page.url());
+    expect(u.searchParams.get('mode')).toBe('train');
+    expect(Object.keys(grpo.rollouts.train)).toContain(u.searchParams.get('step'));
+    await page.locator(tid('rollout-row')).first().waitFor();
+
+    // From a scalar chart: any step in the logged range.
+    await page.goto(`/experiments/${grpo.id}?tab=charts`);
+    const loss = section(page, 'train').locator(`${tid('chart')}[data-name$="loss"]`);
+    await expect.poll(() => numAttr(loss, 'data-points')).toBeGreaterThan(0);
+    const lover = loss.locator('.u-over').first();
+    const lb = (await ((await lover.count()) > 0 ? lover : loss.locator('canvas').first()).boundingBox())!;
+    await page.mouse.move(lb.x + lb.width / 2, lb.y + lb.height / 2);
+    await page.mouse.click(lb.x + lb.width / 2, lb.y + lb.height / 2);
+    await waitForUrl(page, (v) => v.searchParams.get('tab') === 'rollouts');
+    const v = new URL(page.url());
+    expect(v.searchParams.get('mode')).toBe('train');
+    const step = Number(v.searchParams.get('step'));
+    expect(Number.isInteger(step) && step >= 0 && step <= grpo.latestStep).toBe(true);
+  });
+});
