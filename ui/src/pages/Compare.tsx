@@ -8,7 +8,7 @@ import { ChartSections, type ChartSectionSpec } from '../charts/ChartSections';
 import { ChartToolbar, useChartSize, useSmoothing } from '../charts/ChartToolbar';
 import { color } from '../charts/palette';
 import { matchesSearch, sectionsOf } from '../charts/sections';
-import { configDiff, MISSING } from '../charts/configDiff';
+import { configText, diffConfigs } from '../lib/config';
 
 type Details = Experiment & { metrics: Metric[] };
 
@@ -116,7 +116,8 @@ export function Compare(props: { ids: string[] }) {
 }
 
 function ConfigDiff(p: { exps: Details[]; colours: Map<string, string> }) {
-  const rows = useMemo(() => configDiff(p.exps.map((e) => e.config ?? {})), [p.exps]);
+  // Same flattening as the config tab, so a diff-row's data-key names the same key there.
+  const rows = useMemo(() => diffConfigs(p.exps.map((e) => e.config ?? {})), [p.exps]);
   return (
     <section class="config-diff">
       <h2>
@@ -140,7 +141,7 @@ function ConfigDiff(p: { exps: Details[]; colours: Map<string, string> }) {
               <td class="mono">{r.key}</td>
               {r.values.map((v, i) => (
                 <td class="mono" key={i}>
-                  {v === MISSING ? <span class="muted">—</span> : show(v)}
+                  {v === undefined ? <span class="muted" title="not set in this run">—</span> : typeof v === 'string' ? v : configText(v)}
                 </td>
               ))}
             </tr>
@@ -149,8 +150,4 @@ function ConfigDiff(p: { exps: Details[]; colours: Map<string, string> }) {
       </table>
     </section>
   );
-}
-
-function show(v: unknown): string {
-  return typeof v === 'string' ? v : JSON.stringify(v);
 }
