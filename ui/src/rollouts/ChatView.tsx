@@ -29,6 +29,9 @@ export function ChatView(p: Props) {
     );
   }
   const prompt: Message = r.prompt ?? { role: 'user', content: r.promptText };
+  // Many trainers log the whole conversation, prompt included: show it once.
+  const first = r.messages[0];
+  const promptRepeated = !!first && typeof first === 'object' && first.role === prompt.role && first.content === prompt.content;
   return (
     <section class="rp-chat" data-testid="chat-view" data-id={r.id} tabIndex={-1}>
       <header class="rp-chat-head">
@@ -59,9 +62,9 @@ export function ChatView(p: Props) {
         <pre class="rp-raw mono">{JSON.stringify(r, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2)}</pre>
       ) : (
         <div class="rp-messages">
-          <ChatMessage key={`${r.id}:prompt`} message={prompt} terms={p.terms} label="prompt" />
+          {!promptRepeated && <ChatMessage key={`${r.id}:prompt`} message={prompt} terms={p.terms} label="prompt" />}
           {r.messages.map((m, i) => (
-            <ChatMessage key={`${r.id}:${i}`} message={m} terms={p.terms} />
+            <ChatMessage key={`${r.id}:${i}`} message={m} terms={p.terms} label={promptRepeated && i === 0 ? 'prompt' : undefined} />
           ))}
         </div>
       )}
