@@ -1,4 +1,175 @@
-// Placeholder until its page lands.
+// API keys: the SDK authenticates with one. A new key is shown exactly once,
+// ready to paste into a shell, next to the two lines of Python that use it.
+import { useEffect, useState } from 'preact/hooks';
+import { api, ApiError, type APIKey } from '../api';
+import { absoluteTime, relativeTime } from '../lib/format';
+import './keys.css';
+
 export function Keys() {
-  return <div class="page">Keys</div>;
+  const [keys, setKeys] = useState<APIKey[] | null>(null);
+  const [error, setError] = useState('');
+  const [name, setName] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [created, setCreated] = useState<{ key: string; name: string } | null>(null);
+  const [confirming, setConfirming] = useState<string | null>(null);
+
+  const load = () =>
+    api.listKeys().then(
+      (r) => setKeys(r.keys),
+      (e) => setError(e instanceof ApiError ? e.message : String(e)),
+    );
+
+  useEffect(() => {
+    document.title = 'API keys · expt-logger';
+    void load();
+  }, []);
+
+  async function create(e: Event) {
+    e.preventDefault();
+    setError('');
+    setBusy(true);
+    try {
+      const k = await api.createKey(name.trim() || 'default');
+      setCreated({ key: k.key, name: k.name });
+      setName('');
+      await load();
+    } catch (err) {
+      setError(err instanceof ApiError ? err.message : String(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function revoke(id: string) {
+    setError('');
+    try {
+      await api.revokeKey(id);
+      setConfirming(null);
+      await load();
+    } catch (err) {
+      setError(err instanceof ApiError ? err.message : String(err));
+    }
+  }
+
+  return (
+    <div class="page keys-page">
+      <h1>API keys</h1>
+      <p class="muted keys-lead">
+        The Python SDK sends one of these keys with every request. A key can do everything you can, so keep it secret; revoke it
+        if it leaks.
+      </p>
+
+      <form class="toolbar keys-create" onSubmit={create}>
+        <input
+          data-testid="key-name"
+          placeholder="Key name, e.g. cluster-a"
+          value={name}
+          maxLength={100}
+          onInput={(e) => setName(e.currentTarget.value)}
+        />
+        <button class="primary" type="submit" data-testid="key-create" disabled={busy}>
+          Create key
+        </button>
+      </form>
+
+      {error && <p class="error">{error}</p>}
+
+      {created && <NewKey created={created} onDone={() => setCreated(null)} />}
+
+      {keys === null ? (
+        <p class="muted">Loading…</p>
+      ) : keys.length === 0 ? (
+        <div class="empty keys-empty">No keys yet. Create one to start logging from Python.</div>
+      ) : (
+        <table class="grid keys-table">
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Key</th>
+              <th>Created</th>
+              <th>Last used</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {keys.map((k) => (
+              <tr key={k.id} data-testid="key-row" data-id={k.id}>
+                <td class="keys-name">{k.name}</td>
+                <td>
+                  <code class="keys-prefix">{k.prefix}…</code>
+                </td>
+                <td title={absoluteTime(k.createdAt)}>{relativeTime(k.createdAt)}</td>
+                <td title={k.lastUsedAt ? absoluteTime(k.lastUsedAt) : ''}>
+                  {k.lastUsedAt ? relativeTime(k.lastUsedAt) : <span class="muted">never</span>}
+                </td>
+                <td class="keys-actions">
+                  {confirming === k.id ? (
+                    <span class="confirm">
+                      Revoke?{' '}
+                      <button class="danger" data-testid="key-revoke-yes" onClick={() => revoke(k.id)}>
+                        Yes
+                      </button>{' '}
+                      <button data-testid="key-revoke-no" onClick={() => setConfirming(null)}>
+                        No
+                      </button>
+                    </span>
+                  ) : (
+                    <button class="danger" data-testid="key-revoke" onClick={() => setConfirming(k.id)}>
+                      Revoke
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}
+
+function NewKey({ created, onDone }: { created: { key: string; name: string }; onDone: () => void }) {
+  const [copied, setCopied] = useState(false);
+  const line = `export EXPT_LOGGER_API_KEY=${created.key}`;
+  const base = `export EXPT_LOGGER_BASE_URL=${window.location.origin}`;
+
+  async function copy() {
+    try {
+      await navigator.clipboard.writeText(line);
+      setCopied(true);
+      setTimeout(() => setCopied(false), 2000);
+    } catch {
+      // Clipboard access needs a secure context; the text stays selectable.
+      setCopied(false);
+    }
+  }
+
+  return (
+    <div class="new-key" data-testid="new-key">
+      <div class="new-key-head">
+        <strong>Key “{created.name}” created.</strong> Copy it now: it will not be shown again.
+        <button class="link new-key-close" onClick={onDone} aria-label="Dismiss">
+          Dismiss
+        </button>
+      </div>
+      <div class="new-key-line">
+        <code>{line}</code>
+        <button data-testid="copy-key" onClick={copy}>
+          {copied ? 'Copied' : 'Copy'}
+        </button>
+      </div>
+      <div class="new-key-hint">
+        <div class="muted">Then, in your shell and Python:</div>
+        <pre>
+          {`${base}
+${line}
+
+import expt_logger
+run = expt_logger.init(name="my-run", config={"lr": 1e-5})
+run.log({"train/loss": 0.42}, step=1)
+run.end()`}
+        </pre>
+      </div>
+    </div>
+  );
 }
