@@ -1,4 +1,300 @@
-// Placeholder until its page lands.
+// The experiment list: search, sort and paging run on the server and live in
+// the URL, so a view can be shared and survives a reload.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, ApiError, type Experiment } from '../api';
+import { navigate, setQuery, useLocation } from '../router';
+import { absoluteTime, formatStep, relativeTime } from '../lib/format';
+import { isLive } from './liveness';
+import { useNow } from './useNow';
+import './experiments.css';
+
+const PAGE_SIZE = 50;
+const REFRESH_MS = 10_000;
+type SortField = 'name' | 'created' | 'updated' | 'latestStep';
+const SORTS: SortField[] = ['name', 'created', 'updated', 'latestStep'];
+
+// Names read best A→Z; times and steps newest/largest first.
+const defaultOrder = (f: SortField): 'asc' | 'desc' => (f === 'name' ? 'asc' : 'desc');
+
 export function Experiments() {
-  return <div class="page">Experiments</div>;
+  const loc = useLocation();
+  const q = loc.query.get('q') ?? '';
+  const sortParam = loc.query.get('sort') as SortField | null;
+  const sort: SortField = sortParam && SORTS.includes(sortParam) ? sortParam : 'created';
+  const orderParam = loc.query.get('order');
+  const order = orderParam === 'asc' || orderParam === 'desc' ? orderParam : defaultOrder(sort);
+  const page = Math.max(1, parseInt(loc.query.get('page') ?? '1', 10) || 1);
+
+  const [search, setSearch] = useState(q);
+  const [rows, setRows] = useState<Experiment[] | null>(null);
+  const [total, setTotal] = useState(0);
+  const [error, setError] = useState('');
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [tick, setTick] = useState(0);
+  const now = useNow(15_000);
+  const seq = useRef(0);
+
+  useEffect(() => {
+    document.title = 'Experiments · expt-logger';
+  }, []);
+
+  // Back/forward changes ?q= under us: show it in the box.
+  useEffect(() => setSearch(q), [q]);
+
+  // Debounce typing into the URL; the fetch below follows the URL.
+  useEffect(() => {
+    if (search === q) return;
+    const t = setTimeout(() => setQuery({ q: search.trim() ? search : null, page: null }), 200);
+    return () => clearTimeout(t);
+  }, [search]);
+
+  useEffect(() => {
+    const my = ++seq.current;
+    api.listExperiments({ q: q || undefined, sort, order, offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE }).then(
+      (r) => {
+        if (my !== seq.current) return; // a newer request has been sent
+        setRows(r.experiments);
+        setTotal(r.total);
+        setError('');
+        // Forget selections that scrolled off or were deleted elsewhere.
+        setSelected((s) => {
+          const ids = new Set(r.experiments.map((e) => e.id));
+          const kept = [...s].filter((id) => ids.has(id));
+          return kept.length === s.size ? s : new Set(kept);
+        });
+      },
+      (e) => {
+        if (my === seq.current) setError(e instanceof ApiError ? e.message : 'Could not reach the server.');
+      },
+    );
+  }, [q, sort, order, page, tick]);
+
+  // Poll the list only while the tab is visible, and catch up on return.
+  useEffect(() => {
+    let timer: ReturnType<typeof setInterval> | undefined;
+    const start = () => {
+      clearInterval(timer);
+      timer = setInterval(() => setTick((t) => t + 1), REFRESH_MS);
+    };
+    const onVis = () => {
+      if (document.visibilityState === 'visible') {
+        setTick((t) => t + 1);
+        start();
+      } else clearInterval(timer);
+    };
+    if (document.visibilityState === 'visible') start();
+    document.addEventListener('visibilitychange', onVis);
+    return () => {
+      clearInterval(timer);
+      document.removeEventListener('visibilitychange', onVis);
+    };
+  }, []);
+
+  function sortBy(f: SortField) {
+    const nextOrder = f === sort ? (order === 'asc' ? 'desc' : 'asc') : defaultOrder(f);
+    setQuery({ sort: f === 'created' && nextOrder === 'desc' ? null : f, order: nextOrder === defaultOrder(f) ? null : nextOrder, page: null });
+  }
+
+  function toggle(id: string) {
+    setConfirmDelete(false);
+    setSelected((s) => {
+      const n = new Set(s);
+      if (n.has(id)) n.delete(id);
+      else n.add(id);
+      return n;
+    });
+  }
+
+  const list = rows ?? [];
+  const allSelected = list.length > 0 && list.every((e) => selected.has(e.id));
+  const chosen = list.filter((e) => selected.has(e.id)).map((e) => e.id);
+
+  async function deleteSelected() {
+    setBusy(true);
+    try {
+      await api.deleteExperiments(chosen);
+      setSelected(new Set());
+      setConfirmDelete(false);
+      setTick((t) => t + 1);
+    } catch (e) {
+      setError(e instanceof ApiError ? e.message : String(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+  const first = total === 0 ? 0 : (page - 1) * PAGE_SIZE + 1;
+  const last = Math.min(total, page * PAGE_SIZE);
+
+  const header = (f: SortField, label: string, cls = '') => (
+    <th
+      class={`sortable ${cls} ${sort === f ? 'sorted' : ''}`}
+      data-testid={`sort-${f}`}
+      aria-sort={sort === f ? (order === 'asc' ? 'ascending' : 'descending') : 'none'}
+      onClick={() => sortBy(f)}
+    >
+      {label}
+      <span class="sort-arrow">{sort === f ? (order === 'asc' ? '↑' : '↓') : ''}</span>
+    </th>
+  );
+
+  return (
+    <div class="page exps-page">
+      <div class="exps-head">
+        <h1>
+          Experiments {rows !== null && <span class="exps-count">{total.toLocaleString('en-US')}</span>}
+        </h1>
+      </div>
+      <div class="toolbar exps-toolbar">
+        <input
+          class="exps-search"
+          type="search"
+          placeholder="Search by name…"
+          data-testid="exp-search"
+          value={search}
+          onInput={(e) => setSearch(e.currentTarget.value)}
+        />
+        <span class="spacer" />
+        {chosen.length > 0 && <span class="muted">{chosen.length} selected</span>}
+        <button
+          data-testid="compare-selected"
+          disabled={chosen.length < 2}
+          title={chosen.length < 2 ? 'Select two or more experiments to compare' : ''}
+          onClick={() => navigate(`/compare?ids=${chosen.map(encodeURIComponent).join(',')}`)}
+        >
+          Compare{chosen.length >= 2 ? ` (${chosen.length})` : ''}
+        </button>
+        {confirmDelete ? (
+          <span class="confirm exps-confirm">
+            Delete {chosen.length} experiment{chosen.length === 1 ? '' : 's'} and all their data?{' '}
+            <button class="danger" data-testid="delete-confirm" disabled={busy} onClick={deleteSelected}>
+              Delete
+            </button>{' '}
+            <button data-testid="delete-cancel" onClick={() => setConfirmDelete(false)}>
+              Cancel
+            </button>
+          </span>
+        ) : (
+          <button class="danger" data-testid="delete-selected" disabled={chosen.length === 0} onClick={() => setConfirmDelete(true)}>
+            Delete
+          </button>
+        )}
+      </div>
+
+      {error && <p class="error">{error}</p>}
+
+      {rows === null ? (
+        <p class="muted">Loading…</p>
+      ) : total === 0 && !q ? (
+        <FirstRun />
+      ) : (
+        <div class="exps-table-wrap">
+          <table class="grid exps-table">
+            <thead>
+              <tr>
+                <th class="col-select">
+                  <input
+                    type="checkbox"
+                    aria-label="Select all on this page"
+                    checked={allSelected}
+                    onChange={() => {
+                      setConfirmDelete(false);
+                      setSelected(allSelected ? new Set() : new Set(list.map((e) => e.id)));
+                    }}
+                  />
+                </th>
+                {header('name', 'Name')}
+                <th>Status</th>
+                {header('latestStep', 'Step', 'num')}
+                {header('created', 'Created')}
+                {header('updated', 'Updated')}
+                <th>Job</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.length === 0 && (
+                <tr>
+                  <td colSpan={7} class="empty">
+                    No experiments match “{q}”.
+                  </td>
+                </tr>
+              )}
+              {list.map((e) => (
+                <tr key={e.id} data-testid="exp-row" data-id={e.id} class={selected.has(e.id) ? 'selected' : ''}>
+                  <td class="col-select">
+                    <input
+                      type="checkbox"
+                      data-testid="exp-select"
+                      aria-label={`Select ${e.name}`}
+                      checked={selected.has(e.id)}
+                      onChange={() => toggle(e.id)}
+                    />
+                  </td>
+                  <td class="exps-name">
+                    <a href={`/experiments/${encodeURIComponent(e.id)}`} data-testid="exp-link">
+                      {e.name || e.id}
+                    </a>
+                    {isLive(e, now) && (
+                      <span class="badge live" data-testid="live-badge" title="Logged data in the last 2 minutes">
+                        <span class="live-dot" />
+                        live
+                      </span>
+                    )}
+                  </td>
+                  <td>
+                    <span class={`badge ${e.status}`} data-testid="exp-status">
+                      {e.status}
+                    </span>
+                  </td>
+                  <td class="num" data-testid="exp-step">
+                    {formatStep(e.latestStep)}
+                  </td>
+                  <td class="nowrap" title={absoluteTime(e.createdAt)}>
+                    {relativeTime(e.createdAt, now)}
+                  </td>
+                  <td class="nowrap muted" title={absoluteTime(e.updatedAt)}>
+                    {relativeTime(e.updatedAt, now)}
+                  </td>
+                  <td class="mono muted exps-job">{e.jobId ?? ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {total > PAGE_SIZE && (
+            <div class="pager">
+              <span class="muted">
+                {first.toLocaleString('en-US')}–{last.toLocaleString('en-US')} of {total.toLocaleString('en-US')}
+              </span>
+              <button data-testid="page-prev" disabled={page <= 1} onClick={() => setQuery({ page: page - 1 > 1 ? page - 1 : null })}>
+                ← Previous
+              </button>
+              <button data-testid="page-next" disabled={page >= pages} onClick={() => setQuery({ page: page + 1 })}>
+                Next →
+              </button>
+            </div>
+          )}
+        </div>
+      )}
+    </div>
+  );
+}
+
+function FirstRun() {
+  return (
+    <div class="first-run">
+      <h2>Log your first run</h2>
+      <p class="muted">
+        Create an <a href="/keys">API key</a>, set <code>EXPT_LOGGER_API_KEY</code> and{' '}
+        <code>EXPT_LOGGER_BASE_URL={window.location.origin}</code>, then in Python:
+      </p>
+      <pre>{`import expt_logger
+run = expt_logger.init(name="my-first-run", config={"lr": 3e-6})
+expt_logger.log({"train/loss": 0.45, "train/reward": 0.85})
+expt_logger.end()`}</pre>
+      <p class="muted">The run appears here within seconds.</p>
+    </div>
+  );
 }
