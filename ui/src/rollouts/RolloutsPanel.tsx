@@ -175,7 +175,13 @@ export function RolloutsPanel(props: { experimentId: string }) {
   keys.current = (e: KeyboardEvent) => {
     if (e.defaultPrevented || e.metaKey || e.ctrlKey || e.altKey) return;
     if (e.key === 'Escape') {
-      if (document.activeElement instanceof HTMLElement && document.activeElement !== document.body) document.activeElement.blur();
+      const el = document.activeElement;
+      if (el instanceof HTMLElement && el !== document.body) {
+        // Leave the field, keep its text: a search box would otherwise clear
+        // itself without an input event, out of step with the URL.
+        e.preventDefault();
+        el.blur();
+      }
       return;
     }
     if (isTyping(e.target)) return;
