@@ -28,6 +28,9 @@ describe('answerPreview', () => {
   it('is the last assistant message on one line', () => {
     expect(answerPreview(rollout([{ role: 'assistant', content: 'first' }, { role: 'user', content: 'q' }, { role: 'assistant', content: 'a\n\n b' }]))).toBe('a b');
   });
+  it('drops Markdown marks from the preview', () => {
+    expect(answerPreview(rollout([{ role: 'assistant', content: '# Sum\n17 × 23 = **391** via `calc`\n```py\nx = 1\n```' }]))).toBe('Sum 17 × 23 = 391 via calc x = 1');
+  });
   it('names the tools when the last assistant turn only called tools', () => {
     const r = rollout([{ role: 'assistant', content: null, tool_calls: [{ function: { name: 'calc', arguments: '{}' } }] }]);
     expect(answerPreview(r)).toBe('→ calc()');

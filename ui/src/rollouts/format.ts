@@ -33,6 +33,14 @@ export function contentText(m: Message): string {
   return '';
 }
 
+/** Drop the Markdown marks that clutter a one-line preview (bold, code, fences, headings); __ stays for dunder names. */
+export function plainMarkdown(s: string): string {
+  return s
+    .replace(/```[^\n]*\n?/g, ' ')
+    .replace(/\*\*|`/g, '')
+    .replace(/^#{1,6}\s+/gm, '');
+}
+
 interface ToolCall {
   function?: { name?: string; arguments?: unknown };
 }
@@ -43,7 +51,7 @@ export function answerPreview(r: Rollout): string {
     const m = r.messages[i];
     if (m.role !== 'assistant') continue;
     const text = contentText(m);
-    if (text.trim()) return oneLine(text, 200);
+    if (text.trim()) return oneLine(plainMarkdown(text), 200);
     const calls = Array.isArray(m.tool_calls) ? (m.tool_calls as ToolCall[]) : [];
     if (calls.length) return '→ ' + calls.map((c) => `${c.function?.name ?? 'tool'}()`).join(', ');
   }
