@@ -187,7 +187,16 @@ export function RolloutsPanel(props: { experimentId: string }) {
     if (isTyping(e.target)) return;
     const idx = rows.findIndex((r) => r.id === st.rollout);
     const move = (d: number) => {
-      if (st.group || !rows.length) return;
+      if (st.group) {
+        // In groups, walk the samples of the expanded groups as laid out.
+        const cards = Array.from(document.querySelectorAll<HTMLElement>('[data-testid="group-sample"]'));
+        const at = cards.findIndex((c) => c.dataset.id === String(st.rollout));
+        const next = cards[at < 0 ? 0 : Math.max(0, Math.min(cards.length - 1, at + d))];
+        next?.click();
+        next?.scrollIntoView({ block: 'nearest' });
+        return;
+      }
+      if (!rows.length) return;
       const i = idx < 0 ? 0 : Math.max(0, Math.min(rows.length - 1, idx + d));
       if (idx === rows.length - 1 && d > 0 && page.more) loadMore();
       update({ rollout: rows[i].id });
