@@ -206,7 +206,7 @@ export function Experiments() {
                     }}
                   />
                 </th>
-                {header('name', 'Name')}
+                {header('name', 'Name', 'col-name')}
                 <th>Status</th>
                 {header('latestStep', 'Step', 'num')}
                 {header('created', 'Created')}
