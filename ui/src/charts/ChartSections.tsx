@@ -18,6 +18,8 @@ export interface ChartSectionSpec {
   /** data-mode of the section: a metric mode, or "rewards". */
   mode: string;
   title: string;
+  /** A short explanation shown after the title. */
+  note?: string;
   charts: ChartSpec[];
 }
 
@@ -46,6 +48,7 @@ export function ChartSections(p: {
               <span class="caret">▾</span>
               {s.title}
               <span class="count">{s.charts.length}</span>
+              {s.note && <span class="note">{s.note}</span>}
             </h2>
             {!closed && (
               <div class="chart-grid" style={{ '--chart-min': `${sz.min}px` }}>

@@ -82,7 +82,7 @@ export function ChartsPanel(props: { experiment: Experiment; metrics: Metric[] }
         mode: m.mode,
         name: m.name,
         title: m.name,
-        lines: [{ key: id, label: props.experiment.name, color: METRIC_COLOR, expId: id }],
+        lines: [{ key: id, label: props.experiment.name, color: METRIC_COLOR, expId: id, count: m.count }],
       })),
     }));
     const keys = rewards.table.keys();
@@ -100,7 +100,7 @@ export function ChartsPanel(props: { experiment: Experiment; metrics: Metric[] }
         data: [rewards.table.line(k.mode, k.name)],
         dataVersion: rewards.version,
       }));
-    if (charts.length > 0) out.push({ mode: 'rewards', title: 'rewards (rollouts: mean, band ± std within min–max)', charts });
+    if (charts.length > 0) out.push({ mode: 'rewards', title: 'rewards', note: 'rollouts per step: mean line, band ± 1 std within min–max', charts });
     return out;
   }, [metrics, search, rewards, id, props.experiment.name]);
 

@@ -46,7 +46,7 @@ export function MetricChart(p: MetricChartProps) {
     ctl.current = c;
     if (p.data) c.setData(p.data);
     c.setLog(log);
-    const io = new IntersectionObserver((es) => c.setVisible(es[es.length - 1].isIntersecting), { rootMargin: '300px 0px' });
+    const io = new IntersectionObserver((es) => c.setVisible(es[es.length - 1].isIntersecting), { rootMargin: '150px 0px' });
     io.observe(root.current!);
     const ro = new ResizeObserver((es) => c.setSize(es[es.length - 1].contentRect.width));
     ro.observe(host.current!);

@@ -3,7 +3,7 @@
 // live point never re-renders anything; only state the buttons show goes back
 // to the component.
 import uPlot from 'uplot';
-import { api, type ScalarEvent } from '../api';
+import { api, type ScalarEvent, type Series } from '../api';
 import { appendPoints } from '../lib/align';
 import { watch } from '../lib/live';
 import { formatStep, formatValue, escapeHTML } from './format';
@@ -18,7 +18,13 @@ export interface ChartLine {
   color: string;
   /** The experiment a metric line is fetched from; absent for data the parent supplies. */
   expId?: string;
+  /** Points the metric has (from the metrics list), to plan the first fetch. */
+  count?: number;
 }
+
+/** Series longer than this get a quick overview before their detail. */
+const OVERVIEW_ABOVE = 20_000;
+const OVERVIEW_POINTS = 64;
 
 export interface ChartState {
   loading: boolean;
@@ -111,6 +117,7 @@ export class ChartController {
     if (width <= 0 || width === this.width) return;
     this.width = width;
     if (this.u) this.u.setSize({ width, height: this.o.height });
+    else if (this.loaded) this.schedule(); // data came before the box had a width
     // Wider than the detail we fetched: ask again for about a bucket per pixel.
     if (this.loaded && this.state.downsampled && width > this.fetchedMaxPoints * 1.3) this.refetchSoon();
   }
@@ -153,7 +160,15 @@ export class ChartController {
 
   // ---- data ----
 
-  /** Fetch every line for the current view, about one bucket per pixel. */
+  /**
+   * Fetch every line for the current view, about one bucket per pixel.
+   *
+   * A long series is fetched twice on first sight: a coarse overview first,
+   * which the server answers from its rollups in a few milliseconds, then
+   * the full-width detail behind every chart's overview. Detail for a
+   * 100,000-step series costs the server a scan of every point, and a page
+   * opens ten of them at once; the overview makes the page usable at once.
+   */
   load(): void {
     if (this.o.supplied) return;
     this.fetch?.abort();
@@ -162,34 +177,48 @@ export class ChartController {
     this.pending = [];
     const maxPoints = Math.max(100, Math.round(this.width || 600));
     const range = this.zoom ? ([Math.floor(this.zoom[0]), Math.ceil(this.zoom[1])] as [number, number]) : null;
+    const overview = !this.loaded && !range && this.o.lines.some((l) => (l.count ?? 0) > OVERVIEW_ABOVE);
     this.emit({ loading: true, error: null });
+    const phase = async () => {
+      if (overview) {
+        const coarse = await this.fetchLines(OVERVIEW_POINTS, null, 0, ac.signal);
+        if (this.fetch !== ac) return;
+        this.accept(coarse, OVERVIEW_POINTS, null, false);
+      }
+      const series = await this.fetchLines(maxPoints, range, overview ? 1 : 0, ac.signal);
+      if (this.fetch !== ac) return;
+      this.fetch = null;
+      this.accept(series, maxPoints, range, true);
+    };
+    phase().catch((err: unknown) => {
+      if (this.fetch !== ac) return;
+      this.fetch = null;
+      this.pending = null;
+      if (ac.signal.aborted) return;
+      this.emit({ loading: false, error: err instanceof Error ? err.message : String(err) });
+    });
+  }
+
+  private fetchLines(maxPoints: number, range: [number, number] | null, priority: number, signal: AbortSignal): Promise<Series[]> {
     const { mode, name } = this.o;
-    Promise.all(
+    return Promise.all(
       this.o.lines.map((l) =>
-        seriesQueue.run(() => api.series(l.expId!, { mode, name, maxPoints, from: range?.[0], to: range?.[1] }, ac.signal), ac.signal),
+        seriesQueue.run(() => api.series(l.expId!, { mode, name, maxPoints, from: range?.[0], to: range?.[1] }, signal), signal, priority),
       ),
-    ).then(
-      (series) => {
-        if (this.fetch !== ac) return;
-        this.fetch = null;
-        this.datas = series.map(lineFromSeries);
-        this.fetchedMaxPoints = maxPoints;
-        this.fetchedRange = range;
-        this.loaded = true;
-        const pend = this.pending ?? [];
-        this.pending = null;
-        for (const [id, pts] of pend) this.applyLive(id, pts);
-        this.emit({ loading: false, downsampled: series.some((s) => s.downsampled) });
-        this.schedule();
-      },
-      (err: unknown) => {
-        if (this.fetch !== ac) return;
-        this.fetch = null;
-        this.pending = null;
-        if (ac.signal.aborted) return;
-        this.emit({ loading: false, error: err instanceof Error ? err.message : String(err) });
-      },
     );
+  }
+
+  /** Take fetched series as the chart's data, with the live points that came meanwhile on top. */
+  private accept(series: Series[], maxPoints: number, range: [number, number] | null, final: boolean): void {
+    this.datas = series.map(lineFromSeries);
+    this.fetchedMaxPoints = maxPoints;
+    this.fetchedRange = range;
+    this.loaded = true;
+    // appendPoints replaces by step, so applying the same points again after the detail is harmless.
+    for (const [id, pts] of this.pending ?? []) this.applyLive(id, pts);
+    if (final) this.pending = null;
+    this.emit({ loading: !final, downsampled: this.datas.some((d) => d?.downsampled) });
+    this.schedule();
   }
 
   private refetchSoon(): void {
@@ -298,13 +327,21 @@ export class ChartController {
       padding: [8, 10, 0, 0],
       scales: { x: { time: false }, y: log ? { distr: 3, log: 10 } : { distr: 1 } },
       axes: [
-        { ...axis, values: (_u, vals) => vals.map((v) => (v == null ? '' : formatStep(v, true))) },
-        { ...axis, size: 58, values: (_u, vals) => vals.map((v) => (v == null ? '' : formatValue(v, true))) },
+        { ...axis, size: 30, values: (_u, vals) => vals.map((v) => (v == null ? '' : formatStep(v, true))) },
+        {
+          ...axis,
+          size: 58,
+          values: (_u, vals) => vals.map((v) => (v == null ? '' : formatValue(v, true))),
+          // A log axis splits at 1..9 × 10^n; labelling and gridding each one makes a comb.
+          ...(log ? { filter: (_u: uPlot, splits: number[]) => splits.map((v) => (isPow10(v) ? v : null)) } : {}),
+        },
       ],
       series,
       bands,
       cursor: {
         drag: { x: true, y: false, setScale: false },
+        // Only the vertical line: it is synced across charts, where a y position means nothing.
+        y: false,
         // Double click resets through resetZoom, which also refetches.
         bind: { dblclick: () => null },
         sync: {
@@ -429,6 +466,11 @@ export class ChartController {
     this.state = { ...this.state, ...s };
     this.o.onState(this.state);
   }
+}
+
+function isPow10(v: number): boolean {
+  const e = Math.log10(Math.abs(v));
+  return Math.abs(e - Math.round(e)) < 1e-9;
 }
 
 /**

@@ -18,6 +18,7 @@ describe('formatValue', () => {
     expect(formatValue(3e-6, false)).toBe('3e-6');
     expect(formatValue(1.25e7, false)).toBe('1.25e7');
     expect(formatValue(-41.5, true)).toBe('-41.5');
+    expect(formatValue(1050.4, true)).toBe('1,050');
   });
   it('names what is not a number', () => {
     expect(formatValue(NaN, false)).toBe('NaN');

@@ -26,6 +26,8 @@ export function formatValue(v: number | null | undefined, compact: boolean): str
   if (v === 0) return '0';
   const a = Math.abs(v);
   if (a >= 1e6 || a < 1e-3) return trimExp(v.toExponential(compact ? 1 : 3));
+  // toPrecision would print 1050 as "1.05e+3".
+  if (a >= 1e3) return grouped.format(v);
   return trim(v.toPrecision(compact ? 3 : 4));
 }
 

@@ -34,5 +34,14 @@ describe('lineFromSeries', () => {
     // Smoothing sees one point per bucket, its last.
     expect(l.sample).toEqual({ step: [9, 19], value: [0.5, -1] });
     expect(l.total).toBe(20);
+    expect(l.downsampled).toBe(true);
+  });
+
+  it('does not call a series downsampled when its buckets name every point', () => {
+    const l = lineFromSeries(
+      series({ downsampled: true, total: 3, step: [1, 2], value: [5, 6], min: [4, 6], minStep: [0, 2], max: [5, 6], maxStep: [1, 2] }),
+    );
+    expect(l.raw.step).toEqual([0, 1, 2]);
+    expect(l.downsampled).toBe(false);
   });
 });

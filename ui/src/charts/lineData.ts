@@ -49,5 +49,6 @@ export function lineFromSeries(s: Series): LineData {
     pts.sort((a, b) => a[0] - b[0]);
     for (const [st, v] of pts) put(st, v);
   }
-  return { raw: { step, value }, sample: { step: s.step.slice(), value: s.value.slice() }, downsampled: true, total: s.total };
+  // Buckets of one or two points still name every point: then nothing is hidden.
+  return { raw: { step, value }, sample: { step: s.step.slice(), value: s.value.slice() }, downsampled: step.length < s.total, total: s.total };
 }

@@ -31,6 +31,21 @@ describe('FetchQueue', () => {
     expect(await Promise.all(all)).toEqual([0, 1, 2, 3]);
   });
 
+  it('starts waiting priority 0 jobs before priority 1', async () => {
+    const q = new FetchQueue(1);
+    const d = deferred();
+    const order: string[] = [];
+    const first = q.run(() => d.p);
+    const jobs = [
+      q.run(async () => void order.push('detail'), undefined, 1),
+      q.run(async () => void order.push('overview'), undefined, 0),
+    ];
+    d.resolve();
+    await first;
+    await Promise.all(jobs);
+    expect(order).toEqual(['overview', 'detail']);
+  });
+
   it('skips a waiting job whose signal was aborted', async () => {
     const q = new FetchQueue(1);
     const d = deferred();

@@ -4,12 +4,17 @@
 
 export class FetchQueue {
   private running = 0;
-  private waiting: { run: () => void; signal?: AbortSignal }[] = [];
+  /** One list per priority, 0 first. */
+  private waiting: { run: () => void; signal?: AbortSignal }[][] = [[], []];
 
   constructor(private readonly limit = 6) {}
 
-  /** Run f when a slot is free; an aborted job that never started rejects without running. */
-  run<T>(f: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  /**
+   * Run f when a slot is free, priority 0 jobs before priority 1 (detail
+   * waits behind every chart's overview). An aborted job that never started
+   * rejects without running.
+   */
+  run<T>(f: () => Promise<T>, signal?: AbortSignal, priority = 0): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const start = () => {
         if (signal?.aborted) {
@@ -24,13 +29,14 @@ export class FetchQueue {
         });
       };
       if (this.running < this.limit) start();
-      else this.waiting.push({ run: start, signal });
+      else this.waiting[priority > 0 ? 1 : 0].push({ run: start, signal });
     });
   }
 
   private next(): void {
-    while (this.running < this.limit && this.waiting.length > 0) {
-      const job = this.waiting.shift()!;
+    while (this.running < this.limit) {
+      const job = this.waiting[0].shift() ?? this.waiting[1].shift();
+      if (!job) return;
       job.run();
       // An aborted job rejects synchronously and calls next itself.
       if (job.signal?.aborted) return;

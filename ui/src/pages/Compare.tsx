@@ -50,8 +50,10 @@ export function Compare(props: { ids: string[] }) {
         title: m.name,
         // Only runs that logged this metric: an empty line would still cost a request.
         lines: exps
-          .filter((e) => e.metrics.some((x) => x.mode === m.mode && x.name === m.name))
-          .map((e) => ({ key: e.id, label: e.name, color: colours.get(e.id)!, expId: e.id })),
+          .flatMap((e) => {
+            const own = e.metrics.find((x) => x.mode === m.mode && x.name === m.name);
+            return own ? [{ key: e.id, label: e.name, color: colours.get(e.id)!, expId: e.id, count: own.count }] : [];
+          }),
       })),
     }));
     return { sections: secs, total: union.size };
