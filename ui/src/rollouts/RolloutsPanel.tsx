@@ -3,7 +3,7 @@
 // rollout as a chat, compare a prompt's samples (GRPO groups) and follow a
 // prompt across steps. All view state is in the URL (see state.ts).
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { api, type Rollout, type StepCount } from '../api';
+import { api, type Rollout } from '../api';
 import { parseFilter, matches } from '../lib/filter';
 import { searchTerms } from '../lib/highlight';
 import { useLive } from '../lib/live';
@@ -12,18 +12,13 @@ import { ChatView } from './ChatView';
 import { GroupList } from './GroupList';
 import { RolloutTable } from './RolloutTable';
 import { readState, update } from './state';
+import { orderModes, stepsOf, useSteps } from './steps';
 import { ModeToggle, nearest, StepPicker } from './StepPicker';
 import { useRolloutPage } from './useRolloutPage';
 import './rollouts.css';
 
 const SEARCH_DELAY = 250;
 const FILTER_DELAY = 300;
-
-/** train first, eval second, then the rest by name (DESIGN-NOTES: Mode). */
-function orderModes(steps: StepCount[]): string[] {
-  const rank = (m: string) => (m === 'train' ? 0 : m === 'eval' ? 1 : 2);
-  return [...new Set(steps.map((s) => s.mode))].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
-}
 
 /** A key press the user meant for a text field, which j/k and / must not steal. */
 function isTyping(el: EventTarget | null): boolean {
@@ -37,22 +32,12 @@ export function RolloutsPanel(props: { experimentId: string }) {
   const loc = useLocation();
   const st = readState(loc.query);
 
-  const [steps, setSteps] = useState<StepCount[] | null>(null);
-  const [stepsError, setStepsError] = useState<string | null>(null);
   const [reload, setReload] = useState(0);
-  useEffect(() => {
-    api.rolloutSteps(experimentId).then(
-      (r) => setSteps(r.steps),
-      (e: Error) => setStepsError(e.message),
-    );
-  }, [experimentId, reload]);
+  const { steps, error: stepsError, add: countLive } = useSteps(experimentId, reload);
 
   const modes = useMemo(() => (steps ? orderModes(steps) : []), [steps]);
   const mode = st.mode ?? (modes.includes('train') ? 'train' : (modes[0] ?? null));
-  const modeSteps = useMemo(
-    () => (steps ? steps.filter((s) => s.mode === mode).map((s) => s.step).sort((a, b) => a - b) : []),
-    [steps, mode],
-  );
+  const modeSteps = useMemo(() => (steps ? stepsOf(steps, mode) : []), [steps, mode]);
   const latest = modeSteps.length ? modeSteps[modeSteps.length - 1] : null;
   const step = st.step ?? latest;
   const countAt = steps?.find((s) => s.mode === mode && s.step === step)?.count ?? 0;
@@ -100,6 +85,8 @@ export function RolloutsPanel(props: { experimentId: string }) {
 
   // The opened rollout: from a list already loaded when possible, else fetched.
   const known = useRef(new Map<number, Rollout>());
+  // Bounded: a long session of paging through steps must not keep them all.
+  if (known.current.size > 5000) known.current.clear();
   for (const r of rows) known.current.set(r.id, r);
   const [detail, setDetail] = useState<{ r: Rollout | null; loading: boolean; error: string | null }>({ r: null, loading: false, error: null });
   useEffect(() => {
@@ -125,7 +112,7 @@ export function RolloutsPanel(props: { experimentId: string }) {
   const setStep = (s: number) => update({ step: s });
   const setMode = (m: string) => {
     if (m === mode) return;
-    const ms = (steps ?? []).filter((s) => s.mode === m).map((s) => s.step);
+    const ms = stepsOf(steps ?? [], m);
     update({ mode: m, step: ms.length ? nearest(ms, step ?? ms[ms.length - 1]) : null, rollout: null });
   };
   const onSort = (s: string) => {
@@ -138,27 +125,21 @@ export function RolloutsPanel(props: { experimentId: string }) {
   // end of the list, passing the filter, no text search to judge them by);
   // otherwise only the count grows.
   const [groupTick, setGroupTick] = useState(0);
-  const lastGroupTick = useRef(0);
+  const groupTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(() => () => void (groupTimer.current !== null && clearTimeout(groupTimer.current)), []);
   useLive(experimentId, {
     rollouts: (rs) => {
-      setSteps((prev) => {
-        if (!prev) return prev;
-        const next = prev.slice();
-        for (const r of rs) {
-          const i = next.findIndex((s) => s.mode === r.mode && s.step === r.step);
-          if (i >= 0) next[i] = { ...next[i], count: next[i].count + 1 };
-          else next.push({ mode: r.mode, step: r.step, count: 1 });
-        }
-        return next;
-      });
+      countLive(rs);
       const here = rs.filter((r) => r.mode === mode && r.step === step);
       if (!here.length) return;
       if (st.group) {
-        // Group stats change with every sample; refresh at most every 2 s.
-        const now = Date.now();
-        if (now - lastGroupTick.current > 2000) {
-          lastGroupTick.current = now;
-          setGroupTick((n) => n + 1);
+        // Group stats change with every sample: refresh once a burst has
+        // had 2 s to land, not once per event.
+        if (groupTimer.current === null) {
+          groupTimer.current = setTimeout(() => {
+            groupTimer.current = null;
+            setGroupTick((n) => n + 1);
+          }, 2000);
         }
         return;
       }
