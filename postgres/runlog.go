@@ -1,0 +1,112 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/expt-logger/expt"
+)
+
+// WriteErrors appends reported errors, all or nothing, once per idemKey.
+func (db *DB) WriteErrors(ctx context.Context, experimentID string, batch []expt.RunError, idemKey string) (bool, error) {
+	steps := make([]*int64, len(batch))
+	modes, msgs, types, tbs := make([]string, len(batch)), make([]string, len(batch)), make([]string, len(batch)), make([]string, len(batch))
+	tss := make([]float64, len(batch))
+	for i, e := range batch {
+		if e.Step != nil && *e.Step < 0 {
+			return false, expt.Errorf(expt.EINVALID, "error %d: step must not be negative", i)
+		}
+		steps[i], modes[i], msgs[i], types[i], tbs[i], tss[i] = e.Step, e.Mode, e.Message, e.Type, e.Traceback, e.TS
+	}
+	return db.appendBatch(ctx, experimentID, idemKey, func(tx pgx.Tx, pk int64) error {
+		b := &pgx.Batch{}
+		// WITH ORDINALITY keeps the batch's order in the ids.
+		b.Queue(`INSERT INTO run_errors(experiment, step, mode, message, type, traceback, ts, created_at)
+			SELECT $1, s, m, msg, t, tb, ts, $2
+			FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::float8[]) WITH ORDINALITY AS x(s, m, msg, t, tb, ts, i)
+			ORDER BY i`, pk, now(), steps, modes, msgs, types, tbs, tss)
+		// An error's step does not move latestStep: that is the highest step
+		// of a scalar or rollout.
+		b.Queue(touchSQL, now(), int64(-1), pk)
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("insert errors: %w", err)
+		}
+		return nil
+	})
+}
+
+// Errors returns an experiment's errors in logging order.
+func (db *DB) Errors(ctx context.Context, experimentID string, offset, limit int) ([]expt.RunError, bool, error) {
+	pk, err := experimentPK(ctx, db.pool, experimentID)
+	if err != nil {
+		return nil, false, err
+	}
+	if limit <= 0 {
+		limit = 50
+	}
+	offset = max(offset, 0)
+	rows, err := db.pool.Query(ctx, `SELECT id, step, mode, message, type, traceback, ts, created_at FROM run_errors
+		WHERE experiment = $1 ORDER BY id LIMIT $2 OFFSET $3`, pk, limit+1, offset)
+	if err != nil {
+		return nil, false, fmt.Errorf("select errors: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (expt.RunError, error) {
+		var e expt.RunError
+		err := r.Scan(&e.ID, &e.Step, &e.Mode, &e.Message, &e.Type, &e.Traceback, &e.TS, &e.CreatedAt)
+		e.CreatedAt = e.CreatedAt.UTC()
+		return e, err
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("select errors: %w", err)
+	}
+	more := len(out) > limit
+	if more {
+		out = out[:limit]
+	}
+	return out, more, nil
+}
+
+// WriteEnvLogs appends environment logs, all or nothing, once per idemKey.
+func (db *DB) WriteEnvLogs(ctx context.Context, experimentID string, batch []expt.EnvLog, idemKey string) (bool, error) {
+	ids, contents := make([]string, len(batch)), make([]string, len(batch))
+	for i, l := range batch {
+		if l.RolloutID == "" {
+			return false, expt.Errorf(expt.EINVALID, "env log %d: rollout id is required", i)
+		}
+		ids[i], contents[i] = l.RolloutID, l.Content
+	}
+	return db.appendBatch(ctx, experimentID, idemKey, func(tx pgx.Tx, pk int64) error {
+		b := &pgx.Batch{}
+		b.Queue(`INSERT INTO env_logs(experiment, rollout, content, created_at)
+			SELECT $1, r, c, $2 FROM unnest($3::text[], $4::text[]) WITH ORDINALITY AS x(r, c, i) ORDER BY i`, pk, now(), ids, contents)
+		b.Queue(touchSQL, now(), int64(-1), pk)
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("insert env logs: %w", err)
+		}
+		return nil
+	})
+}
+
+// EnvLogs returns the logs of one client rollout id in logging order.
+func (db *DB) EnvLogs(ctx context.Context, experimentID, rolloutID string) ([]expt.EnvLog, error) {
+	pk, err := experimentPK(ctx, db.pool, experimentID)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.pool.Query(ctx, `SELECT id, content, created_at FROM env_logs WHERE experiment = $1 AND rollout = $2 ORDER BY id`, pk, rolloutID)
+	if err != nil {
+		return nil, fmt.Errorf("select env logs: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (expt.EnvLog, error) {
+		l := expt.EnvLog{RolloutID: rolloutID}
+		err := r.Scan(&l.ID, &l.Content, &l.CreatedAt)
+		l.CreatedAt = l.CreatedAt.UTC()
+		return l, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("select env logs: %w", err)
+	}
+	return out, nil
+}

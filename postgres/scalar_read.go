@@ -1,0 +1,264 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/expt-logger/expt"
+)
+
+// rawScanLimit is the most points Series folds from raw rows when the
+// requested bucket width is under one rollup bucket; above it, Series uses
+// 1024-step rollup buckets (fewer buckets than asked, still fast).
+const rawScanLimit = 128 << 10
+
+// Metrics lists the series of an experiment with their point counts.
+func (db *DB) Metrics(ctx context.Context, experimentID string) ([]expt.Metric, error) {
+	pk, err := experimentPK(ctx, db.pool, experimentID)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.refreshRollups(ctx, `SELECT id FROM series WHERE experiment = $1`, pk); err != nil {
+		return nil, err
+	}
+	// Dirty buckets (written after the refresh) are counted from points.
+	rows, err := db.pool.Query(ctx, `SELECT s.mode, s.name,
+			coalesce(sum(CASE WHEN r.dirty = 0 THEN r.count ELSE (SELECT count(*) FROM points p
+				WHERE p.series_id = s.id AND p.step BETWEEN r.bucket * 1024 AND r.bucket * 1024 + 1023) END), 0),
+			coalesce((SELECT max(step) FROM points p WHERE p.series_id = s.id), 0)
+		FROM series s LEFT JOIN rollups r ON r.series_id = s.id WHERE s.experiment = $1
+		GROUP BY s.id ORDER BY s.mode COLLATE "C", s.name COLLATE "C"`, pk)
+	if err != nil {
+		return nil, fmt.Errorf("select metrics: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (expt.Metric, error) {
+		var m expt.Metric
+		err := r.Scan(&m.Mode, &m.Name, &m.Count, &m.LastStep)
+		return m, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("select metrics: %w", err)
+	}
+	return out, nil
+}
+
+// Scalars returns every point of every metric of one mode.
+func (db *DB) Scalars(ctx context.Context, experimentID, mode string) (map[string][]expt.Point, error) {
+	pk, err := experimentPK(ctx, db.pool, experimentID)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.pool.Query(ctx, `SELECT s.name, p.step, p.value, p.ts FROM series s JOIN points p ON p.series_id = s.id
+		WHERE s.experiment = $1 AND s.mode = $2 ORDER BY s.name, p.step`, pk, mode)
+	if err != nil {
+		return nil, fmt.Errorf("select scalars: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]expt.Point{}
+	for rows.Next() {
+		var name string
+		var p expt.Point
+		var v *float64
+		if err := rows.Scan(&name, &p.Step, &v, &p.TS); err != nil {
+			return nil, fmt.Errorf("scan scalar: %w", err)
+		}
+		p.Value = math.NaN()
+		if v != nil {
+			p.Value = *v
+		}
+		out[name] = append(out[name], p)
+	}
+	return out, rows.Err()
+}
+
+// seriesID finds a series; ok is false when the experiment has no such metric.
+func (db *DB) seriesID(ctx context.Context, pk int64, mode, name string) (int64, bool, error) {
+	k := seriesKey{pk, mode, name}
+	db.cache.mu.Lock()
+	id, ok := db.cache.series[k]
+	db.cache.mu.Unlock()
+	if ok {
+		return id, true, nil
+	}
+	err := db.pool.QueryRow(ctx, `SELECT id FROM series WHERE experiment = $1 AND mode = $2 AND name = $3`, pk, mode, name).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, false, nil
+	} else if err != nil {
+		return 0, false, fmt.Errorf("select series: %w", err)
+	}
+	db.cache.mu.Lock()
+	db.cache.series[k] = id
+	db.cache.mu.Unlock()
+	return id, true, nil
+}
+
+// Series returns one metric over a step range, downsampled to at most
+// q.MaxPoints min/max/last buckets when it has more points than that.
+func (db *DB) Series(ctx context.Context, q expt.SeriesQuery) (*expt.Series, error) {
+	if q.MaxPoints < 0 {
+		return nil, expt.Errorf(expt.EINVALID, "maxPoints must not be negative")
+	}
+	pk, err := experimentPK(ctx, db.pool, q.ExperimentID)
+	if err != nil {
+		return nil, err
+	}
+	out := &expt.Series{Mode: q.Mode, Name: q.Name, Buckets: []expt.Bucket{}}
+	sid, ok, err := db.seriesID(ctx, pk, q.Mode, q.Name)
+	if err != nil || !ok {
+		return out, err
+	}
+	if err := db.refreshRollups(ctx, `SELECT $1::bigint`, sid); err != nil {
+		return nil, err
+	}
+	// One snapshot for rollups and raw edge points alike.
+	err = db.tx(ctx, readOnly, func(tx pgx.Tx) error {
+		out.Total, out.Downsampled, out.Buckets = 0, false, []expt.Bucket{}
+		lo, hi, ok, err := stepRange(ctx, tx, sid, q.FromStep, q.ToStep)
+		if err != nil || !ok {
+			return err
+		}
+		return fillSeries(ctx, tx, out, sid, lo, hi, q.MaxPoints)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func fillSeries(ctx context.Context, tx pgx.Tx, out *expt.Series, sid, lo, hi int64, maxPoints int) error {
+	units, err := rollupUnits(ctx, tx, sid, lo, hi)
+	if err != nil {
+		return err
+	}
+	for _, u := range units {
+		out.Total += u.b.Count
+	}
+	if maxPoints == 0 || out.Total <= int64(maxPoints) {
+		return eachPoint(ctx, tx, sid, lo, hi, func(step int64, v, ts float64) {
+			out.Buckets = append(out.Buckets, expt.Bucket{Count: 1, MinStep: step, Min: v, MaxStep: step, Max: v, LastStep: step, Last: v, LastTS: ts})
+		})
+	}
+	out.Downsampled = true
+	need := width(lo, hi, maxPoints, 1)
+	var cur agg
+	curKey := int64(-1)
+	flush := func() {
+		if cur.b.Count > 0 {
+			out.Buckets = append(out.Buckets, cur.bucket())
+		}
+	}
+	if need < rollupWidth && out.Total <= rawScanLimit {
+		err := eachPoint(ctx, tx, sid, lo, hi, func(step int64, v, ts float64) {
+			if k := step / need; k != curKey {
+				flush()
+				cur, curKey = agg{}, k
+			}
+			cur.add(step, v, ts)
+		})
+		flush()
+		return err
+	}
+	w := width(lo, hi, maxPoints, rollupWidth)
+	for _, u := range units {
+		if k := (u.bucket << rollupShift) / w; k != curKey {
+			flush()
+			cur, curKey = agg{}, k
+		}
+		cur.merge(u.agg)
+	}
+	flush()
+	return nil
+}
+
+// stepRange clips [from, to] to the steps the series has; ok is false when
+// no point can be in it.
+func stepRange(ctx context.Context, tx pgx.Tx, sid int64, from, to *int64) (lo, hi int64, ok bool, err error) {
+	var first, last *int64
+	err = tx.QueryRow(ctx, `SELECT (SELECT step FROM points WHERE series_id = $1 ORDER BY step LIMIT 1),
+		(SELECT step FROM points WHERE series_id = $1 ORDER BY step DESC LIMIT 1)`, sid).Scan(&first, &last)
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("select step range: %w", err)
+	}
+	if first == nil {
+		return 0, 0, false, nil
+	}
+	lo, hi = *first, *last
+	if from != nil {
+		lo = max(lo, *from)
+	}
+	if to != nil {
+		hi = min(hi, *to)
+	}
+	return lo, hi, lo <= hi, nil
+}
+
+// unit is one rollup bucket's summary, restricted to [lo, hi].
+type unit struct {
+	bucket int64
+	agg
+}
+
+// rollupUnits summarises [lo, hi] per rollup bucket: clean whole buckets
+// from rollups, dirty ones and the partial ones at either edge from raw points.
+func rollupUnits(ctx context.Context, tx pgx.Tx, sid, lo, hi int64) ([]unit, error) {
+	bl, bh := lo>>rollupShift, hi>>rollupShift
+	rows, err := tx.Query(ctx, `SELECT bucket, dirty, count, first_step, min_step, min, max_step, max, last_step, last, last_ts
+		FROM rollups WHERE series_id = $1 AND bucket BETWEEN $2 AND $3 AND (count > 0 OR dirty > 0) ORDER BY bucket`, sid, bl, bh)
+	if err != nil {
+		return nil, fmt.Errorf("select rollups: %w", err)
+	}
+	var units []unit
+	var dirty []bool
+	for rows.Next() {
+		var u unit
+		var d int64
+		var minV, maxV, last *float64
+		if err := rows.Scan(&u.bucket, &d, &u.b.Count, &u.first, &u.b.MinStep, &minV, &u.b.MaxStep, &maxV, &u.b.LastStep, &last, &u.b.LastTS); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("scan rollup: %w", err)
+		}
+		u.hasNum = minV != nil
+		if u.hasNum {
+			u.b.Min, u.b.Max = *minV, *maxV
+		}
+		u.b.Last = math.NaN()
+		if last != nil {
+			u.b.Last = *last
+		}
+		units = append(units, u)
+		dirty = append(dirty, d > 0)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("select rollups: %w", err)
+	}
+	b := &pgx.Batch{}
+	for i := range units {
+		start := units[i].bucket << rollupShift
+		end := start + rollupWidth - 1
+		if start >= lo && end <= hi && !dirty[i] {
+			continue
+		}
+		units[i].agg = agg{}
+		a := &units[i].agg
+		b.Queue(selectPointsSQL, sid, max(start, lo), min(end, hi)).Query(func(rows pgx.Rows) error {
+			return foldRows(rows, a.add)
+		})
+	}
+	if b.Len() > 0 {
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return nil, fmt.Errorf("fold rollups: %w", err)
+		}
+	}
+	kept := units[:0]
+	for _, u := range units {
+		if u.b.Count > 0 {
+			kept = append(kept, u)
+		}
+	}
+	return kept, nil
+}
