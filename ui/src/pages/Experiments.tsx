@@ -55,6 +55,12 @@ export function Experiments() {
     api.listExperiments({ q: q || undefined, sort, order, offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE }).then(
       (r) => {
         if (my !== seq.current) return; // a newer request has been sent
+        // Deleting the last rows of the last page leaves it empty: step back to a page that has rows.
+        if (r.experiments.length === 0 && page > 1 && r.total > 0) {
+          const lastPage = Math.ceil(r.total / PAGE_SIZE);
+          setQuery({ page: lastPage > 1 ? lastPage : null });
+          return;
+        }
         setRows(r.experiments);
         setTotal(r.total);
         setError('');
