@@ -83,6 +83,17 @@ export function Timeline(props: { experimentId: string; rollout: Rollout; onOpen
         ))}
       </div>
       <ol class="rp-timeline-list">
+        <li class="rp-tl-header" aria-hidden="true">
+          <span class="rp-tl-step" />
+          <span class="rp-tl-rewards">
+            {names.map((n) => (
+              <span key={n} title={n}>
+                {n}
+              </span>
+            ))}
+          </span>
+          <span>answer</span>
+        </li>
         {rows.map((r, i) => (
           <li key={r.id} class={i > 0 && rows[i - 1].step === r.step ? 'same-step' : ''}>
             <button
