@@ -2,7 +2,7 @@
 // sign out, sign up (a new user sees none of the other user's runs).
 import { describe, expect, test } from 'vitest';
 import { env } from './env';
-import { tid, useBrowser, waitForUrl } from './browser';
+import { tid, useBrowser, waitForUrl, poll } from './browser';
 
 const s = useBrowser({ signIn: false });
 
@@ -54,8 +54,7 @@ describe('auth', () => {
     await page.locator(tid('auth-submit')).click();
     // Eight characters at least (api/openapi.yaml): the form says so, by its own
     // message or the browser's constraint validation, and no account is made.
-    await expect
-      .poll(async () => (await page.locator(tid('auth-error')).count()) > 0 || !(await page.locator('input[name=password]').evaluate((e) => (e as HTMLInputElement).validity.valid)))
+    await poll(async () => (await page.locator(tid('auth-error')).count()) > 0 || !(await page.locator('input[name=password]').evaluate((e) => (e as HTMLInputElement).validity.valid)))
       .toBe(true);
     expect(new URL(page.url()).pathname).toBe('/sign-up');
 

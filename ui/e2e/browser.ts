@@ -111,5 +111,13 @@ export function urlOf(page: Page): URL {
 
 /** Wait for the page's URL to satisfy f (the router changes it with pushState, not a load). */
 export async function waitForUrl(page: Page, f: (u: URL) => boolean, timeout = 10_000): Promise<void> {
-  await expect.poll(() => f(new URL(page.url())), { timeout, message: `URL never matched; last ${page.url()}` }).toBe(true);
+  await poll(() => f(new URL(page.url())), { timeout, message: `URL never matched; last ${page.url()}` }).toBe(true);
+}
+
+/**
+ * expect.poll with a timeout fit for a browser (vitest's default is 1 s): a
+ * page that loads, fetches and renders gets 10 s before the test fails.
+ */
+export function poll<T>(fn: () => T | Promise<T>, opts: { timeout?: number; message?: string } = {}) {
+  return expect.poll(fn, { timeout: 10_000, interval: 50, ...opts });
 }

@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import { env } from './env';
-import { numAttr, screenshot, tid, useBrowser, waitForUrl } from './browser';
+import { numAttr, screenshot, tid, useBrowser, waitForUrl, poll } from './browser';
 
 const s = useBrowser();
 
@@ -20,7 +20,7 @@ async function pixels(c: Locator): Promise<Buffer> {
 /** Wait until the chart's pixels differ from before (each try is a fresh screenshot). */
 async function redrawn(c: Locator, before: Buffer): Promise<Buffer> {
   let now = before;
-  await expect.poll(async () => !(now = await pixels(c)).equals(before), { timeout: 10_000 }).toBe(true);
+  await poll(async () => !(now = await pixels(c)).equals(before), { timeout: 10_000 }).toBe(true);
   return now;
 }
 
@@ -57,29 +57,34 @@ describe('charts', () => {
 
     for (const [mode, metrics] of Object.entries(grpo.metrics)) {
       const charts = section(page, mode).locator(tid('chart'));
-      await expect.poll(() => charts.count()).toBe(Object.keys(metrics).length);
+      await poll(() => charts.count()).toBe(Object.keys(metrics).length);
       const names = await charts.evaluateAll((cs) => cs.map((c) => c.getAttribute('data-name')));
       expect(names.map((n) => bare(mode, n)).sort()).toEqual(Object.keys(metrics).sort());
       for (const [name, logged] of Object.entries(metrics)) {
         const c = section(page, mode).locator(`${tid('chart')}[data-name="${name}"], ${tid('chart')}[data-name="${mode}/${name}"]`);
         expect(await c.getAttribute('data-mode')).toBe(mode);
+        // Charts draw when they come near the viewport, as a user scrolls.
+        await c.scrollIntoViewIfNeeded();
         // Downsampled by the server at most, never more points than were logged.
-        await expect.poll(() => numAttr(c, 'data-points')).toBeGreaterThan(0);
+        await poll(() => numAttr(c, 'data-points')).toBeGreaterThan(0);
         expect(await numAttr(c, 'data-points')).toBeLessThanOrEqual(logged);
         expect(await numAttr(c, 'data-series')).toBeGreaterThanOrEqual(1);
       }
     }
 
-    // One reward chart per reward name, with a point per step that has rollouts.
+    // One reward chart per reward name and rollout mode, a point per step that has rollouts.
     const rewards = section(page, 'rewards').locator(tid('chart'));
-    await expect.poll(() => rewards.count()).toBeGreaterThanOrEqual(grpo.rewardNames.length);
-    const rnames = (await rewards.evaluateAll((cs) => cs.map((c) => c.getAttribute('data-name') ?? ''))).map((n) => n.replace(/^[^/]*\//, ''));
-    expect(new Set(rnames)).toEqual(new Set(grpo.rewardNames));
-    const steps = Object.keys(grpo.rollouts.train).length;
+    const rmodes = Object.keys(grpo.rollouts);
+    await poll(() => rewards.count()).toBe(grpo.rewardNames.length * rmodes.length);
+    const keys = await rewards.evaluateAll((cs) => cs.map((c) => `${c.getAttribute('data-mode')}/${c.getAttribute('data-name')}`));
+    expect(keys.sort()).toEqual(rmodes.flatMap((m) => grpo.rewardNames.map((n) => `${m}/${n}`)).sort());
     for (const c of await rewards.all()) {
-      await expect.poll(() => numAttr(c, 'data-points')).toBeGreaterThan(0);
+      await c.scrollIntoViewIfNeeded();
+      const steps = Object.keys(grpo.rollouts[(await c.getAttribute('data-mode'))!]).length;
+      await poll(() => numAttr(c, 'data-points')).toBeGreaterThan(0);
       expect(await numAttr(c, 'data-points')).toBeLessThanOrEqual(steps);
     }
+    await page.evaluate(() => window.scrollTo(0, 0));
     await screenshot(page, 'experiment-charts');
   });
 
@@ -105,8 +110,8 @@ describe('charts', () => {
     // The value survives a reload from the URL, and the drawing with it.
     await page.reload();
     await loss.waitFor();
-    await expect.poll(() => slider.inputValue()).toBe('0.99');
-    await expect.poll(() => numAttr(loss, 'data-points')).toBeGreaterThan(0);
+    await poll(() => slider.inputValue()).toBe('0.99');
+    await poll(() => numAttr(loss, 'data-points')).toBeGreaterThan(0);
     await page.mouse.move(0, 0);
     expect((await settled(loss)).equals(raw)).toBe(false);
 
@@ -139,13 +144,15 @@ describe('charts', () => {
     await redrawn(loss, back);
     await loss.locator(tid('zoom-reset')).click();
     await page.mouse.move(0, 0);
-    await expect.poll(async () => (await pixels(loss)).equals(back)).toBe(true);
+    await poll(async () => (await pixels(loss)).equals(back)).toBe(true);
   });
 
   test('clicking a point opens the rollouts of that step', async () => {
     const { page } = s;
     const { grpo } = env().facts;
     const rewardChart = section(page, 'rewards').locator(tid('chart')).first();
+    await rewardChart.scrollIntoViewIfNeeded();
+    await poll(() => numAttr(rewardChart, 'data-points')).toBeGreaterThan(0);
     const over = rewardChart.locator('.u-over').first();
     const target = (await over.count()) > 0 ? over : rewardChart.locator('canvas').first();
     const box = (await target.boundingBox())!;
@@ -161,7 +168,7 @@ describe('charts', () => {
     // From a scalar chart: any step in the logged range.
     await page.goto(`/experiments/${grpo.id}?tab=charts`);
     const loss = section(page, 'train').locator(`${tid('chart')}[data-name$="loss"]`);
-    await expect.poll(() => numAttr(loss, 'data-points')).toBeGreaterThan(0);
+    await poll(() => numAttr(loss, 'data-points')).toBeGreaterThan(0);
     const lover = loss.locator('.u-over').first();
     const lb = (await ((await lover.count()) > 0 ? lover : loss.locator('canvas').first()).boundingBox())!;
     await page.mouse.move(lb.x + lb.width / 2, lb.y + lb.height / 2);

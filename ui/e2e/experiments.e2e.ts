@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
 import { apiFetch, env } from './env';
-import { screenshot, tid, useBrowser, waitForUrl } from './browser';
+import { screenshot, tid, useBrowser, waitForUrl, poll } from './browser';
 
 const s = useBrowser();
 const row = (page: Page, id: string) => page.locator(`${tid('exp-row')}[data-id="${id}"]`);
@@ -33,7 +33,7 @@ describe('experiments list', () => {
     const { page } = s;
     const { grpo, baseline } = env().facts;
     await page.locator(tid('exp-search')).fill('baseline');
-    await expect.poll(() => row(page, grpo.id).count()).toBe(0);
+    await poll(() => row(page, grpo.id).count()).toBe(0);
     expect(await row(page, baseline.id).count()).toBe(1);
     await page.locator(tid('exp-search')).fill('');
     await row(page, grpo.id).waitFor();
@@ -45,8 +45,8 @@ describe('experiments list', () => {
     const ours = async () => (await rowIds(page)).filter((id) => id === grpo.id || id === baseline.id);
     await page.locator(tid('sort-name')).click();
     // e2e-baseline < e2e-grpo; whichever way the first click sorts, the second reverses it.
-    await expect.poll(ours).toHaveLength(2);
-    await expect.poll(async () => {
+    await poll(ours).toHaveLength(2);
+    await poll(async () => {
       const o = await ours();
       return o[0] === baseline.id || o[0] === grpo.id;
     }).toBe(true);
@@ -54,7 +54,7 @@ describe('experiments list', () => {
     const byName = [baseline.id, grpo.id];
     expect([byName, [...byName].reverse()]).toContainEqual(first);
     await page.locator(tid('sort-name')).click();
-    await expect.poll(ours).toEqual([...first].reverse());
+    await poll(ours).toEqual([...first].reverse());
   });
 
   test('opening a run shows its name and status', async () => {
@@ -63,7 +63,7 @@ describe('experiments list', () => {
     await page.goto('/');
     await row(page, grpo.id).locator(tid('exp-link')).click();
     await waitForUrl(page, (u) => u.pathname === `/experiments/${grpo.id}`);
-    await expect.poll(() => page.locator(tid('exp-name')).innerText()).toContain(grpo.name);
+    await poll(() => page.locator(tid('exp-name')).innerText()).toContain(grpo.name);
     expect((await page.locator(tid('exp-status')).innerText()).trim().toLowerCase()).toContain('active');
     await page.locator(tid('tab-charts')).waitFor();
   });
@@ -81,15 +81,14 @@ describe('experiments list', () => {
     expect(all).toBe(countLeaves(grpo.config));
 
     await page.locator(tid('config-search')).fill('lora');
-    await expect.poll(() => page.locator(tid('config-row')).count()).toBe(2);
+    await poll(() => page.locator(tid('config-row')).count()).toBe(2);
     const keys = await page.locator(tid('config-row')).evaluateAll((rs) => rs.map((r) => r.getAttribute('data-key')));
     expect(keys.sort()).toEqual(['model.lora.alpha', 'model.lora.r']);
     await page.locator(tid('config-search')).fill('');
-    await expect.poll(() => page.locator(tid('config-row')).count()).toBe(all);
+    await poll(() => page.locator(tid('config-row')).count()).toBe(all);
 
     await page.locator(tid('config-copy')).click();
-    await expect
-      .poll(async () => {
+    await poll(async () => {
         try {
           return JSON.parse(await page.evaluate(() => navigator.clipboard.readText()));
         } catch {
@@ -104,21 +103,21 @@ describe('experiments list', () => {
     const made = await apiFetch<{ experimentId: string }>('POST', '/api/experiments', { name: 'e2e-doomed', config: { a: 1 } });
     const id = made.experimentId;
     await page.goto(`/experiments/${id}`);
-    await expect.poll(() => page.locator(tid('exp-name')).innerText()).toContain('e2e-doomed');
+    await poll(() => page.locator(tid('exp-name')).innerText()).toContain('e2e-doomed');
 
     await page.locator(tid('exp-name')).click();
     const input = page.locator(tid('exp-name-input'));
     await input.waitFor();
     await input.fill('never saved');
     await input.press('Escape');
-    await expect.poll(() => page.locator(tid('exp-name-input')).count()).toBe(0);
+    await poll(() => page.locator(tid('exp-name-input')).count()).toBe(0);
     expect(await page.locator(tid('exp-name')).innerText()).toContain('e2e-doomed');
 
     await page.locator(tid('exp-name')).click();
     await page.locator(tid('exp-name-input')).fill('e2e-renamed');
     await page.locator(tid('exp-name-input')).press('Enter');
-    await expect.poll(() => page.locator(tid('exp-name')).innerText()).toContain('e2e-renamed');
-    await expect.poll(async () => (await apiFetch<{ name: string }>('GET', `/api/experiments/${id}`)).name).toBe('e2e-renamed');
+    await poll(() => page.locator(tid('exp-name')).innerText()).toContain('e2e-renamed');
+    await poll(async () => (await apiFetch<{ name: string }>('GET', `/api/experiments/${id}`)).name).toBe('e2e-renamed');
 
     await page.goto('/');
     const r = row(page, id);
@@ -126,7 +125,11 @@ describe('experiments list', () => {
     expect(await r.locator(tid('exp-link')).innerText()).toContain('e2e-renamed');
     await r.locator(tid('exp-select')).check();
     await page.locator(tid('delete-selected')).click();
-    await expect.poll(() => row(page, id).count()).toBe(0);
+    // The page may ask to confirm in place (delete-confirm) before deleting.
+    const yes = page.locator(tid('delete-confirm'));
+    await poll(async () => (await yes.count()) > 0 || (await row(page, id).count()) === 0).toBe(true);
+    if ((await yes.count()) > 0) await yes.click();
+    await poll(() => row(page, id).count()).toBe(0);
     const res = await fetch(`${env().url}/api/experiments/${id}`, { headers: { Authorization: `Bearer ${env().apiKey}` } });
     expect(res.status).toBe(404);
     await row(page, env().facts.grpo.id).waitFor();
@@ -146,7 +149,7 @@ describe('compare', () => {
     expect(ids.sort()).toEqual([grpo.id, baseline.id].sort());
 
     const legend = page.locator(`${tid('compare-legend')} ${tid('legend-item')}`);
-    await expect.poll(() => legend.count()).toBe(2);
+    await poll(() => legend.count()).toBe(2);
     const names = (await legend.allInnerTexts()).join(' ');
     expect(names).toContain(grpo.name);
     expect(names).toContain(baseline.name);
@@ -166,12 +169,12 @@ describe('compare', () => {
     const acc = page.locator(`${tid('chart')}[data-mode="eval"][data-name$="accuracy"]`).first();
     await loss.waitFor();
     await acc.waitFor();
-    await expect.poll(async () => Number(await acc.getAttribute('data-series'))).toBeGreaterThanOrEqual(1);
+    await poll(async () => Number(await acc.getAttribute('data-series'))).toBeGreaterThanOrEqual(1);
     const one = Number(await acc.getAttribute('data-series'));
-    await expect.poll(async () => Number(await loss.getAttribute('data-series'))).toBe(2 * one);
+    await poll(async () => Number(await loss.getAttribute('data-series'))).toBe(2 * one);
 
     const diff = page.locator(`${tid('config-diff')} ${tid('diff-row')}`);
-    await expect.poll(() => diff.count()).toBe(baseline.differ.length);
+    await poll(() => diff.count()).toBe(baseline.differ.length);
     const keys = await diff.evaluateAll((rs) => rs.map((r) => r.getAttribute('data-key')));
     expect(keys.sort()).toEqual([...baseline.differ].sort());
     const lr = page.locator(`${tid('diff-row')}[data-key="model.lora.r"]`);

@@ -239,6 +239,7 @@ def fill_xss() -> dict[str, Any]:
         "metric": XSS_METRIC,
         "configKeys": ["note", "nested.html", "nested.link"],
         "steps": [0, 1, 2],
+        "samples": SAMPLES,
     }
 
 

@@ -38,6 +38,7 @@ export interface XssFacts {
   metric: string;
   configKeys: string[];
   steps: number[];
+  samples: number;
 }
 
 export interface Facts {

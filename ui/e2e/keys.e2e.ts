@@ -2,7 +2,7 @@
 // API, and revoking it removes the row and stops the key working.
 import { describe, expect, test } from 'vitest';
 import { env } from './env';
-import { screenshot, tid, useBrowser } from './browser';
+import { screenshot, tid, useBrowser, poll } from './browser';
 
 const s = useBrowser();
 
@@ -30,11 +30,11 @@ describe('api keys', () => {
     const m = keyLine.exec(await box.innerText());
     expect(m, 'the new-key box holds `export EXPT_LOGGER_API_KEY=expt_…`').not.toBeNull();
     secret = m![1];
-    await expect.poll(() => page.locator(tid('key-row')).count()).toBe(before + 1);
-    await expect.poll(() => page.locator(tid('key-row'), { hasText: keyName }).count()).toBe(1);
+    await poll(() => page.locator(tid('key-row')).count()).toBe(before + 1);
+    await poll(() => page.locator(tid('key-row'), { hasText: keyName }).count()).toBe(1);
 
     await page.locator(tid('copy-key')).click();
-    await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toContain(secret);
+    await poll(() => page.evaluate(() => navigator.clipboard.readText())).toContain(secret);
 
     expect(await meStatus(secret)).toBe(200);
     await screenshot(page, 'keys');
@@ -52,7 +52,11 @@ describe('api keys', () => {
     const id = await row.getAttribute('data-id');
     expect(id).toBeTruthy();
     await row.locator(tid('key-revoke')).click();
-    await expect.poll(() => page.locator(`${tid('key-row')}[data-id="${id}"]`).count()).toBe(0);
+    // The page may ask to confirm in the row (key-revoke-yes) before revoking.
+    const yes = row.locator(tid('key-revoke-yes'));
+    await poll(async () => (await yes.count()) > 0 || (await row.count()) === 0).toBe(true);
+    if ((await yes.count()) > 0) await yes.click();
+    await poll(() => page.locator(`${tid('key-row')}[data-id="${id}"]`).count()).toBe(0);
     expect(await meStatus(secret)).toBe(401);
     // The key global-setup made is another row and still works.
     expect(await meStatus(env().apiKey)).toBe(200);

@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { env } from './env';
 import { python, uiDir } from './fixture';
-import { numAttr, tid, useBrowser, waitForUrl } from './browser';
+import { numAttr, tid, useBrowser, waitForUrl, poll } from './browser';
 
 const s = useBrowser();
 
@@ -57,12 +57,12 @@ describe('live', () => {
     const { page } = s;
     await page.goto(`/experiments/${id}`);
     const loss = page.locator(`${tid('chart')}[data-mode="train"][data-name$="loss"]`);
-    await expect.poll(() => numAttr(loss, 'data-points')).toBe(10);
-    await expect.poll(async () => (await page.locator(tid('exp-status')).innerText()).toLowerCase()).toContain('active');
+    await poll(() => numAttr(loss, 'data-points')).toBe(10);
+    await poll(async () => (await page.locator(tid('exp-status')).innerText()).toLowerCase()).toContain('active');
     await mark();
 
     await send({ metrics: { 'train/loss': 0.05 }, step: 10 });
-    await expect.poll(() => numAttr(loss, 'data-points'), { timeout: 15_000 }).toBe(11);
+    await poll(() => numAttr(loss, 'data-points'), { timeout: 15_000 }).toBe(11);
     // A new metric gets its own chart, live as well.
     await send({ metrics: { 'train/entropy': 1.5 }, step: 11 });
     await page.locator(`${tid('chart')}[data-mode="train"][data-name$="entropy"]`).waitFor({ timeout: 15_000 });
@@ -77,7 +77,7 @@ describe('live', () => {
     await page.locator(tid('step-input')).press('Enter');
     await waitForUrl(page, (u) => u.searchParams.get('step') === '9');
     const rows = page.locator(tid('rollout-row'));
-    await expect.poll(() => rows.count()).toBe(4);
+    await poll(() => rows.count()).toBe(4);
     await send({
       rollout: {
         prompt: 'Count to three.',
@@ -86,8 +86,8 @@ describe('live', () => {
         step: 9,
       },
     });
-    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(5);
-    await expect.poll(() => page.locator('main').innerText()).toContain('late arrival');
+    await poll(() => rows.count(), { timeout: 15_000 }).toBe(5);
+    await poll(() => page.locator('main').innerText()).toContain('late arrival');
     expect(await marked()).toBe(true);
   });
 
@@ -96,7 +96,7 @@ describe('live', () => {
     job.stdin.end();
     const code = await new Promise<number | null>((r) => job.once('exit', r));
     expect(code, stderr).toBe(0);
-    await expect.poll(async () => (await page.locator(tid('exp-status')).innerText()).toLowerCase(), { timeout: 15_000 }).toContain('complete');
+    await poll(async () => (await page.locator(tid('exp-status')).innerText()).toLowerCase(), { timeout: 15_000 }).toContain('complete');
     expect(await marked()).toBe(true);
   });
 });

@@ -4,7 +4,7 @@
 import { describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
 import { apiFetch, env } from './env';
-import { screenshot, tid, useBrowser, waitForUrl } from './browser';
+import { screenshot, tid, useBrowser, waitForUrl, poll } from './browser';
 
 const s = useBrowser();
 
@@ -49,7 +49,7 @@ describe('rollouts', () => {
     const { page } = s;
     const { grpo } = env().facts;
     await open(page, `mode=train&step=${grpo.latestStep}`);
-    await expect.poll(() => rows(page).count()).toBe(grpo.rollouts.train[String(grpo.latestStep)]);
+    await poll(() => rows(page).count()).toBe(grpo.rollouts.train[String(grpo.latestStep)]);
     const cols = await page.locator(tid('reward-col')).evaluateAll((hs) => hs.map((h) => h.getAttribute('data-name')));
     expect(cols.sort()).toEqual([...grpo.rewardNames].sort());
     const modes = await page.locator(`${tid('mode-toggle')} [data-mode]`).evaluateAll((bs) => bs.map((b) => b.getAttribute('data-mode')));
@@ -60,20 +60,20 @@ describe('rollouts', () => {
     await page.locator(tid('step-input')).press('Enter');
     await waitForUrl(page, (u) => u.searchParams.get('step') === '100');
     const want100 = (await rolloutsAt('train', 100)).map((r) => r.id).sort((a, b) => a - b);
-    await expect.poll(async () => (await rowIds(page)).sort((a, b) => a - b)).toEqual(want100);
+    await poll(async () => (await rowIds(page)).sort((a, b) => a - b)).toEqual(want100);
     expect(want100.some((id) => idsAt199.includes(id))).toBe(false);
 
     // The slider's Home key goes to the first step with rollouts.
     await page.locator(tid('step-slider')).focus();
     await page.locator(tid('step-slider')).press('Home');
     await waitForUrl(page, (u) => u.searchParams.get('step') === '0');
-    await expect.poll(() => rows(page).count()).toBe(grpo.rollouts.train['0']);
+    await poll(() => rows(page).count()).toBe(grpo.rollouts.train['0']);
 
     await page.locator(`${tid('mode-toggle')} [data-mode="eval"]`).click();
     await waitForUrl(page, (u) => u.searchParams.get('mode') === 'eval');
     // Eval rollouts exist at fewer steps; the picker lands on one of them.
     await waitForUrl(page, (u) => Object.keys(grpo.rollouts.eval).includes(u.searchParams.get('step') ?? ''));
-    await expect.poll(() => rows(page).count()).toBe(grpo.rollouts.eval[q(page, 'step')!]);
+    await poll(() => rows(page).count()).toBe(grpo.rollouts.eval[q(page, 'step')!]);
   });
 
   test('search finds exactly the rollout with the word, highlighted', async () => {
@@ -84,26 +84,26 @@ describe('rollouts', () => {
     // "/" focuses the search box from anywhere on the page.
     await page.locator('body').click({ position: { x: 5, y: 5 } });
     await page.keyboard.press('/');
-    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('rollout-search');
+    await poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('rollout-search');
     await page.keyboard.type(search.word);
     await page.keyboard.press('Enter');
     await waitForUrl(page, (u) => u.searchParams.get('q') === search.word);
-    await expect.poll(() => rows(page).count()).toBe(1);
+    await poll(() => rows(page).count()).toBe(1);
     const hit = rows(page).first();
     expect(await hit.innerText()).toContain(search.prompt);
 
     await hit.click();
     await page.locator(tid('chat-view')).waitFor();
     const marks = page.locator(`${tid('rollout-row')} mark, ${tid('chat-view')} mark`);
-    await expect.poll(() => marks.count()).toBeGreaterThan(0);
+    await poll(() => marks.count()).toBeGreaterThan(0);
     for (const m of await marks.allInnerTexts()) expect(m.toLowerCase()).toBe(search.word);
 
     await page.locator(tid('rollout-search')).fill('xylophonequartz');
     await page.locator(tid('rollout-search')).press('Enter');
-    await expect.poll(() => rows(page).count()).toBe(0);
+    await poll(() => rows(page).count()).toBe(0);
     await page.locator(tid('rollout-search')).fill('');
     await page.locator(tid('rollout-search')).press('Enter');
-    await expect.poll(() => rows(page).count()).toBeGreaterThan(1);
+    await poll(() => rows(page).count()).toBeGreaterThan(1);
   });
 
   test('reward filter shows only the rows that satisfy it; bad syntax says why', async () => {
@@ -120,7 +120,7 @@ describe('rollouts', () => {
     await f.fill('correctness < 0.5');
     await f.press('Enter');
     await waitForUrl(page, (u) => (u.searchParams.get('filter') ?? '').replace(/\s/g, '') === 'correctness<0.5');
-    await expect.poll(async () => (await rowIds(page)).sort((a, b) => a - b)).toEqual(want);
+    await poll(async () => (await rowIds(page)).sort((a, b) => a - b)).toEqual(want);
     for (const cell of await rewardCells(page, 'correctness')) expect(Number(cell.trim())).toBeLessThan(0.5);
 
     await f.fill('correctness <<< banana');
@@ -130,12 +130,12 @@ describe('rollouts', () => {
     expect((await err.innerText()).trim().length).toBeGreaterThan(0);
     await f.fill('correctness >= 0.5 and format >= 0.5');
     await f.press('Enter');
-    await expect.poll(() => err.count()).toBe(0);
+    await poll(() => err.count()).toBe(0);
     const both = all.filter((r) => rewardOf(r, 'correctness') >= 0.5 && rewardOf(r, 'format') >= 0.5).map((r) => r.id).sort((a, b) => a - b);
-    await expect.poll(async () => (await rowIds(page)).sort((a, b) => a - b)).toEqual(both);
+    await poll(async () => (await rowIds(page)).sort((a, b) => a - b)).toEqual(both);
     await f.fill('');
     await f.press('Enter');
-    await expect.poll(() => rows(page).count()).toBe(all.length);
+    await poll(() => rows(page).count()).toBe(all.length);
   });
 
   test('a reward column header sorts by it, and again the other way', async () => {
@@ -143,11 +143,11 @@ describe('rollouts', () => {
     const values = async () => (await rewardCells(page, 'length_penalty')).map((c) => Number(c.trim()));
     const sorted = (a: number[], dir: 1 | -1) => a.every((v, i) => i === 0 || dir * (v - a[i - 1]) >= 0);
     await page.locator(`${tid('reward-col')}[data-name="length_penalty"]`).click();
-    await expect.poll(async () => { const v = await values(); return sorted(v, 1) || sorted(v, -1); }).toBe(true);
+    await poll(async () => { const v = await values(); return sorted(v, 1) || sorted(v, -1); }).toBe(true);
     const first = await values();
     const dir: 1 | -1 = sorted(first, 1) ? 1 : -1;
     await page.locator(`${tid('reward-col')}[data-name="length_penalty"]`).click();
-    await expect.poll(async () => sorted(await values(), dir === 1 ? -1 : 1)).toBe(true);
+    await poll(async () => sorted(await values(), dir === 1 ? -1 : 1)).toBe(true);
     expect(new Set(first).size).toBeGreaterThan(1);
   });
 
@@ -160,9 +160,9 @@ describe('rollouts', () => {
     await page.locator(tid('group-toggle')).click();
     await waitForUrl(page, (u) => u.searchParams.get('group') === '1');
     const groups = page.locator(tid('group-row'));
-    await expect.poll(() => groups.count()).toBe(grpo.prompts.length);
+    await poll(() => groups.count()).toBe(grpo.prompts.length);
     const badged = groups.filter({ has: page.locator(tid('zero-var')) });
-    await expect.poll(() => badged.count()).toBe(1);
+    await poll(() => badged.count()).toBe(1);
     expect(await badged.innerText()).toContain(zv.prompt);
     await screenshot(page, 'rollouts-groups');
     await page.locator(tid('group-toggle')).click();
@@ -190,12 +190,12 @@ describe('rollouts', () => {
     expect(await call.count()).toBe(1);
     expect(await call.innerText()).toContain('calculator');
     await call.locator('summary').click();
-    await expect.poll(() => call.evaluate((d) => (d as HTMLDetailsElement).open)).toBe(true);
+    await poll(() => call.evaluate((d) => (d as HTMLDetailsElement).open)).toBe(true);
     expect(await call.innerText()).toContain('expression');
 
     await page.locator(`${tid('rollout-row')}[data-id="${code.id}"]`).click();
     await waitForUrl(page, (u) => u.searchParams.get('rollout') === String(code.id));
-    await expect.poll(() => chat.locator('pre code').count()).toBeGreaterThan(0);
+    await poll(() => chat.locator('pre code').count()).toBeGreaterThan(0);
     expect(await chat.locator('pre code').first().innerText()).toContain('print(result)');
     await screenshot(page, 'rollouts-chat');
 
@@ -203,11 +203,12 @@ describe('rollouts', () => {
     await waitForUrl(page, (u) => u.searchParams.get('rollout') === String(long.id));
     const fold = chat.locator(tid('fold-toggle'));
     await fold.first().waitFor();
-    const lastLine = 'Step 79: reconsider';
-    const visible = () => chat.evaluate((el, t) => (el as HTMLElement).innerText.includes(t), lastLine);
-    expect(await visible()).toBe(false);
+    // Folded, the long message takes less room than its text needs; unfolded, all of it.
+    const msg = chat.locator(tid('chat-message')).filter({ has: page.locator(tid('fold-toggle')) });
+    const height = async () => (await msg.boundingBox())!.height;
+    const folded = await height();
     await fold.first().click();
-    await expect.poll(visible).toBe(true);
+    await poll(height).toBeGreaterThan(folded * 1.5);
 
     // j and k move the selection along the table's order.
     const order = await rowIds(page);
@@ -234,9 +235,13 @@ describe('rollouts', () => {
     await page.locator(tid('prompt-timeline')).click();
     await waitForUrl(page, (u) => u.searchParams.get('timeline') === '1');
     const steps = page.locator(tid('timeline-step'));
-    await expect.poll(() => steps.count()).toBe(Object.keys(grpo.rollouts.train).length);
-    const text = (await steps.allInnerTexts()).join('\n');
-    for (const st of Object.keys(grpo.rollouts.train)) expect(text).toContain(st);
+    // Every rollout of this prompt (one per sample) at every step it was asked, in step order.
+    const logged = Object.keys(grpo.rollouts.train).map(Number).sort((a, b) => a - b);
+    await poll(() => steps.count()).toBe(logged.length * grpo.samples);
+    const shown = (await steps.evaluateAll((es) => es.map((e) => e.getAttribute('data-step')))).map(Number);
+    expect(shown).toEqual([...shown].sort((a, b) => a - b));
+    expect([...new Set(shown)]).toEqual(logged);
+    expect(await page.locator(`${tid('timeline-step')}[data-id="${r.id}"]`).count()).toBe(1);
     await screenshot(page, 'rollouts-timeline');
   });
 });

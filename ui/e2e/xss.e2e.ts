@@ -6,7 +6,7 @@
 import { describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
 import { env } from './env';
-import { tid, useBrowser, waitForUrl } from './browser';
+import { tid, useBrowser, waitForUrl, poll } from './browser';
 
 const s = useBrowser();
 
@@ -39,7 +39,7 @@ async function assertInert(page: Page, where: string): Promise<void> {
 
 /** The page's visible text contains the payload literally (it was not eaten as markup). */
 async function showsText(page: Page, text: string): Promise<void> {
-  await expect.poll(() => page.locator('main').innerText(), { message: `text ${text}` }).toContain(text);
+  await poll(() => page.locator('main').innerText(), { message: `text ${text}` }).toContain(text);
 }
 
 describe('xss payloads stay inert', () => {
@@ -69,7 +69,7 @@ describe('xss payloads stay inert', () => {
     const { xss } = env().facts;
     await page.goto(`/experiments/${xss.id}`);
     await page.locator(`${tid('chart-section')}[data-mode="rewards"]`).waitFor();
-    await expect.poll(() => page.locator(tid('chart')).count()).toBeGreaterThanOrEqual(4);
+    await poll(() => page.locator(tid('chart')).count()).toBeGreaterThanOrEqual(4);
     await showsText(page, xss.metric);
     await showsText(page, xss.rewardName);
     await showsText(page, xss.name);
@@ -99,7 +99,7 @@ describe('xss payloads stay inert', () => {
     await page.locator(tid('rollout-row')).first().click();
     const chat = page.locator(tid('chat-view'));
     await chat.waitFor();
-    await expect.poll(() => chat.locator(tid('chat-message')).count()).toBeGreaterThanOrEqual(5);
+    await poll(() => chat.locator(tid('chat-message')).count()).toBeGreaterThanOrEqual(5);
     // Unfold, open every tool call and <details>, hover everything.
     for (const b of await chat.locator(tid('fold-toggle')).all()) await b.click();
     for (const d of await chat.locator('details').all()) await d.evaluate((el) => ((el as HTMLDetailsElement).open = true));
@@ -116,7 +116,7 @@ describe('xss payloads stay inert', () => {
 
     await page.locator(tid('rollout-row')).first().click();
     await page.locator(tid('prompt-timeline')).click();
-    await expect.poll(() => page.locator(tid('timeline-step')).count()).toBe(xss.steps.length);
+    await poll(() => page.locator(tid('timeline-step')).count()).toBe(xss.steps.length * xss.samples);
     for (const m of await page.locator(tid('timeline-step')).all()) await m.hover();
     await assertInert(page, 'timeline');
   });
@@ -127,7 +127,7 @@ describe('xss payloads stay inert', () => {
     await page.goto(`/compare?ids=${grpo.id},${xss.id}`);
     await page.locator(`${tid('diff-row')}[data-key="note"]`).waitFor();
     expect(await page.locator(`${tid('diff-row')}[data-key="note"]`).innerText()).toContain('<script>window.__xss=1</script>');
-    await expect.poll(() => page.locator(tid('legend-item')).count()).toBe(2);
+    await poll(() => page.locator(tid('legend-item')).count()).toBe(2);
     await showsText(page, xss.name);
     await assertInert(page, 'compare');
   });
