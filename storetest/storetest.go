@@ -25,6 +25,7 @@ func Run(t *testing.T, open func(t *testing.T) expt.Store) {
 	t.Run("RunLogs", func(t *testing.T) { testRunLogs(t, open) })
 	t.Run("Isolation", func(t *testing.T) { testIsolation(t, open) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open) })
+	t.Run("SameKeyConcurrently", func(t *testing.T) { testSameKeyConcurrently(t, open) })
 }
 
 // fixture is a store with one user and one experiment.

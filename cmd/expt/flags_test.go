@@ -78,8 +78,8 @@ func TestSQLitePath(t *testing.T) {
 		{storeFlags{DataDir: "/d", DBURL: "sqlite:/other/x.db"}, "/other/x.db", ""},
 		{storeFlags{DBURL: "sqlite:rel.db"}, "rel.db", ""},
 		{storeFlags{DBURL: "sqlite:"}, "", "no path"},
-		{storeFlags{DBURL: "postgres://u@h/db"}, "", "postgres support is not built yet"},
-		{storeFlags{DBURL: "postgresql://u@h/db"}, "", "postgres support is not built yet"},
+		{storeFlags{DBURL: "postgres://u@h/db"}, "", "names a PostgreSQL database"},
+		{storeFlags{DBURL: "postgresql://u@h/db"}, "", "names a PostgreSQL database"},
 		{storeFlags{DBURL: "mysql://x"}, "", "unsupported"},
 	} {
 		got, err := tc.flags.sqlitePath()

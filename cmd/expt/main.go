@@ -1,6 +1,7 @@
 // Command expt is the expt-logger server and its administration tool:
 // `expt serve` runs the HTTP API and web UI, `expt keys` manages API keys
-// directly in the database, `expt version` says what was built.
+// directly in the database, `expt migrate` upgrades the database schema,
+// `expt version` says what was built.
 package main
 
 import (
@@ -41,6 +42,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runServe(ctx, rest, stderr)
 	case "keys":
 		return runKeys(ctx, rest, stdout, stderr)
+	case "migrate":
+		return runMigrate(ctx, rest, stdout, stderr)
 	case "version", "--version", "-version":
 		return runVersion(stdout)
 	case "help", "-h", "--help":
@@ -59,6 +62,7 @@ Usage:
   expt keys create --name NAME [--email E] print a new API key
   expt keys list [--email E]               list API keys
   expt keys revoke [--email E] ID...       delete API keys
+  expt migrate [--db URL]                  upgrade the database schema, print its version
   expt version                             print the version
 
 Run "expt COMMAND -h" for the flags of a command. Every flag can also be

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/expt-logger/expt"
+	"github.com/expt-logger/expt/postgres"
 	"github.com/expt-logger/expt/sqlite"
 )
 
@@ -22,7 +24,7 @@ type storeFlags struct {
 
 func (f *storeFlags) register(fs *flag.FlagSet, env envFlags) {
 	fs.StringVar(&f.DataDir, "data", "", "data directory; the database is DIR/expt.db (default $XDG_DATA_HOME/expt or ~/.local/share/expt)")
-	fs.StringVar(&f.DBURL, "db", "", "database URL, sqlite:PATH (overrides --data)")
+	fs.StringVar(&f.DBURL, "db", "", "database URL: sqlite:PATH, or postgres://USER:PASS@HOST/DB for replicas sharing one PostgreSQL (overrides --data)")
 	env["data"] = "EXPT_DATA_DIR"
 	env["db"] = "EXPT_DATABASE_URL"
 }
@@ -37,10 +39,10 @@ func (f *storeFlags) sqlitePath() (string, error) {
 			return "", fmt.Errorf("--db %q: no path after \"sqlite:\"", u)
 		}
 		return p, nil
-	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
-		return "", fmt.Errorf("--db: postgres support is not built yet; use sqlite:PATH or --data DIR")
+	case f.isPostgres():
+		return "", fmt.Errorf("--db names a PostgreSQL database, not an SQLite file")
 	default:
-		return "", fmt.Errorf("--db %q: unsupported database URL, want sqlite:PATH", u)
+		return "", fmt.Errorf("--db %q: unsupported database URL, want sqlite:PATH or postgres://...", redact(u))
 	}
 	dir := f.DataDir
 	if dir == "" {
@@ -64,9 +66,37 @@ func defaultDataDir() (string, error) {
 	return filepath.Join(home, ".local", "share", "expt"), nil
 }
 
+// isPostgres reports whether --db is a PostgreSQL URL.
+func (f *storeFlags) isPostgres() bool {
+	return strings.HasPrefix(f.DBURL, "postgres://") || strings.HasPrefix(f.DBURL, "postgresql://")
+}
+
+// redact hides the password of a database URL, for logs and errors.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}
+
+// migratedStore is a store that reports its schema version (both do).
+type migratedStore interface {
+	expt.Store
+	SchemaVersion(ctx context.Context) (int, error)
+}
+
 // open opens (and migrates) the store the flags name, creating the data
-// directory when needed.
-func (f *storeFlags) open(ctx context.Context) (expt.Store, string, error) {
+// directory when needed. The name it returns is safe to log.
+func (f *storeFlags) open(ctx context.Context) (migratedStore, string, error) {
+	if f.isPostgres() {
+		name := redact(f.DBURL)
+		db, err := postgres.Open(ctx, f.DBURL)
+		if err != nil {
+			return nil, "", fmt.Errorf("open database %s: %w", name, err)
+		}
+		return db, name, nil
+	}
 	path, err := f.sqlitePath()
 	if err != nil {
 		return nil, "", err
