@@ -262,6 +262,9 @@ export function RolloutsPanel(props: { experimentId: string }) {
           placeholder="Search prompts and messages  ( / )"
           value={qText}
           onInput={(e) => setQText((e.target as HTMLInputElement).value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter') update({ q: qText.trim() ? qText : null });
+          }}
         />
         <div class="rp-filter">
           <input

@@ -4,7 +4,10 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, type Rollout } from '../api';
 import { answerPreview, fmtNum, rewardNames, rewardOf } from './format';
 
-const LIMIT = 500;
+// Pages of the server's largest size, up to a cap: a prompt reused every
+// step of a long run at 64 samples would otherwise be unbounded.
+const PAGE = 1000;
+const CAP = 5000;
 
 function Sparkline(props: { name: string; points: [number, number][] }) {
   const pts = props.points.filter(([, v]) => Number.isFinite(v));
@@ -46,11 +49,18 @@ export function Timeline(props: { experimentId: string; rollout: Rollout; onOpen
     const c = new AbortController();
     setRows(null);
     setError(null);
-    api
-      .rollouts(props.experimentId, { prompt: rollout.promptText, mode: rollout.mode, sort: 'step', limit: LIMIT }, c.signal)
-      .then((r) => {
-        setRows(r.rollouts);
-        setMore(r.more);
+    (async () => {
+      const all: Rollout[] = [];
+      for (;;) {
+        const q = { prompt: rollout.promptText, mode: rollout.mode, sort: 'step', offset: all.length, limit: PAGE };
+        const r = await api.rollouts(props.experimentId, q, c.signal);
+        all.push(...r.rollouts);
+        if (!r.more || all.length >= CAP) return { all, more: r.more };
+      }
+    })()
+      .then(({ all, more }) => {
+        setRows(all);
+        setMore(more);
       })
       .catch((e: Error) => !c.signal.aborted && setError(e.message));
     return () => c.abort();
