@@ -48,6 +48,19 @@ export function RolloutsPanel(props: { experimentId: string }) {
     if (mode !== null && step !== null && (st.mode === null || st.step === null)) update({ mode, step });
   }, [mode, step, st.mode, st.step]);
 
+  // A chart click can name a step without rollouts (scalars every step,
+  // rollouts every 10): go to the nearest step that has some, and say so.
+  const [snapped, setSnapped] = useState<{ from: number; to: number } | null>(null);
+  useEffect(() => {
+    if (st.step === null || !modeSteps.length || modeSteps.includes(st.step)) return;
+    const to = nearest(modeSteps, st.step);
+    setSnapped({ from: st.step, to });
+    update({ step: to });
+  }, [st.step, modeSteps]);
+  useEffect(() => {
+    if (snapped && step !== snapped.to) setSnapped(null);
+  }, [step]);
+
   // Search and filter boxes: typed text is local; the URL gets it once it
   // settles (and, for the filter, once it parses).
   const [qText, setQText] = useState(st.q);
@@ -246,6 +259,11 @@ export function RolloutsPanel(props: { experimentId: string }) {
             </span>
           )}
         </span>
+        {snapped && (
+          <span class="muted" data-testid="step-snapped">
+            (no rollouts at step {snapped.from})
+          </span>
+        )}
         <span class="spacer" />
         {latest !== null && step !== null && latest > step && (
           <button class="rp-latest" data-testid="jump-latest" onClick={() => setStep(latest)}>
