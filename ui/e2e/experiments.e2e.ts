@@ -22,6 +22,8 @@ describe('experiments list', () => {
     expect(await g.locator(tid('exp-link')).innerText()).toContain(grpo.name);
     expect((await g.locator(tid('exp-status')).innerText()).trim().toLowerCase()).toBe('active');
     expect((await g.locator(tid('exp-step')).innerText()).replace(/[,\s]/g, '')).toBe(String(grpo.latestStep));
+    // Active and written to moments ago: live.
+    expect(await g.locator(tid('live-badge')).count()).toBe(1);
     const b = row(page, baseline.id);
     expect((await b.locator(tid('exp-status')).innerText()).trim().toLowerCase()).toBe('complete');
     expect((await b.locator(tid('exp-step')).innerText()).replace(/[,\s]/g, '')).toBe(String(baseline.latestStep));

@@ -6,7 +6,7 @@
 import { describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
 import { env } from './env';
-import { tid, useBrowser, waitForUrl, poll } from './browser';
+import { screenshot, tid, useBrowser, waitForUrl, poll } from './browser';
 
 const s = useBrowser();
 
@@ -106,6 +106,7 @@ describe('xss payloads stay inert', () => {
     for (const m of await chat.locator(tid('chat-message')).all()) await m.hover();
     await showsText(page, 'hover me');
     await assertInert(page, 'chat view');
+    await screenshot(page, 'xss-chat');
 
     await page.locator(tid('group-toggle')).click();
     await page.locator(tid('group-row')).first().waitFor();
