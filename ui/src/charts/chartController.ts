@@ -4,10 +4,10 @@
 // to the component.
 import uPlot from 'uplot';
 import { api, type ScalarEvent, type Series } from '../api';
-import { appendPoints } from '../lib/align';
+import { lowerBound } from '../lib/align';
 import { watch } from '../lib/live';
 import { formatStep, formatValue, escapeHTML } from './format';
-import { lineFromSeries, type LineData } from './lineData';
+import { appendLive, lineFromSeries, type LineData } from './lineData';
 import { fade } from './palette';
 import { plotData, type PlotData } from './plotData';
 import { seriesQueue } from './queue';
@@ -249,10 +249,7 @@ export class ChartController {
     let changed = false;
     this.o.lines.forEach((l, i) => {
       const d = this.datas[i];
-      if (l.expId !== expId || !d) return;
-      changed = appendPoints(d.raw, steps, values) || changed;
-      if (d.sample !== d.raw) appendPoints(d.sample, steps, values);
-      d.total = d.raw.step.length;
+      if (l.expId === expId && d) changed = appendLive(d, steps, values) || changed;
     });
     return changed;
   }
@@ -317,7 +314,7 @@ export class ChartController {
       bands.push({ series: [b[1], b[0]], fill: fade(c, 0.14) });
     });
     // Raw lines faint when a smoothed line is drawn over them, as in TensorBoard.
-    for (const l of this.o.lines) series.push({ label: l.label, stroke: smoothed ? fade(l.color, 0.28) : l.color, width: smoothed ? 1 : 1.5 });
+    for (const l of this.o.lines) series.push({ label: l.label, stroke: smoothed ? fade(l.color, 0.35) : l.color, width: smoothed ? 1 : 1.5 });
     for (const l of this.o.lines) series.push({ label: `${l.label} (smoothed)`, stroke: l.color, width: 2, show: smoothed, points: { show: false } });
     const axis = { stroke: '#6b7180', grid: { stroke: '#eef0f3', width: 1 }, ticks: { stroke: '#e3e5ea', width: 1, size: 4 }, font: '11px system-ui, sans-serif' };
     return {
@@ -333,7 +330,7 @@ export class ChartController {
           size: 58,
           values: (_u, vals) => vals.map((v) => (v == null ? '' : formatValue(v, true))),
           // A log axis splits at 1..9 × 10^n; labelling and gridding each one makes a comb.
-          ...(log ? { filter: (_u: uPlot, splits: number[]) => splits.map((v) => (isPow10(v) ? v : null)) } : {}),
+          ...(log ? { filter: pow10Only, grid: { ...axis.grid, filter: pow10Only }, ticks: { ...axis.ticks, filter: pow10Only } } : {}),
         },
       ],
       series,
@@ -445,7 +442,8 @@ export class ChartController {
       const b = pd.band[i];
       let s = '<span class="ro-line">';
       if (multi) s += `<i style="background:${l.color}"></i>${escapeHTML(l.label)} `;
-      s += `<b>${formatValue(raw, false)}</b>`;
+      // A gap is NaN, ±Infinity or (on a log axis) a value <= 0: show what was logged.
+      s += `<b>${formatValue(raw === null ? this.loggedAt(i, x) : raw, false)}</b>`;
       if (this.o.smoothing > 0 && sm != null) s += ` <span class="muted">smoothed</span> ${formatValue(sm, false)}`;
       if (b) {
         const lo = nearest(u.data[b[0]], idx);
@@ -457,6 +455,13 @@ export class ChartController {
     this.readout.innerHTML = parts.join('');
   }
 
+  private loggedAt(line: number, step: number): number | null {
+    const raw = this.datas[line]?.raw;
+    if (!raw) return null;
+    const at = lowerBound(raw.step, step);
+    return raw.step[at] === step ? (raw.value[at] ?? null) : null;
+  }
+
   private attrs(series: number, points: number): void {
     this.root.setAttribute('data-series', String(series));
     this.root.setAttribute('data-points', String(points));
@@ -466,6 +471,10 @@ export class ChartController {
     this.state = { ...this.state, ...s };
     this.o.onState(this.state);
   }
+}
+
+function pow10Only(_u: uPlot, splits: number[]): (number | null)[] {
+  return splits.map((v) => (isPow10(v) ? v : null));
 }
 
 function isPow10(v: number): boolean {

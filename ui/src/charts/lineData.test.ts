@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Series } from '../api';
-import { lineFromSeries } from './lineData';
+import { appendLive, lineFromSeries } from './lineData';
 
 function series(p: Partial<Series>): Series {
   return { mode: 'train', name: 'loss', total: 0, downsampled: false, step: [], value: [], min: [], minStep: [], max: [], maxStep: [], ts: [], ...p };
@@ -43,5 +43,26 @@ describe('lineFromSeries', () => {
     );
     expect(l.raw.step).toEqual([0, 1, 2]);
     expect(l.downsampled).toBe(false);
+  });
+});
+
+describe('appendLive', () => {
+  it('appends to a full line once', () => {
+    const l = lineFromSeries(series({ total: 2, step: [0, 1], value: [1, 2], min: [1, 2], minStep: [0, 1], max: [1, 2], maxStep: [0, 1] }));
+    expect(appendLive(l, [2, 1], [3, 20])).toBe(true);
+    expect(l.raw).toEqual({ step: [0, 1, 2], value: [1, 20, 3] });
+    expect(l.sample).toBe(l.raw);
+  });
+
+  it('keeps one smoothing sample per bucket width on a downsampled line', () => {
+    // Buckets of 10 steps: last points at 9, 19, 29.
+    const l = lineFromSeries(
+      series({ downsampled: true, total: 30, step: [9, 19, 29], value: [1, 2, 3], min: [1, 2, 3], minStep: [9, 19, 29], max: [1, 2, 3], maxStep: [9, 19, 29] }),
+    );
+    expect(l.bucket).toBe(10);
+    appendLive(l, [30, 31, 35, 40], [4, 5, 6, 7]);
+    expect(l.raw.step).toEqual([9, 19, 29, 30, 31, 35, 40]);
+    // 30, 31 and 35 share the bucket [30, 40): only its latest stays; 40 opens the next.
+    expect(l.sample).toEqual({ step: [9, 19, 29, 35, 40], value: [1, 2, 3, 6, 7] });
   });
 });

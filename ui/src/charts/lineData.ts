@@ -1,6 +1,6 @@
 // What one line of a chart holds, and how a server series becomes one.
 import type { Series } from '../api';
-import type { Points } from '../lib/align';
+import { appendPoints, type Points } from '../lib/align';
 
 export interface LineData {
   /** Every point drawn as the faint raw line. */
@@ -18,6 +18,8 @@ export interface LineData {
   downsampled: boolean;
   /** Points the server has in the requested range. */
   total: number;
+  /** Steps per server bucket when downsampled, so live points can join the same grid. */
+  bucket?: number;
 }
 
 /**
@@ -49,6 +51,36 @@ export function lineFromSeries(s: Series): LineData {
     pts.sort((a, b) => a[0] - b[0]);
     for (const [st, v] of pts) put(st, v);
   }
-  // Buckets of one or two points still name every point: then nothing is hidden.
-  return { raw: { step, value }, sample: { step: s.step.slice(), value: s.value.slice() }, downsampled: step.length < s.total, total: s.total };
+  const n = s.step.length;
+  return {
+    raw: { step, value },
+    sample: { step: s.step.slice(), value: s.value.slice() },
+    // Buckets of one or two points still name every point: then nothing is hidden.
+    downsampled: step.length < s.total,
+    total: s.total,
+    bucket: n > 1 ? (s.step[n - 1] - s.step[0]) / (n - 1) : undefined,
+  };
+}
+
+/**
+ * Add live points to a line. Every point is drawn raw; for a downsampled
+ * line the smoothing sample keeps one point per bucket-width of steps (the
+ * latest), as the server's buckets do, so the smoothed line does not change
+ * character where the fetched history ends and the live tail begins.
+ */
+export function appendLive(d: LineData, steps: number[], values: number[]): boolean {
+  const changed = appendPoints(d.raw, steps, values);
+  if (d.sample !== d.raw) {
+    const w = d.bucket;
+    for (let i = 0; i < steps.length; i++) {
+      const st = d.sample.step;
+      const n = st.length;
+      if (w && n > 0 && steps[i] > st[n - 1] && Math.floor(steps[i] / w) === Math.floor(st[n - 1] / w)) {
+        st[n - 1] = steps[i];
+        d.sample.value[n - 1] = values[i];
+      } else appendPoints(d.sample, [steps[i]], [values[i]]);
+    }
+  }
+  d.total = Math.max(d.total, d.raw.step.length);
+  return changed;
 }
