@@ -95,6 +95,8 @@ export async function signIn(page: Page, email = env().email, password = env().p
 /** Full-page PNG in ui/test-output/<name>.png. */
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(outDir, { recursive: true });
+  // From the top: a full-page capture of a scrolled page paints the sticky top bar mid-page.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: path.join(outDir, `${name}.png`), fullPage: true });
 }
 
