@@ -98,13 +98,15 @@ export function GroupList(p: Props) {
               <Fragment key={h}>
                 <tr data-testid="group-row" data-prompt-hash={h} class={'rp-group' + (isOpen ? ' open' : '')} onClick={() => toggle(h)}>
                   <td class="rp-caret">{isOpen ? '▾' : '▸'}</td>
-                  <td class="rp-prompt" title={g.promptText.slice(0, 2000)}>
-                    {z && (
-                      <span class="badge warn" data-testid="zero-var" title="Every reward is identical across this group's samples: zero advantage">
-                        zero var
-                      </span>
-                    )}{' '}
-                    <Highlighted text={oneLine(g.promptText)} terms={p.terms} />
+                  <td class="rp-group-prompt" title={g.promptText.slice(0, 2000)}>
+                    <div class="rp-clamp">
+                      {z && (
+                        <span class="badge warn" data-testid="zero-var" title="Every reward is identical across this group's samples: zero advantage">
+                          zero var
+                        </span>
+                      )}{' '}
+                      <Highlighted text={oneLine(g.promptText, 600)} terms={p.terms} />
+                    </div>
                   </td>
                   <td class="num">{g.count}</td>
                   {names.map((n) => {
@@ -115,7 +117,7 @@ export function GroupList(p: Props) {
                           <>
                             <span>{fmtNum(s.mean)}</span>
                             <span class="muted"> ±{fmtNum(s.std)}</span>
-                            <div class="muted rp-minmax">
+                            <div class="muted rp-minmax" title={`min ${fmtNum(s.min)}, max ${fmtNum(s.max)}, ${s.count} values${s.nans ? `, ${s.nans} NaN` : ''}`}>
                               [{fmtNum(s.min)}, {fmtNum(s.max)}]{s.nans ? ` · ${s.nans} NaN` : ''}
                             </div>
                           </>

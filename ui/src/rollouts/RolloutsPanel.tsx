@@ -323,7 +323,7 @@ export function RolloutsPanel(props: { experimentId: string }) {
       </div>
 
       <div class="rp-body">
-        <div class={'rp-list' + (page.loading || stale ? ' loading' : '')}>
+        <div class={'rp-list' + (!st.group && (page.loading || stale) ? ' loading' : '')}>
           {st.group && mode !== null && step !== null ? (
             <>
               {clauses.length > 0 && <div class="muted rp-note">Groups show every sample; the reward filter applies to the table.</div>}
