@@ -48,12 +48,12 @@ describe('align', () => {
     expect(align([{ step: [], value: [] }, { step: [3], value: [1] }])).toEqual([[3], [null], [1]]);
   });
 
-  it('is linear: 5 series of 200,000 points merge quickly', () => {
+  it('is linear: 5 series of 100,000 points merge in seconds, not hours', () => {
     const series: Points[] = [];
     for (let j = 0; j < 5; j++) {
       const step: number[] = [];
       const value: number[] = [];
-      for (let i = 0; i < 200_000; i++) {
+      for (let i = 0; i < 100_000; i++) {
         step.push(i * 5 + j);
         value.push(i);
       }
@@ -62,10 +62,10 @@ describe('align', () => {
     const t0 = performance.now();
     const out = align(series);
     const ms = performance.now() - t0;
-    expect(out[0]).toHaveLength(1_000_000);
-    expect(out[0][999_999]).toBe(999_999);
-    // A quadratic merge would take minutes here.
-    expect(ms).toBeLessThan(2000);
+    expect(out[0]).toHaveLength(500_000);
+    expect(out[0][499_999]).toBe(499_999);
+    // A quadratic merge would do ~10^11 steps here; the bound is loose so a busy CI machine passes.
+    expect(ms).toBeLessThan(5000);
   });
 });
 
