@@ -117,7 +117,7 @@ export function GroupList(p: Props) {
                           <>
                             <span>{fmtNum(s.mean)}</span>
                             <span class="muted"> ±{fmtNum(s.std)}</span>
-                            <div class="muted rp-minmax" title={`min ${fmtNum(s.min)}, max ${fmtNum(s.max)}, ${s.count} values${s.nans ? `, ${s.nans} NaN` : ''}`}>
+                            <div class="muted rp-minmax" title={`min ${fmtNum(s.min)}, max ${fmtNum(s.max)}${s.nans ? `, ${s.nans} NaN` : ''}`}>
                               [{fmtNum(s.min)}, {fmtNum(s.max)}]{s.nans ? ` · ${s.nans} NaN` : ''}
                             </div>
                           </>
