@@ -157,10 +157,10 @@ export function qs(q: Query | undefined): string {
 
 async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
   const init: RequestInit = { method, credentials: 'same-origin', signal, headers: {} };
-  if (body !== undefined) {
-    init.body = JSON.stringify(body);
-    (init.headers as Record<string, string>)['Content-Type'] = 'application/json';
-  }
+  if (body !== undefined) init.body = JSON.stringify(body);
+  // The server's CSRF check wants a JSON content type on every cookie-authenticated
+  // write, bodiless DELETEs included (a cross-site form cannot send one).
+  if (method !== 'GET') (init.headers as Record<string, string>)['Content-Type'] = 'application/json';
   const res = await fetch(path, init);
   const text = await res.text();
   let data: unknown = undefined;
