@@ -10,16 +10,28 @@ HAVE_PY := $(wildcard python/pyproject.toml)
 # Pinned and fetched through the Go module proxy, so lint needs nothing preinstalled.
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test test-go test-python lint venv compat-venv demo bench bench-quick clean
+.PHONY: all build ui test test-go test-python test-ui lint venv compat-venv demo bench bench-quick bench-ui clean
 
 all: build
 
-## build: static binary in bin/expt, stamped with the git version
-build:
+## build: the web UI (ui/dist), then the static binary bin/expt embedding it
+build: ui
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/expt ./cmd/expt
 
-## test: go vet, Go tests (unit + e2e against the real binary), Python tests
-test: test-go test-python
+## ui: npm packages (when the lock file changed) and the built UI in ui/dist
+UI_SRC := $(shell find ui/src ui/public -type f 2>/dev/null) ui/index.html ui/vite.config.ts ui/tsconfig.json
+ui: ui/dist/index.html
+
+ui/node_modules/.installed: ui/package.json ui/package-lock.json
+	cd ui && npm ci --no-audit --no-fund
+	touch $@
+
+ui/dist/index.html: ui/node_modules/.installed $(UI_SRC)
+	cd ui && npm run --silent build
+
+## test: go vet, Go tests (unit + e2e against the real binary), Python tests,
+## UI unit tests (Vitest) and UI end-to-end tests (Chromium)
+test: test-go test-python test-ui
 
 test-go: compat-venv
 	$(GO) vet ./...
@@ -32,6 +44,10 @@ else
 	@$(MAKE) --no-print-directory venv
 	cd python && ../$(VENV)/bin/python -m pytest
 endif
+
+test-ui: build venv
+	cd ui && npm run --silent test
+	cd ui && npm run --silent test:e2e
 
 ## venv: .venv with the Python SDK installed editable, with its dev tools
 venv:
@@ -64,6 +80,7 @@ ifneq ($(HAVE_PY),)
 	$(VENV)/bin/ruff check python
 	cd python && ../$(VENV)/bin/mypy
 endif
+	cd ui && npx tsc --noEmit
 
 ## demo: serve .demo/, log a demo run with the Python SDK, keep serving until Ctrl+C
 demo: build venv
@@ -77,5 +94,10 @@ bench:
 bench-quick:
 	$(GO) run ./bench/load --quick
 
+## bench-ui: time to an interactive experiment page and a rollout step switch in Chromium
+bench-ui: build
+	cd ui && node bench/open.mjs
+
 clean:
-	rm -rf bin .demo .venv-compat
+	rm -rf bin .demo .venv-compat ui/test-output
+	find ui/dist -mindepth 1 ! -name .gitkeep -delete 2>/dev/null || true
