@@ -6,10 +6,10 @@ import uPlot from 'uplot';
 import { api, type ScalarEvent, type Series } from '../api';
 import { lowerBound } from '../lib/align';
 import { watch } from '../lib/live';
-import { formatStep, formatValue, escapeHTML } from './format';
 import { appendLive, lineFromSeries, type LineData } from './lineData';
-import { fade } from './palette';
 import { plotData, type PlotData } from './plotData';
+import { drawNonFinite, plotOptions } from './plotOptions';
+import { nearestLine, readoutHTML } from './readout';
 import { seriesQueue } from './queue';
 
 export interface ChartLine {
@@ -48,9 +48,6 @@ export interface ChartOptions {
   /** A click on the plot: the nearest step, and the line nearest the pointer. */
   onPick: (step: number, line: number) => void;
 }
-
-/** Every chart on the page shares a crosshair: hovering one shows the same step on all. */
-const SYNC_KEY = 'expt-charts';
 
 export class ChartController {
   private u: uPlot | null = null;
@@ -298,86 +295,24 @@ export class ChartController {
     this.u?.destroy();
     this.shape = shape;
     this.host.textContent = '';
-    this.u = new uPlot(this.options(pd, log), pd.data, this.host);
+    this.u = new uPlot(
+      plotOptions(pd, {
+        width: this.width,
+        height: this.o.height,
+        lines: this.o.lines,
+        smoothing: this.o.smoothing,
+        log,
+        hooks: {
+          setSelect: [(u) => this.onSelect(u)],
+          setCursor: [(u) => this.showReadout(u)],
+          draw: [(u) => drawNonFinite(u, this.pd?.nonFinite ?? [])],
+        },
+      }),
+      pd.data,
+      this.host,
+    );
     if (this.zoom) this.u.setScale('x', { min: this.zoom[0], max: this.zoom[1] });
     this.bindPointer(this.u);
-  }
-
-  private options(pd: PlotData, log: boolean): uPlot.Options {
-    const smoothed = this.o.smoothing > 0;
-    const series: uPlot.Series[] = [{ label: 'step' }];
-    const bands: uPlot.Band[] = [];
-    pd.band.forEach((b, i) => {
-      if (!b) return;
-      const c = this.o.lines[i].color;
-      series.push({ label: 'lo', stroke: 'transparent', points: { show: false } }, { label: 'hi', stroke: 'transparent', points: { show: false } });
-      bands.push({ series: [b[1], b[0]], fill: fade(c, 0.14) });
-    });
-    // Raw lines faint when a smoothed line is drawn over them, as in TensorBoard.
-    for (const l of this.o.lines) series.push({ label: l.label, stroke: smoothed ? fade(l.color, 0.35) : l.color, width: smoothed ? 1 : 1.5 });
-    for (const l of this.o.lines) series.push({ label: `${l.label} (smoothed)`, stroke: l.color, width: 2, show: smoothed, points: { show: false } });
-    const axis = { stroke: '#6b7180', grid: { stroke: '#eef0f3', width: 1 }, ticks: { stroke: '#e3e5ea', width: 1, size: 4 }, font: '11px system-ui, sans-serif' };
-    return {
-      width: this.width,
-      height: this.o.height,
-      legend: { show: false },
-      padding: [8, 10, 0, 0],
-      scales: { x: { time: false }, y: log ? { distr: 3, log: 10 } : { distr: 1 } },
-      axes: [
-        { ...axis, size: 30, values: (_u, vals) => vals.map((v) => (v == null ? '' : formatStep(v, true))) },
-        {
-          ...axis,
-          size: 58,
-          values: (_u, vals) => vals.map((v) => (v == null ? '' : formatValue(v, true))),
-          // A log axis splits at 1..9 × 10^n; labelling and gridding each one makes a comb.
-          ...(log ? { filter: pow10Only, grid: { ...axis.grid, filter: pow10Only }, ticks: { ...axis.ticks, filter: pow10Only } } : {}),
-        },
-      ],
-      series,
-      bands,
-      cursor: {
-        drag: { x: true, y: false, setScale: false },
-        // Only the vertical line: it is synced across charts, where a y position means nothing.
-        y: false,
-        // Double click resets through resetZoom, which also refetches.
-        bind: { dblclick: () => null },
-        sync: {
-          key: SYNC_KEY,
-          // Share the crosshair, not drags: zooming one chart leaves the rest alone.
-          filters: { pub: (type) => type === 'mousemove' || type === 'mouseleave' || type === 'mouseenter' },
-        },
-        points: { size: 7 },
-      },
-      hooks: {
-        setSelect: [(u) => this.onSelect(u)],
-        setCursor: [(u) => this.showReadout(u)],
-        draw: [(u) => this.drawNonFinite(u)],
-      },
-    };
-  }
-
-  /** A tick at the bottom of the plot for each NaN/Inf step: a gap alone could be mistaken for missing data. */
-  private drawNonFinite(u: uPlot): void {
-    const steps = this.pd?.nonFinite;
-    if (!steps || steps.length === 0) return;
-    const { ctx } = u;
-    const pr = devicePixelRatio || 1;
-    const bottom = u.bbox.top + u.bbox.height;
-    const xmin = u.scales.x.min ?? -Infinity;
-    const xmax = u.scales.x.max ?? Infinity;
-    ctx.save();
-    ctx.fillStyle = '#c92a2a';
-    for (const s of steps) {
-      if (s < xmin || s > xmax) continue;
-      const x = u.valToPos(s, 'x', true);
-      ctx.beginPath();
-      ctx.moveTo(x, bottom - 7 * pr);
-      ctx.lineTo(x - 4 * pr, bottom);
-      ctx.lineTo(x + 4 * pr, bottom);
-      ctx.closePath();
-      ctx.fill();
-    }
-    ctx.restore();
   }
 
   private onSelect(u: uPlot): void {
@@ -403,56 +338,14 @@ export class ChartController {
       const idx = u.cursor.idx;
       if (idx == null) return;
       const step = u.data[0][idx];
-      if (step != null) this.o.onPick(step, this.nearestLine(u, idx));
+      if (step != null) this.o.onPick(step, this.pd ? nearestLine(u, this.pd, idx, this.o.smoothing) : 0);
     });
     u.over.addEventListener('dblclick', () => this.resetZoom());
   }
 
-  /** Which line the pointer is closest to vertically at idx (for picking a run on a compare chart). */
-  private nearestLine(u: uPlot, idx: number): number {
-    const pd = this.pd;
-    if (!pd || this.o.lines.length < 2) return 0;
-    const y = u.posToVal(u.cursor.top ?? 0, 'y');
-    let best = 0;
-    let dist = Infinity;
-    pd.raw.forEach((c, i) => {
-      const col = this.o.smoothing > 0 ? u.data[pd.smooth[i]] : u.data[c];
-      const v = nearest(col, idx);
-      if (v == null) return;
-      const d = Math.abs(v - y);
-      if (d < dist) [best, dist] = [i, d];
-    });
-    return best;
-  }
-
   private showReadout(u: uPlot): void {
-    const pd = this.pd;
     const idx = u.cursor.idx;
-    if (!pd || idx == null) {
-      this.readout.innerHTML = '';
-      return;
-    }
-    const x = u.data[0][idx];
-    const parts: string[] = [`<span class="ro-step">step ${formatStep(x, false)}</span>`];
-    const multi = this.o.lines.length > 1;
-    this.o.lines.forEach((l, i) => {
-      const raw = nearest(u.data[pd.raw[i]], idx);
-      if (raw === undefined) return;
-      const sm = nearest(u.data[pd.smooth[i]], idx);
-      const b = pd.band[i];
-      let s = '<span class="ro-line">';
-      if (multi) s += `<i style="background:${l.color}"></i>${escapeHTML(l.label)} `;
-      // A gap is NaN, ±Infinity or (on a log axis) a value <= 0: show what was logged.
-      s += `<b>${formatValue(raw === null ? this.loggedAt(i, x) : raw, false)}</b>`;
-      if (this.o.smoothing > 0 && sm != null) s += ` <span class="muted">smoothed</span> ${formatValue(sm, false)}`;
-      if (b) {
-        const lo = nearest(u.data[b[0]], idx);
-        const hi = nearest(u.data[b[1]], idx);
-        if (lo != null && hi != null) s += ` <span class="muted">band</span> ${formatValue(lo, false)}…${formatValue(hi, false)}`;
-      }
-      parts.push(s + '</span>');
-    });
-    this.readout.innerHTML = parts.join('');
+    this.readout.innerHTML = this.pd && idx != null ? readoutHTML(u, this.pd, idx, this.o.lines, this.o.smoothing, (l, st) => this.loggedAt(l, st)) : '';
   }
 
   private loggedAt(line: number, step: number): number | null {
@@ -471,27 +364,4 @@ export class ChartController {
     this.state = { ...this.state, ...s };
     this.o.onState(this.state);
   }
-}
-
-function pow10Only(_u: uPlot, splits: number[]): (number | null)[] {
-  return splits.map((v) => (isPow10(v) ? v : null));
-}
-
-function isPow10(v: number): boolean {
-  const e = Math.log10(Math.abs(v));
-  return Math.abs(e - Math.round(e)) < 1e-9;
-}
-
-/**
- * The value of a column at idx, or at the closest index that has one: with
- * several runs on one chart, the hovered step often belongs to another run.
- * Returns undefined when the column has nothing nearby.
- */
-function nearest(col: ArrayLike<number | null | undefined>, idx: number): number | null | undefined {
-  if (col[idx] !== undefined) return col[idx];
-  for (let d = 1; d < 64; d++) {
-    if (idx - d >= 0 && col[idx - d] !== undefined) return col[idx - d];
-    if (idx + d < col.length && col[idx + d] !== undefined) return col[idx + d];
-  }
-  return undefined;
 }
