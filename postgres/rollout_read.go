@@ -156,7 +156,12 @@ func baseFilter(pk int64, mode string, step, from, to *int64, search string) *ro
 		f.add(`r.step <= ` + f.bind(*to))
 	}
 	if terms, ok := searchTerms(search); ok {
-		f.add(`r.search @@ ` + tsquery(terms, f.bind))
+		// The matches are found through the GIN index first (ARRAY(...) is
+		// computed once), as SQLite does with FTS5. With a plain
+		// `r.search @@ q` the planner walked the experiment in id order and
+		// tested each row: 375 ms for a word in 1 of 1,000 rollouts among
+		// 1M, against ~10 ms this way.
+		f.add(`r.id = ANY(ARRAY(SELECT s.id FROM rollouts s WHERE s.experiment = ` + f.bind(pk) + ` AND s.search @@ ` + tsquery(terms, f.bind) + `))`)
 	}
 	return f
 }
