@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/expt-logger/expt/postgres/pgtest"
 )
@@ -14,13 +17,20 @@ import (
 // a second run finds nothing to do and reports the same.
 func TestMigratePostgres(t *testing.T) {
 	url := pgtest.URL(t)
-	for range 2 {
+	var first string
+	for i := range 2 {
 		var out strings.Builder
 		if err := Run(t.Context(), []string{"migrate", "--db", url}, &out, io.Discard); err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(out.String(), "schema version 1") {
+		_, version, ok := strings.Cut(out.String(), "schema version ")
+		if !ok || strings.TrimSpace(version) == "0" {
 			t.Fatalf("migrate printed %q", out.String())
+		}
+		if i == 0 {
+			first = version
+		} else if version != first {
+			t.Fatalf("second migrate reports version %q, first %q", version, first)
 		}
 	}
 }
@@ -28,7 +38,8 @@ func TestMigratePostgres(t *testing.T) {
 // TestKeysAndReplicasOnPostgres makes a key with `expt keys create` on a
 // Postgres URL (given by EXPT_DATABASE_URL), then starts two servers on
 // the same database: the key, and a browser session made on one replica,
-// work on the other.
+// work on the other, and the live stream on one shows points written
+// through the other.
 func TestKeysAndReplicasOnPostgres(t *testing.T) {
 	url := pgtest.URL(t)
 	t.Setenv("EXPT_DATABASE_URL", url)
@@ -87,5 +98,53 @@ func TestKeysAndReplicasOnPostgres(t *testing.T) {
 		}
 	}); r.StatusCode != 200 {
 		t.Fatalf("session made on replica A answered %d on replica B", r.StatusCode)
+	}
+
+	// Live events: watch on B, write through A until an event arrives (the
+	// first writes may precede B's LISTEN).
+	post := func(path, body string) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", servers[0]+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("POST %s: %d", path, resp.StatusCode)
+		}
+	}
+	const exp = "5d0c8d9e-7a1b-4c2d-8e3f-001122334455"
+	post("/api/experiments", `{"id":"`+exp+`","name":"live"}`)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", servers[1]+"/api/experiments/"+exp+"/events", nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	stream, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Body.Close()
+	got := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stream.Body)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "3.25") {
+				got <- sc.Text()
+				return
+			}
+		}
+	}()
+	for step := 0; ; step++ {
+		post("/api/experiments/"+exp+"/scalars", fmt.Sprintf(`{"scalars":[{"step":%d,"mode":"train","name":"loss","value":3.25}]}`, step))
+		select {
+		case <-got:
+			return
+		case <-time.After(200 * time.Millisecond):
+		case <-ctx.Done():
+			t.Fatal("replica B's live stream never showed a point written through replica A")
+		}
 	}
 }

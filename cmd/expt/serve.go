@@ -13,6 +13,7 @@ import (
 
 	"github.com/expt-logger/expt"
 	exhttp "github.com/expt-logger/expt/http"
+	"github.com/expt-logger/expt/postgres"
 	"github.com/expt-logger/expt/ui"
 )
 
@@ -99,6 +100,7 @@ type server struct {
 	cfg     *serveConfig
 	logger  *slog.Logger
 	store   expt.Store
+	bus     *postgres.EventBus // on PostgreSQL: live events reach the other replicas' watchers
 	handler *exhttp.Server
 	http    *http.Server
 	ln      net.Listener
@@ -111,15 +113,26 @@ func (s *server) open(ctx context.Context) error {
 		return err
 	}
 	s.store = store
+	var events expt.EventBus = exhttp.NewEventBus()
+	if db, ok := store.(*postgres.DB); ok {
+		if s.bus, err = db.NewEventBus(ctx, events); err != nil {
+			store.Close()
+			return err
+		}
+		events = s.bus
+	}
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
+		if s.bus != nil {
+			s.bus.Close()
+		}
 		store.Close()
 		return fmt.Errorf("listen: %w", err)
 	}
 	s.ln = ln
 	s.handler = exhttp.NewServer(exhttp.Config{
 		Store:        store,
-		Events:       exhttp.NewEventBus(),
+		Events:       events,
 		PublicURL:    s.cfg.PublicURL, // empty: links use the request's host
 		MaxBodyBytes: s.cfg.MaxBody,
 		Logger:       s.logger,
@@ -152,6 +165,9 @@ func (s *server) close() error {
 	var errs []error
 	if err := s.http.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("shutdown http: %w", err))
+	}
+	if s.bus != nil {
+		errs = append(errs, s.bus.Close())
 	}
 	if err := s.store.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close store: %w", err))
