@@ -33,9 +33,21 @@ ui/dist/index.html: ui/node_modules/.installed $(UI_SRC)
 ## UI unit tests (Vitest) and UI end-to-end tests (Chromium)
 test: test-go test-python test-ui
 
+# The Go tests run every store test against PostgreSQL too: a throwaway cluster
+# (scripts/pg-test.sh) is started when EXPT_TEST_POSTGRES_URL is not set and a
+# server is installed. Without one the Postgres tests skip, except under CI=true.
+PG_TEST_DIR  ?= /tmp/expt-pg-test
+PG_TEST_PORT ?= 55439
 test-go: compat-venv
 	$(GO) vet ./...
-	$(GO) test -count=1 ./...
+	@url="$${EXPT_TEST_POSTGRES_URL:-}"; started=; \
+	if [ -z "$$url" ] && ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then \
+		url=$$(scripts/pg-test.sh start $(PG_TEST_DIR) $(PG_TEST_PORT)) || exit 1; started=1; \
+	fi; \
+	echo "EXPT_TEST_POSTGRES_URL=$$url $(GO) test -count=1 ./..."; \
+	EXPT_TEST_POSTGRES_URL="$$url" $(GO) test -count=1 ./...; rc=$$?; \
+	if [ -n "$$started" ]; then scripts/pg-test.sh stop $(PG_TEST_DIR); fi; \
+	exit $$rc
 
 test-python:
 ifeq ($(HAVE_PY),)
