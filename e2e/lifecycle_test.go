@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 func TestVersion(t *testing.T) {
@@ -141,13 +143,25 @@ func TestEnvAndFlags(t *testing.T) {
 	}
 }
 
-func TestPostgresURLIsAClearError(t *testing.T) {
-	_, stderr, err := exptResult(nil, "serve", "--addr", "127.0.0.1:0", "--db", "postgres://u@127.0.0.1/expt")
-	if err == nil {
-		t.Fatal("serve with a postgres URL succeeded")
+func TestUnreachablePostgresIsAClearError(t *testing.T) {
+	// A port nothing listens on: the server must say which database it could
+	// not open and exit, not hang or start half-working.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !strings.Contains(stderr, "postgres support is not built yet") {
+	addr := l.Addr().String()
+	l.Close()
+	start := time.Now()
+	_, stderr, err := exptResult(nil, "serve", "--addr", "127.0.0.1:0", "--db", "postgres://u@"+addr+"/expt")
+	if err == nil {
+		t.Fatal("serve with an unreachable postgres URL succeeded")
+	}
+	if !strings.Contains(stderr, "open database postgres://u@"+addr+"/expt") || !strings.Contains(stderr, "connection refused") {
 		t.Errorf("stderr = %q", stderr)
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("took %v to give up", d)
 	}
 }
 
