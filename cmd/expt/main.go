@@ -44,6 +44,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runKeys(ctx, rest, stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, rest, stdout, stderr)
+	case "copy":
+		return runCopy(ctx, rest, stdout, stderr)
 	case "version", "--version", "-version":
 		return runVersion(stdout)
 	case "help", "-h", "--help":
@@ -63,6 +65,7 @@ Usage:
   expt keys list [--email E]               list API keys
   expt keys revoke [--email E] ID...       delete API keys
   expt migrate [--db URL]                  upgrade the database schema, print its version
+  expt copy --from sqlite:PATH --to URL    move an SQLite installation into an empty PostgreSQL
   expt version                             print the version
 
 Run "expt COMMAND -h" for the flags of a command. Every flag can also be
