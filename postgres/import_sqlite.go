@@ -175,7 +175,6 @@ type sqlRows struct {
 	rows  *sql.Rows
 	kinds []int
 	table string
-	vals  []any
 	err   error
 }
 

@@ -105,13 +105,6 @@ func eachPoint(ctx context.Context, q pgxQuerier, sid, lo, hi int64, fn func(ste
 	return foldRows(rows, fn)
 }
 
-// aggregatePoints folds the raw points of a series in [lo, hi].
-func aggregatePoints(ctx context.Context, q pgxQuerier, sid, lo, hi int64) (agg, error) {
-	var a agg
-	err := eachPoint(ctx, q, sid, lo, hi, func(step int64, v, ts float64) { a.add(step, v, ts) })
-	return a, err
-}
-
 type pgxQuerier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }

@@ -42,7 +42,7 @@ func (f *storeFlags) sqlitePath() (string, error) {
 	case f.isPostgres():
 		return "", fmt.Errorf("--db names a PostgreSQL database, not an SQLite file")
 	default:
-		return "", fmt.Errorf("--db %q: unsupported database URL, want sqlite:PATH or postgres://...", redact(u))
+		return "", fmt.Errorf("--db %q: unsupported database URL, want sqlite:PATH or a postgres:// URL", redact(u))
 	}
 	dir := f.DataDir
 	if dir == "" {
