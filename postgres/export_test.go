@@ -12,6 +12,13 @@ import (
 // Pool is the connection pool, for tests that inspect the storage form.
 func (db *DB) Pool() *pgxpool.Pool { return db.pool }
 
+// SetSelectiveLimit changes selectiveLimit until the returned function restores it.
+func SetSelectiveLimit(n int) func() {
+	old := selectiveLimit
+	selectiveLimit = n
+	return func() { selectiveLimit = old }
+}
+
 // NewestMigration is the number of the last embedded migration.
 func NewestMigration(t *testing.T) int {
 	names, err := fs.Glob(migrations, "migration/*.sql")

@@ -29,6 +29,14 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) expt.Store { return openTemp(t) })
 }
 
+// TestConformanceBroadRewardFilters runs the suite with every reward
+// filter treated as broad (probed per rollout), the path large experiments
+// take, which the suite's small data sets would otherwise never reach.
+func TestConformanceBroadRewardFilters(t *testing.T) {
+	defer postgres.SetSelectiveLimit(1)()
+	storetest.Run(t, func(t *testing.T) expt.Store { return openTemp(t) })
+}
+
 // TestConcurrentOpenMigratesOnce opens four stores on one fresh database
 // at once, as replicas starting together do: every one must succeed and
 // the schema must be at the newest version, each migration applied once.

