@@ -2,6 +2,7 @@ package http
 
 import (
 	"context"
+	"fmt"
 	"mime"
 	"net"
 	"net/http"
@@ -172,7 +173,11 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
 	}
 	email := strings.ToLower(strings.TrimSpace(req.Email))
 	tkey := email + "|" + clientIP(r)
-	if wait := s.throttle.blocked(tkey, s.now()); wait > 0 {
+	wait, err := s.throttle.Blocked(r.Context(), tkey, s.now())
+	if err != nil {
+		return fmt.Errorf("sign-in throttle: %w", err)
+	}
+	if wait > 0 {
 		w.Header().Set("Retry-After", retryAfter(wait))
 		return expt.Errorf(expt.ETOOMANY, "too many failed sign-in attempts; retry in %s", retryAfter(wait)+" seconds")
 	}
@@ -188,10 +193,14 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
 		hash = u.PasswordHash
 	}
 	if ok := expt.CheckPassword(hash, req.Password); !ok || hash == timingOnlyHash {
-		s.throttle.fail(tkey, s.now())
+		if err := s.throttle.Fail(r.Context(), tkey, s.now()); err != nil {
+			return fmt.Errorf("sign-in throttle: %w", err)
+		}
 		return expt.Errorf(expt.EUNAUTHORIZED, "wrong email or password")
 	}
-	s.throttle.reset(tkey)
+	if err := s.throttle.Reset(r.Context(), tkey); err != nil {
+		return fmt.Errorf("sign-in throttle: %w", err)
+	}
 	if err := s.startSession(w, r, u); err != nil {
 		return err
 	}

@@ -25,6 +25,9 @@ type Config struct {
 	MaxBodyBytes int64         // decompressed request body limit; 0 = 32 MiB
 	Logger       *slog.Logger
 	UI           fs.FS // the built web UI; nil serves a short placeholder page
+	// Throttle limits failed sign-ins; nil uses one in this process, which is
+	// right for a single server but not for replicas sharing a database.
+	Throttle Throttle
 }
 
 // Server is the http.Handler of the API and the UI.
@@ -36,7 +39,7 @@ type Server struct {
 	logger    *slog.Logger
 	ui        fs.FS
 	mux       *http.ServeMux
-	throttle  *throttle
+	throttle  Throttle
 	now       func() time.Time
 
 	// done is closed by Close so that live streams end and
@@ -55,12 +58,15 @@ func NewServer(cfg Config) *Server {
 		logger:    cfg.Logger,
 		ui:        cfg.UI,
 		mux:       http.NewServeMux(),
-		throttle:  newThrottle(10, 15*time.Minute),
+		throttle:  cfg.Throttle,
 		now:       time.Now,
 		done:      make(chan struct{}),
 	}
 	if s.events == nil {
 		s.events = NewEventBus()
+	}
+	if s.throttle == nil {
+		s.throttle = newThrottle(SignInMaxFailures, SignInWindow)
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes

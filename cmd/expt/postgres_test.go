@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	exhttp "github.com/expt-logger/expt/http"
 	"io"
 	"net/http"
 	"strings"
@@ -98,6 +99,29 @@ func TestKeysAndReplicasOnPostgres(t *testing.T) {
 		}
 	}); r.StatusCode != 200 {
 		t.Fatalf("session made on replica A answered %d on replica B", r.StatusCode)
+	}
+
+	// Failed sign-ins are counted in the database: guesses spread over both
+	// replicas hit the limit together, and the next try on either is 429.
+	signIn := func(base, password string) int {
+		t.Helper()
+		r, err := http.Post(base+"/api/auth/sign-in/email", "application/json",
+			strings.NewReader(`{"email":"ann@example.com","password":"`+password+`"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		return r.StatusCode
+	}
+	for i := range exhttp.SignInMaxFailures {
+		if code := signIn(servers[i%2], "wrong guess"); code != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d, want 401", i, code)
+		}
+	}
+	for _, base := range servers {
+		if code := signIn(base, "correct horse battery"); code != http.StatusTooManyRequests {
+			t.Fatalf("%s after %d guesses across replicas: %d, want 429", base, exhttp.SignInMaxFailures, code)
+		}
 	}
 
 	// Live events: watch on B, write through A until an event arrives (the

@@ -114,12 +114,16 @@ func (s *server) open(ctx context.Context) error {
 	}
 	s.store = store
 	var events expt.EventBus = exhttp.NewEventBus()
+	var throttle exhttp.Throttle // nil: the in-process one
 	if db, ok := store.(*postgres.DB); ok {
 		if s.bus, err = db.NewEventBus(ctx, events); err != nil {
 			store.Close()
 			return err
 		}
 		events = s.bus
+		// Replicas share the count of failed sign-ins, or each would allow
+		// its own 10 guesses.
+		throttle = db.NewSignInThrottle(exhttp.SignInMaxFailures, exhttp.SignInWindow)
 	}
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
@@ -137,6 +141,7 @@ func (s *server) open(ctx context.Context) error {
 		MaxBodyBytes: s.cfg.MaxBody,
 		Logger:       s.logger,
 		UI:           ui.FS(),
+		Throttle:     throttle,
 	})
 	s.http = &http.Server{
 		Handler:           s.handler,
