@@ -46,6 +46,10 @@ test-go: compat-venv
 	fi; \
 	echo "EXPT_TEST_POSTGRES_URL=$$url $(GO) test -count=1 ./..."; \
 	EXPT_TEST_POSTGRES_URL="$$url" $(GO) test -count=1 ./...; rc=$$?; \
+	if [ $$rc = 0 ] && [ -n "$$url" ]; then \
+		echo "EXPT_TEST_STORE=postgres $(GO) test -count=1 ./http/   # the HTTP tests again, on PostgreSQL"; \
+		EXPT_TEST_STORE=postgres EXPT_TEST_POSTGRES_URL="$$url" $(GO) test -count=1 ./http/; rc=$$?; \
+	fi; \
 	if [ -n "$$started" ]; then scripts/pg-test.sh stop $(PG_TEST_DIR); fi; \
 	exit $$rc
 

@@ -10,12 +10,15 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/expt-logger/expt"
 	exhttp "github.com/expt-logger/expt/http"
+	"github.com/expt-logger/expt/postgres"
+	"github.com/expt-logger/expt/postgres/pgtest"
 	"github.com/expt-logger/expt/sqlite"
 )
 
@@ -28,15 +31,46 @@ type env struct {
 	events expt.EventBus
 }
 
+// testStore names the store the HTTP tests run on: SQLite by default,
+// PostgreSQL with EXPT_TEST_STORE=postgres (make test runs both; the server
+// comes from EXPT_TEST_POSTGRES_URL, see postgres/pgtest).
+var testStore = os.Getenv("EXPT_TEST_STORE")
+
+// openTestStore opens an empty store of the kind under test and, on
+// PostgreSQL, the LISTEN/NOTIFY bus that serve uses there.
+func openTestStore(t *testing.T) (expt.Store, expt.EventBus) {
+	t.Helper()
+	ctx := context.Background()
+	switch testStore {
+	case "", "sqlite":
+		db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "expt.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db, exhttp.NewEventBus()
+	case "postgres":
+		db, err := postgres.Open(ctx, pgtest.URL(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		bus, err := db.NewEventBus(ctx, exhttp.NewEventBus())
+		if err != nil {
+			db.Close()
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { bus.Close() })
+		return db, bus
+	}
+	t.Fatalf("EXPT_TEST_STORE=%q: want sqlite or postgres", testStore)
+	return nil, nil
+}
+
 func newEnv(t *testing.T, cfg exhttp.Config) *env {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "expt.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, bus := openTestStore(t)
 	cfg.Store = db
 	if cfg.Events == nil {
-		cfg.Events = exhttp.NewEventBus()
+		cfg.Events = bus
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	api := exhttp.NewServer(cfg)
