@@ -10,7 +10,7 @@ HAVE_PY := $(wildcard python/pyproject.toml)
 # Pinned and fetched through the Go module proxy, so lint needs nothing preinstalled.
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build ui test test-go test-python test-ui lint venv compat-venv demo bench bench-quick bench-ui clean
+.PHONY: all build ui test test-go test-python test-ui fuzz lint venv compat-venv demo bench bench-quick bench-ui clean
 
 all: build
 
@@ -31,7 +31,7 @@ ui/dist/index.html: ui/node_modules/.installed $(UI_SRC)
 
 ## test: go vet, Go tests (unit + e2e against the real binary), Python tests,
 ## UI unit tests (Vitest) and UI end-to-end tests (Chromium)
-test: test-go test-python test-ui
+test: test-go test-python test-ui fuzz
 
 # The Go tests run every store test against PostgreSQL too: a throwaway cluster
 # (scripts/pg-test.sh) is started when EXPT_TEST_POSTGRES_URL is not set and a
@@ -64,6 +64,18 @@ endif
 test-ui: build venv
 	cd ui && npm run --silent test
 	cd ui && npm run --silent test:e2e
+
+## fuzz: every Go fuzz target for FUZZTIME each (seed corpora in */testdata/fuzz;
+## a crasher is saved there by go test and must be kept once fixed)
+FUZZTIME ?= 8s
+FUZZ_PKGS := ./http/
+fuzz:
+	@for pkg in $(FUZZ_PKGS); do \
+		for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "go test -fuzz $$t -fuzztime $(FUZZTIME) $$pkg"; \
+			$(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $$pkg >/tmp/expt-fuzz.log 2>&1 || { cat /tmp/expt-fuzz.log; exit 1; }; \
+		done; \
+	done
 
 ## venv: .venv with the Python SDK installed editable, with its dev tools
 venv:

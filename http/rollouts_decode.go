@@ -45,6 +45,12 @@ func decodeRollouts(body []byte) ([]*expt.Rollout, error) {
 	if out, ok := decodeRolloutsFast(body); ok {
 		return out, nil
 	}
+	return decodeRolloutsSlow(body)
+}
+
+// decodeRolloutsSlow decodes rollout by rollout so that an error names the
+// one at fault. The fuzz test holds it and the fast path to the same answers.
+func decodeRolloutsSlow(body []byte) ([]*expt.Rollout, error) {
 	var top struct {
 		Rollouts *[]json.RawMessage `json:"rollouts"`
 	}
