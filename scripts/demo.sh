@@ -34,7 +34,29 @@ done
 [[ -n $url ]] || { cat "$log" >&2; echo "demo: no listening line after 10 s" >&2; exit 1; }
 echo "demo: server at $url (log: $log)"
 
-key=$(bin/expt keys create --name "demo $(date +%Y-%m-%dT%H:%M:%S)" --data "$data")
+# A browser account owns the demo run, so that signing in with it shows the
+# run: sign up (or, on a rerun, sign in) and make the API key with that session.
+email=demo@example.com
+password=demo-password
+key=$(.venv/bin/python - "$url" "$email" "$password" <<'PY'
+import http.cookiejar, json, sys, time, urllib.error, urllib.request
+base, email, password = sys.argv[1:]
+jar = urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+opener = urllib.request.build_opener(jar)
+def post(path, body):
+    req = urllib.request.Request(base + path, data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json", "Origin": base})
+    with opener.open(req) as resp:
+        return json.load(resp)
+try:
+    post("/api/auth/sign-up/email", {"email": email, "password": password, "name": "Demo"})
+except urllib.error.HTTPError as e:
+    if e.code != 409:
+        raise
+    post("/api/auth/sign-in/email", {"email": email, "password": password})
+print(post("/api/api-keys", {"name": "demo " + time.strftime("%Y-%m-%dT%H:%M:%S")})["key"])
+PY
+)
 EXPT_LOGGER_API_KEY=$key EXPT_LOGGER_BASE_URL=$url .venv/bin/python python/demo.py
 
 # The newest experiment is the one demo.py just logged.
@@ -50,6 +72,7 @@ PY
 )
 echo
 echo "demo: experiment at $url/experiments/$id"
+echo "demo: sign in as $email with password $password"
 echo "demo: API key for more runs: $key"
 echo "demo: serving until Ctrl+C"
 wait "$server"
