@@ -20,12 +20,14 @@ import (
 // Large fixtures are built once per benchmark process, in a temp dir
 // removed by TestMain, so plain `go test` never pays for them. Their size
 // can be lowered for a quick look: EXPT_BENCH_POINTS, EXPT_BENCH_ROLLOUTS.
+// EXPT_BENCH_DIR names a directory to keep them in instead, so that the
+// rollout fixture (minutes to build at 1M) is built once across runs.
 
-var benchDir string
+var benchDir = os.Getenv("EXPT_BENCH_DIR")
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if benchDir != "" {
+	if benchDir != "" && os.Getenv("EXPT_BENCH_DIR") == "" {
 		os.RemoveAll(benchDir)
 	}
 	os.Exit(code)
@@ -33,7 +35,11 @@ func TestMain(m *testing.M) {
 
 func benchPath(b *testing.B, name string) string {
 	b.Helper()
-	if benchDir == "" {
+	if benchDir != "" {
+		if err := os.MkdirAll(benchDir, 0o700); err != nil {
+			b.Fatal(err)
+		}
+	} else {
 		d, err := os.MkdirTemp("", "expt-bench-")
 		if err != nil {
 			b.Fatal(err)
@@ -179,9 +185,22 @@ func seriesFixture(b *testing.B) int {
 				b.Fatal(err)
 			}
 		}
+		// A second, 100,000-point series: a chart's usual size.
+		small := min(n, 100_000)
+		for s := 0; s < small; s += len(batch) {
+			for j := range batch {
+				st := int64(s + j)
+				batch[j] = expt.Scalar{Step: st, Mode: "train", Name: "loss100k", Value: float64(st%977) * 0.01, TS: float64(st)}
+			}
+			if _, err := seriesDB.WriteScalars(ctx, seriesExp, batch[:min(len(batch), small-s)], ""); err != nil {
+				b.Fatal(err)
+			}
+		}
 		// The first read recomputes every dirty rollup; do it outside the timing.
-		if _, err := seriesDB.Series(ctx, expt.SeriesQuery{ExperimentID: seriesExp, Mode: "train", Name: "loss", MaxPoints: 1000}); err != nil {
-			b.Fatal(err)
+		for _, name := range []string{"loss", "loss100k"} {
+			if _, err := seriesDB.Series(ctx, expt.SeriesQuery{ExperimentID: seriesExp, Mode: "train", Name: name, MaxPoints: 1000}); err != nil {
+				b.Fatal(err)
+			}
 		}
 		b.Logf("built %d-point series in %v", n, time.Since(start))
 	})
@@ -197,6 +216,45 @@ func BenchmarkSeries1M(b *testing.B) {
 		s, err := seriesDB.Series(ctx, expt.SeriesQuery{ExperimentID: seriesExp, Mode: "train", Name: "loss", MaxPoints: 1000})
 		if err != nil || s.Total != int64(n) || len(s.Buckets) > 1000 {
 			b.Fatalf("Series: total %d buckets %d err %v", s.Total, len(s.Buckets), err)
+		}
+	}
+}
+
+// BenchmarkSeriesChart reads a series as a chart does, asking for about
+// its pixel width of buckets, over the whole series and over an unaligned
+// window of half of it.
+func BenchmarkSeriesChart(b *testing.B) {
+	n := seriesFixture(b)
+	ctx := context.Background()
+	for _, c := range []struct {
+		name   string
+		points int
+	}{{"100k", min(n, 100_000)}, {"1M", n}} {
+		for _, mp := range []int{300, 1000, 2000} {
+			for _, window := range []bool{false, true} {
+				series := "loss"
+				if c.name == "100k" {
+					series = "loss100k"
+				}
+				q := expt.SeriesQuery{ExperimentID: seriesExp, Mode: "train", Name: series, MaxPoints: mp}
+				total := int64(c.points)
+				if window {
+					from, to := int64(c.points)/4+3, int64(c.points)*3/4+5
+					q.FromStep, q.ToStep = &from, &to
+					total = to - from + 1
+				}
+				b.Run(fmt.Sprintf("points=%s/max=%d/window=%v", c.name, mp, window), func(b *testing.B) {
+					var buckets int
+					for b.Loop() {
+						s, err := seriesDB.Series(ctx, q)
+						if err != nil || s.Total != total || len(s.Buckets) > mp {
+							b.Fatalf("Series: total %d (want %d) buckets %d err %v", s.Total, total, len(s.Buckets), err)
+						}
+						buckets = len(s.Buckets)
+					}
+					b.ReportMetric(float64(buckets), "buckets")
+				})
+			}
 		}
 	}
 }
@@ -242,7 +300,22 @@ func rolloutFixture(b *testing.B) (*sqlite.DB, string) {
 	n := envInt("EXPT_BENCH_ROLLOUTS", 1_000_000)
 	rolloutsOnce.Do(func() {
 		start := time.Now()
-		rolloutsDB, rolloutsExp = benchExperiment(b, "rollouts.db")
+		name := fmt.Sprintf("rollouts-%d.db", n)
+		done := benchPath(b, name+".done")
+		if _, err := os.Stat(done); err == nil {
+			db, err := sqlite.Open(context.Background(), benchPath(b, name))
+			if err != nil {
+				b.Fatal(err)
+			}
+			rolloutsDB, rolloutsExp = db, fmt.Sprintf("00000000-0000-4000-8000-%012d", len(name))
+			return
+		}
+		rolloutsDB, rolloutsExp = benchExperiment(b, name)
+		defer func() {
+			if !b.Failed() {
+				_ = os.WriteFile(done, nil, 0o600)
+			}
+		}()
 		rng := rand.New(rand.NewPCG(2, 2))
 		for i := 0; i < n; i += 1000 {
 			if _, err := rolloutsDB.WriteRollouts(context.Background(), rolloutsExp, rolloutBatch(rng, int64(i/1000), min(1000, n-i)), ""); err != nil {
@@ -277,6 +350,48 @@ func BenchmarkRolloutsSortByReward(b *testing.B) {
 	for b.Loop() {
 		if page, _, err := db.Rollouts(ctx, q); err != nil || len(page) != 50 {
 			b.Fatalf("page of %d: %v", len(page), err)
+		}
+	}
+}
+
+// BenchmarkRolloutsStepSortByReward sorts one step's rollouts by a reward,
+// as the rollout table of a step does, alone and with other filters.
+func BenchmarkRolloutsStepSortByReward(b *testing.B) {
+	db, id := rolloutFixture(b)
+	ctx := context.Background()
+	n := envInt("EXPT_BENCH_ROLLOUTS", 1_000_000)
+	step := int64(n / 2000)
+	from, to := step, step+4
+	prompt := ""
+	if page, _, err := db.Rollouts(ctx, expt.RolloutQuery{ExperimentID: id, Step: &step, Limit: 1}); err != nil || len(page) != 1 {
+		b.Fatalf("first rollout of step %d: %v", step, err)
+	} else {
+		prompt = page[0].Prompt
+	}
+	correct := []expt.RewardFilter{{Name: "correct", Op: "=", Value: 1}}
+	for _, c := range []struct {
+		name string
+		q    expt.RolloutQuery
+	}{
+		{"step", expt.RolloutQuery{Step: &step}},
+		{"step+mode", expt.RolloutQuery{Step: &step, Mode: "train"}},
+		{"step+filter", expt.RolloutQuery{Step: &step, Rewards: correct}},
+		{"step+search", expt.RolloutQuery{Step: &step, Search: vocab[40]}},
+		{"step+prompt", expt.RolloutQuery{Step: &step, Prompt: &prompt}},
+		{"range5+filter", expt.RolloutQuery{FromStep: &from, ToStep: &to, Rewards: correct}},
+		{"prompt", expt.RolloutQuery{Prompt: &prompt}},
+		{"step+filter/offset500", expt.RolloutQuery{Step: &step, Rewards: correct, Offset: 400}},
+	} {
+		for _, desc := range []bool{false, true} {
+			q := c.q
+			q.ExperimentID, q.Sort, q.Desc, q.Limit = id, expt.SortReward+"format", desc, 50
+			b.Run(fmt.Sprintf("%s/desc=%v", c.name, desc), func(b *testing.B) {
+				for b.Loop() {
+					if _, _, err := db.Rollouts(ctx, q); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 		}
 	}
 }

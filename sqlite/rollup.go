@@ -46,23 +46,24 @@ func (db *DB) refreshRollups(ctx context.Context, seriesSQL string, args ...any)
 			return fmt.Errorf("select dirty rollups: %w", err)
 		}
 		upd, err := tx.PrepareContext(ctx, `UPDATE rollups SET dirty = 0, count = ?, first_step = ?, min_step = ?, min = ?,
-			max_step = ?, max = ?, last_step = ?, last = ?, last_ts = ? WHERE series_id = ? AND bucket = ?`)
+			max_step = ?, max = ?, last_step = ?, last = ?, last_ts = ?, fine = ? WHERE series_id = ? AND bucket = ?`)
 		if err != nil {
 			return fmt.Errorf("prepare rollup update: %w", err)
 		}
 		defer upd.Close()
 		for _, k := range dirty {
 			lo := k.bucket << rollupShift
-			a, err := aggregatePoints(ctx, tx, k.sid, lo, lo+rollupWidth-1)
-			if err != nil {
+			var f folder
+			if err := eachPoint(ctx, tx, k.sid, lo, lo+rollupWidth-1, f.add); err != nil {
 				return err
 			}
+			a := mergePieces(f.pieces)
 			var minV, maxV any
 			if a.hasNum {
 				minV, maxV = a.b.Min, a.b.Max
 			}
 			if _, err := upd.ExecContext(ctx, a.b.Count, a.first, a.b.MinStep, minV, a.b.MaxStep, maxV,
-				a.b.LastStep, nullable(a.b.Last), a.b.LastTS, k.sid, k.bucket); err != nil {
+				a.b.LastStep, nullable(a.b.Last), a.b.LastTS, encodeFine(lo, f.pieces), k.sid, k.bucket); err != nil {
 				return fmt.Errorf("update rollup: %w", err)
 			}
 		}

@@ -10,9 +10,9 @@ import (
 	"github.com/expt-logger/expt"
 )
 
-// rawScanLimit is the most points Series folds from raw rows when the
-// requested bucket width is under one rollup bucket; above it, Series uses
-// 1024-step rollup buckets (fewer buckets than asked, still fast).
+// rawScanLimit is the widest step range Series folds from raw points when
+// asked for buckets narrower than a quarter of a sub-bucket; wider ranges
+// use sub-buckets (fewer buckets than asked, still fast).
 const rawScanLimit = 128 << 10
 
 // Metrics lists the series of an experiment with their point counts.
@@ -121,7 +121,8 @@ func (db *DB) Series(ctx context.Context, q expt.SeriesQuery) (*expt.Series, err
 		return nil, fmt.Errorf("begin read: %w", err)
 	}
 	defer tx.Rollback()
-	units, err := rollupUnits(ctx, tx, sid, lo, hi)
+	plan := planSeries(lo, hi, q.MaxPoints)
+	units, err := rollupUnits(ctx, tx, sid, lo, hi, plan.level == levelFine)
 	if err != nil {
 		return nil, err
 	}
@@ -135,12 +136,21 @@ func (db *DB) Series(ctx context.Context, q expt.SeriesQuery) (*expt.Series, err
 		return out, err
 	}
 	out.Downsampled = true
-	need := width(lo, hi, q.MaxPoints, 1)
-	if need < rollupWidth && out.Total <= rawScanLimit {
-		var cur agg
-		curKey := int64(-1)
-		err := eachPoint(ctx, tx, sid, lo, hi, func(step int64, v, ts float64) {
-			if k := step / need; k != curKey {
+	var cur agg
+	curKey := int64(-1)
+	fold := func(start int64, a agg) {
+		if k := start / plan.width; k != curKey {
+			if cur.b.Count > 0 {
+				out.Buckets = append(out.Buckets, cur.bucket())
+			}
+			cur, curKey = agg{}, k
+		}
+		cur.merge(a)
+	}
+	switch plan.level {
+	case levelRaw:
+		err = eachPoint(ctx, tx, sid, lo, hi, func(step int64, v, ts float64) {
+			if k := step / plan.width; k != curKey {
 				if cur.b.Count > 0 {
 					out.Buckets = append(out.Buckets, cur.bucket())
 				}
@@ -148,27 +158,64 @@ func (db *DB) Series(ctx context.Context, q expt.SeriesQuery) (*expt.Series, err
 			}
 			cur.add(step, v, ts)
 		})
-		if cur.b.Count > 0 {
-			out.Buckets = append(out.Buckets, cur.bucket())
+		if err != nil {
+			return nil, err
 		}
-		return out, err
-	}
-	w := width(lo, hi, q.MaxPoints, rollupWidth)
-	var cur agg
-	curKey := int64(-1)
-	for _, u := range units {
-		if k := (u.bucket << rollupShift) / w; k != curKey {
-			if cur.b.Count > 0 {
-				out.Buckets = append(out.Buckets, cur.bucket())
+	case levelFine:
+		var pieces []piece
+		for i := range units {
+			if pieces, err = units[i].subBuckets(pieces[:0]); err != nil {
+				return nil, err
 			}
-			cur, curKey = agg{}, k
+			for _, p := range pieces {
+				fold(p.sub<<fineShift, p.agg)
+			}
 		}
-		cur.merge(u.agg)
+	default:
+		for _, u := range units {
+			fold(u.bucket<<rollupShift, u.agg)
+		}
 	}
 	if cur.b.Count > 0 {
 		out.Buckets = append(out.Buckets, cur.bucket())
 	}
 	return out, nil
+}
+
+// Levels Series folds from: raw points, sub-buckets, rollup buckets.
+const (
+	levelRaw = iota
+	levelFine
+	levelRollup
+)
+
+// seriesPlan is the level to fold and the width of the aligned output
+// buckets (step / width), a multiple of the level's width.
+type seriesPlan struct {
+	level int
+	width int64
+}
+
+// planSeries picks the coarsest level whose buckets still give a chart
+// most of the maxPoints buckets it asks for (at least a quarter, at least
+// half when the asked width is a whole rollup or more): rows read stay
+// near maxPoints whatever the range.
+func planSeries(lo, hi int64, maxPoints int) seriesPlan {
+	if maxPoints <= 0 {
+		return seriesPlan{level: levelRollup, width: rollupWidth}
+	}
+	need := width(lo, hi, maxPoints, 1)
+	switch {
+	case need >= rollupWidth:
+		return seriesPlan{levelRollup, width(lo, hi, maxPoints, rollupWidth)}
+	case need*4 <= fineWidth && hi-lo < rawScanLimit:
+		return seriesPlan{levelRaw, need}
+	}
+	w := width(lo, hi, maxPoints, fineWidth)
+	if w%rollupWidth == 0 {
+		return seriesPlan{levelRollup, w}
+	}
+	return seriesPlan{levelFine, w}
 }
 
 // stepRange clips [from, to] to the steps the series has; ok is false when
@@ -193,28 +240,45 @@ func (db *DB) stepRange(ctx context.Context, sid int64, from, to *int64) (lo, hi
 	return lo, hi, lo <= hi, nil
 }
 
-// unit is one rollup bucket's summary, restricted to [lo, hi].
+// unit is one rollup bucket's summary, restricted to [lo, hi]. Its
+// sub-buckets are in pieces when they had to be computed (a bucket at an
+// edge of the range, or dirty), else encoded in fine when asked for.
 type unit struct {
 	bucket int64
 	agg
+	computed bool
+	pieces   []piece
+	fine     []byte
+}
+
+// subBuckets appends the unit's sub-bucket summaries to dst.
+func (u *unit) subBuckets(dst []piece) ([]piece, error) {
+	if u.computed {
+		return append(dst, u.pieces...), nil
+	}
+	return decodeFine(dst, u.bucket<<rollupShift, u.fine)
 }
 
 // rollupUnits summarises [lo, hi] per rollup bucket: whole buckets from
-// rollups, the partial ones at either edge from raw points.
-func rollupUnits(ctx context.Context, tx *sql.Tx, sid, lo, hi int64) ([]unit, error) {
+// rollups, the partial ones at either edge from their sub-buckets and the
+// raw points of the partial sub-buckets. withFine asks for the sub-buckets
+// of whole buckets too.
+func rollupUnits(ctx context.Context, tx *sql.Tx, sid, lo, hi int64, withFine bool) ([]unit, error) {
 	bl, bh := lo>>rollupShift, hi>>rollupShift
-	rows, err := tx.QueryContext(ctx, `SELECT bucket, dirty, count, first_step, min_step, min, max_step, max, last_step, last, last_ts
-		FROM rollups WHERE series_id = ? AND bucket BETWEEN ? AND ? AND (count > 0 OR dirty = 1) ORDER BY bucket`, sid, bl, bh)
+	// fine only where needed: it is most of the row, read from an overflow page.
+	rows, err := tx.QueryContext(ctx, `SELECT bucket, dirty, count, first_step, min_step, min, max_step, max, last_step, last, last_ts,
+		CASE WHEN ?4 OR bucket = ?2 OR bucket = ?3 THEN fine END
+		FROM rollups WHERE series_id = ?1 AND bucket BETWEEN ?2 AND ?3 AND (count > 0 OR dirty = 1) ORDER BY bucket`, sid, bl, bh, withFine)
 	if err != nil {
 		return nil, fmt.Errorf("select rollups: %w", err)
 	}
 	var units []unit
-	var dirty []bool
+	var stale []bool
 	for rows.Next() {
 		var u unit
 		var d bool
 		var minV, maxV, last sql.NullFloat64
-		if err := rows.Scan(&u.bucket, &d, &u.b.Count, &u.first, &u.b.MinStep, &minV, &u.b.MaxStep, &maxV, &u.b.LastStep, &last, &u.b.LastTS); err != nil {
+		if err := rows.Scan(&u.bucket, &d, &u.b.Count, &u.first, &u.b.MinStep, &minV, &u.b.MaxStep, &maxV, &u.b.LastStep, &last, &u.b.LastTS, &u.fine); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("scan rollup: %w", err)
 		}
@@ -224,25 +288,50 @@ func rollupUnits(ctx context.Context, tx *sql.Tx, sid, lo, hi int64) ([]unit, er
 			u.b.Last = math.NaN()
 		}
 		units = append(units, u)
-		dirty = append(dirty, d)
+		// A bucket dirtied by a write that landed after refreshRollups is
+		// folded from its raw points, so the answer matches this snapshot;
+		// so is one without sub-buckets, which a refresh always writes.
+		stale = append(stale, d || u.fine == nil && u.b.Count > 0 && (withFine || u.bucket == bl || u.bucket == bh))
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("select rollups: %w", err)
 	}
 	for i := range units {
-		start := units[i].bucket << rollupShift
+		u := &units[i]
+		start := u.bucket << rollupShift
 		end := start + rollupWidth - 1
-		// A bucket dirtied by a write that landed after refreshRollups is
-		// folded from its raw points, so the answer matches this snapshot.
-		if start >= lo && end <= hi && !dirty[i] {
+		if start >= lo && end <= hi && !stale[i] {
 			continue
 		}
-		a, err := aggregatePoints(ctx, tx, sid, max(start, lo), min(end, hi))
-		if err != nil {
-			return nil, err
+		u.computed = true
+		if stale[i] {
+			var f folder
+			if err := eachPoint(ctx, tx, sid, max(start, lo), min(end, hi), f.add); err != nil {
+				return nil, err
+			}
+			u.pieces = f.pieces
+		} else {
+			all, err := decodeFine(nil, start, u.fine)
+			if err != nil {
+				return nil, err
+			}
+			for _, p := range all {
+				ps, pe := p.sub<<fineShift, p.sub<<fineShift+fineWidth-1
+				switch {
+				case pe < lo || ps > hi:
+				case ps >= lo && pe <= hi:
+					u.pieces = append(u.pieces, p)
+				default:
+					var f folder
+					if err := eachPoint(ctx, tx, sid, max(ps, lo), min(pe, hi), f.add); err != nil {
+						return nil, err
+					}
+					u.pieces = append(u.pieces, f.pieces...)
+				}
+			}
 		}
-		units[i].agg = a
+		u.agg = mergePieces(u.pieces)
 	}
 	// Dirty buckets may turn out empty; drop them so every unit has points.
 	kept := units[:0]

@@ -154,6 +154,61 @@ func testSeries(t *testing.T, open func(t *testing.T) expt.Store) {
 		}
 	})
 
+	t.Run("ChartWidthsMatchBruteForce", func(t *testing.T) {
+		// A dense series read as charts do (a few hundred to a few thousand
+		// buckets, narrower than 1024 steps), over the whole series and over
+		// windows with unaligned edges, after overwrites inside the range.
+		f := newFixture(t, open)
+		rng := rand.New(rand.NewPCG(3, 4))
+		const n = 40000
+		values := make([]float64, n)
+		var batch []expt.Scalar
+		for s := range values {
+			v := math.Round(rng.NormFloat64()*8) / 8
+			switch r := rng.IntN(200); {
+			case r < 3 || s >= 7000 && s < 7100:
+				v = math.NaN()
+			case r == 3:
+				v = math.Inf(1)
+			case r == 4:
+				v = math.Inf(-1)
+			}
+			values[s] = v
+			batch = append(batch, expt.Scalar{Step: int64(s), Mode: "train", Name: "c", Value: v, TS: float64(s)/4 + 0.5})
+		}
+		for start := 0; start < n; start += 5000 {
+			_, err := f.s.WriteScalars(f.ctx, f.expID, batch[start:start+5000], "")
+			must(t, "WriteScalars", err)
+		}
+		query := func(maxPoints int, from, to int64) {
+			t.Helper()
+			s, err := f.s.Series(f.ctx, expt.SeriesQuery{ExperimentID: f.expID, Mode: "train", Name: "c", MaxPoints: maxPoints, FromStep: &from, ToStep: &to})
+			must(t, "Series", err)
+			var pts []refPoint
+			for st := max(from, 0); st <= min(to, n-1); st++ {
+				pts = append(pts, refPoint{st, values[st], float64(st)/4 + 0.5})
+			}
+			checkSeries(t, fmt.Sprintf("max=%d from=%d to=%d", maxPoints, from, to), s, pts, maxPoints)
+		}
+		for round := 0; round < 2; round++ {
+			for _, mp := range []int{200, 300, 640, 1000, 1500, 2000, 5000} {
+				query(mp, 0, n)
+				a := rng.Int64N(n / 2)
+				query(mp, a, a+rng.Int64N(n/2))
+			}
+			query(700, 1023, 1024+31) // two sub-buckets' edges inside one rollup bucket
+			query(300, 31, 32*300)
+			var upd []expt.Scalar
+			for i := 0; i < 500; i++ {
+				st := rng.Int64N(n)
+				values[st] = rng.NormFloat64() * 1000
+				upd = append(upd, expt.Scalar{Step: st, Mode: "train", Name: "c", Value: values[st], TS: float64(st)/4 + 0.5})
+			}
+			_, err := f.s.WriteScalars(f.ctx, f.expID, upd, "")
+			must(t, "WriteScalars overwrite", err)
+		}
+	})
+
 	t.Run("AllNaNAndSinglePoint", func(t *testing.T) {
 		f := newFixture(t, open)
 		var batch []expt.Scalar
