@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/expt-logger/expt"
@@ -238,6 +239,95 @@ func testRollouts(t *testing.T, open func(t *testing.T) expt.Store) {
 				t.Fatalf("sort by reward last page = %v, want %v", ids(page), want[len(want)-2:])
 			}
 		}
+		// Sort by reward under every combination of step, step range, mode,
+		// prompt, reward filter and search, paged, against brute force.
+		rewardOf := func(r *expt.Rollout, name string) (float64, bool) {
+			for _, x := range r.Rewards {
+				if x.Name == name && !math.IsNaN(x.Value) {
+					return x.Value, true
+				}
+			}
+			return 0, false
+		}
+		hasWord := func(r *expt.Rollout, word string) bool {
+			for _, m := range r.Messages {
+				for _, w := range strings.Fields(m.Content) {
+					if w == word {
+						return true
+					}
+				}
+			}
+			return false
+		}
+		type combo struct {
+			name string
+			q    expt.RolloutQuery
+			keep func(*expt.Rollout) bool
+		}
+		combos := []combo{{"none", expt.RolloutQuery{}, func(*expt.Rollout) bool { return true }}}
+		grow := func(name string, q func(*expt.RolloutQuery), keep func(*expt.Rollout) bool) {
+			for _, c := range combos {
+				nq := c.q
+				q(&nq)
+				prev := c.keep
+				combos = append(combos, combo{c.name + "+" + name, nq, func(r *expt.Rollout) bool { return prev(r) && keep(r) }})
+			}
+		}
+		grow("step", func(q *expt.RolloutQuery) { q.Step = ptr(int64(2)) }, func(r *expt.Rollout) bool { return r.Step == 2 })
+		grow("range", func(q *expt.RolloutQuery) { q.FromStep, q.ToStep = ptr(int64(1)), ptr(int64(3)) },
+			func(r *expt.Rollout) bool { return r.Step >= 1 && r.Step <= 3 })
+		grow("mode", func(q *expt.RolloutQuery) { q.Mode = "train" }, func(r *expt.Rollout) bool { return r.Mode == "train" })
+		grow("prompt", func(q *expt.RolloutQuery) { q.Prompt = ptr("prompt 0") }, func(r *expt.Rollout) bool { return r.Prompt == "prompt 0" })
+		grow("filter", func(q *expt.RolloutQuery) { q.Rewards = []expt.RewardFilter{{Name: "len", Op: "!=", Value: 1}} },
+			func(r *expt.Rollout) bool { v, ok := rewardOf(r, "len"); return ok && v != 1 })
+		grow("search", func(q *expt.RolloutQuery) { q.Search = "answer 2" },
+			func(r *expt.Rollout) bool { return hasWord(r, "answer") && hasWord(r, "2") })
+		for _, c := range combos {
+			for _, sortBy := range []string{"score", "len", "nope"} {
+				for _, desc := range []bool{false, true} {
+					var valued, rest []*expt.Rollout
+					for _, r := range withExtra {
+						if !c.keep(r) {
+							continue
+						}
+						if _, ok := rewardOf(r, sortBy); ok {
+							valued = append(valued, r)
+						} else {
+							rest = append(rest, r)
+						}
+					}
+					sort.SliceStable(valued, func(i, j int) bool {
+						a, _ := rewardOf(valued[i], sortBy)
+						b, _ := rewardOf(valued[j], sortBy)
+						if a != b {
+							return a < b != desc
+						}
+						return valued[i].ID < valued[j].ID != desc
+					})
+					sort.SliceStable(rest, func(i, j int) bool { return rest[i].ID < rest[j].ID != desc })
+					want := ids(append(valued, rest...))
+					q := c.q
+					q.ExperimentID, q.Sort, q.Desc, q.Limit = f.expID, expt.SortReward+sortBy, desc, 3
+					var got []int64
+					for q.Offset = 0; ; q.Offset += 3 {
+						page, more, err := f.s.Rollouts(f.ctx, q)
+						must(t, c.name, err)
+						got = append(got, ids(page)...)
+						if !more {
+							break
+						}
+					}
+					if fmt.Sprint(got) != fmt.Sprint(want) {
+						t.Fatalf("sort by %s (desc=%v) with %s:\n got %v\nwant %v", sortBy, desc, c.name, got, want)
+					}
+					q.Offset = len(want) + 2
+					if page, more, err := f.s.Rollouts(f.ctx, q); err != nil || len(page) != 0 || more {
+						t.Fatalf("sort by %s with %s past the end: %v more=%v %v", sortBy, c.name, ids(page), more, err)
+					}
+				}
+			}
+		}
+
 		// Sort by step descending, paged: pages are disjoint and complete.
 		var seen []int64
 		for off := 0; ; off += 5 {
