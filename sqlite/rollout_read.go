@@ -144,10 +144,23 @@ func (db *DB) baseFilter(pk int64, mode string, step, from, to *int64, search st
 	if to != nil {
 		f.add(`r.step <= ?`, *to)
 	}
-	if q, ok := ftsQuery(search); ok {
+	f.addSearch(search, nil)
+	return f
+}
+
+// addSearch adds the full-text condition, if search has a searchable term.
+// ids, when known, bounds the ids of the rollouts the other conditions
+// leave: the index then reads only that stretch of each word's rollouts
+// instead of all of them (a common word is in most of 1M rollouts).
+func (f *rolloutFilter) addSearch(search string, ids *[2]int64) {
+	q, ok := ftsQuery(search)
+	switch {
+	case !ok:
+	case ids != nil:
+		f.add(`r.id IN (SELECT rowid FROM rollouts_fts WHERE rollouts_fts MATCH ? AND rowid BETWEEN ? AND ?)`, q, ids[0], ids[1])
+	default:
 		f.add(`r.id IN (SELECT rowid FROM rollouts_fts WHERE rollouts_fts MATCH ?)`, q)
 	}
-	return f
 }
 
 // rewardNameID finds a reward name of an experiment; ok is false when unknown.
@@ -200,10 +213,16 @@ func (db *DB) Rollouts(ctx context.Context, q expt.RolloutQuery) ([]*expt.Rollou
 	if limit == 0 {
 		limit = 50
 	}
-	f := db.baseFilter(pk, q.Mode, q.Step, q.FromStep, q.ToStep, q.Search)
-	if q.Prompt != nil {
-		f.add(`r.prompt_id IN (SELECT id FROM prompts WHERE experiment = ? AND text_hash = ? AND text = ?)`, pk, textHash(*q.Prompt), *q.Prompt)
+	// A sort by reward over few rollouts (a step's, a prompt's) sorts them
+	// itself; ids bounds them for the search.
+	var few *[2]int64
+	if sortReward != "" {
+		if few, err = db.fewRollouts(ctx, pk, q); err != nil {
+			return nil, false, err
+		}
 	}
+	f := db.narrowFilter(pk, q)
+	f.addSearch(q.Search, few)
 	for _, rf := range q.Rewards {
 		nid, ok, err := db.rewardNameID(ctx, pk, rf.Name)
 		if err != nil {
@@ -221,11 +240,7 @@ func (db *DB) Rollouts(ctx context.Context, q expt.RolloutQuery) ([]*expt.Rollou
 		dir = " DESC"
 	}
 	if sortReward != "" {
-		few, err := db.fewRollouts(ctx, pk, q)
-		if err != nil {
-			return nil, false, err
-		}
-		if few {
+		if few != nil {
 			return db.rolloutsByRewardSorted(ctx, pk, q, f, sortReward, dir, limit)
 		}
 		return db.rolloutsByReward(ctx, pk, q, f, sortReward, dir, limit)
@@ -257,24 +272,36 @@ func (db *DB) Rollouts(ctx context.Context, q expt.RolloutQuery) ([]*expt.Rollou
 // rollouts on the way, 150 ms for a page of one step among 1M.
 const sortLimit = 20000
 
-// fewRollouts reports whether the step, step range or prompt of q leaves
-// at most sortLimit rollouts, before any search or reward filter. Counting
-// stops at sortLimit + 1, so the answer costs at most that many index entries.
-func (db *DB) fewRollouts(ctx context.Context, pk int64, q expt.RolloutQuery) (bool, error) {
-	if q.Step == nil && q.FromStep == nil && q.ToStep == nil && q.Prompt == nil {
-		return false, nil
-	}
+// narrowFilter is the conditions of q on the rollouts table itself: mode,
+// steps and prompt.
+func (db *DB) narrowFilter(pk int64, q expt.RolloutQuery) *rolloutFilter {
 	f := db.baseFilter(pk, q.Mode, q.Step, q.FromStep, q.ToStep, "")
 	if q.Prompt != nil {
 		f.add(`r.prompt_id IN (SELECT id FROM prompts WHERE experiment = ? AND text_hash = ? AND text = ?)`, pk, textHash(*q.Prompt), *q.Prompt)
 	}
-	var n int
-	err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM rollouts r WHERE `+f.sql()+` LIMIT ?)`,
-		append(f.args, sortLimit+1)...).Scan(&n)
-	if err != nil {
-		return false, fmt.Errorf("count rollouts to sort: %w", err)
+	return f
+}
+
+// fewRollouts returns the lowest and highest id of the rollouts that the
+// step, step range or prompt of q leaves, before any search or reward
+// filter, when they are at most sortLimit; else nil. Counting stops at
+// sortLimit + 1, so the answer costs at most that many index entries.
+func (db *DB) fewRollouts(ctx context.Context, pk int64, q expt.RolloutQuery) (*[2]int64, error) {
+	if q.Step == nil && q.FromStep == nil && q.ToStep == nil && q.Prompt == nil {
+		return nil, nil
 	}
-	return n <= sortLimit, nil
+	f := db.narrowFilter(pk, q)
+	var n int
+	var lo, hi sql.NullInt64
+	err := db.read.QueryRowContext(ctx, `SELECT count(*), min(id), max(id) FROM (SELECT r.id AS id FROM rollouts r WHERE `+f.sql()+` LIMIT ?)`,
+		append(f.args, sortLimit+1)...).Scan(&n, &lo, &hi)
+	if err != nil {
+		return nil, fmt.Errorf("count rollouts to sort: %w", err)
+	}
+	if n > sortLimit {
+		return nil, nil
+	}
+	return &[2]int64{lo.Int64, hi.Int64}, nil
 }
 
 // rolloutsByRewardSorted is rolloutsByReward for few rollouts: it reads
