@@ -1,6 +1,9 @@
 package http
 
-import "net/http"
+import (
+	"net/http"
+	"strings"
+)
 
 // Auth requirements of a route.
 const (
@@ -89,6 +92,13 @@ func (s *Server) wrap(rt route) http.Handler {
 				return
 			}
 			r = r.WithContext(ctx)
+		}
+		// A NUL is never a meaningful parameter, and PostgreSQL cannot
+		// take one in text (SQLite's full-text parser chokes on it too):
+		// refuse it here rather than as a 500 from the store.
+		if strings.Contains(r.URL.RawQuery, "%00") || strings.ContainsRune(r.URL.Path, 0) {
+			s.handleError(w, r, invalid("the URL must not contain NUL (%%00)"))
+			return
 		}
 		if err := rt.h(w, r); err != nil {
 			s.handleError(w, r, err)
