@@ -51,6 +51,7 @@ class FaultProxy:
         self.upstream_port = upstream_port
         self.mode = "pass"
         self.delay = 0.2
+        self.reset_on_leave = True  # False: a true black hole, whose connections stay hung afterwards
         self.rng = random.Random(seed)
         self._rng_lock = threading.Lock()
         self._lock = threading.Lock()
@@ -71,7 +72,7 @@ class FaultProxy:
 
     def set(self, mode: str) -> None:
         with self._lock:
-            leaving_blackhole = self.mode == "blackhole" and mode != "blackhole"
+            leaving_blackhole = self.mode == "blackhole" and mode != "blackhole" and self.reset_on_leave
             self.mode = mode
             held = list(self._held) if leaving_blackhole else []
             if leaving_blackhole:
