@@ -9,9 +9,12 @@ import (
 // Sub-buckets of fineWidth steps refine each rollup bucket: a chart asking
 // for buckets narrower than a rollup folds these instead of raw points.
 // They live in the rollup row (column fine), so one row read gives both
-// levels and one dirty mark covers both.
+// levels and one dirty mark covers both. 64 steps keeps a full row (16
+// entries, 640 bytes) inside its B-tree page: with 32 steps (1,280 bytes)
+// every row spilled to an overflow page, and reading 1M points' rollups
+// took 4-8 ms instead of 1.7-2.9.
 const (
-	fineShift = 5
+	fineShift = 6
 	fineWidth = int64(1) << fineShift
 )
 

@@ -196,8 +196,9 @@ func testSeries(t *testing.T, open func(t *testing.T) expt.Store) {
 				a := rng.Int64N(n / 2)
 				query(mp, a, a+rng.Int64N(n/2))
 			}
-			query(700, 1023, 1024+31) // two sub-buckets' edges inside one rollup bucket
+			query(700, 1023, 1024+63) // a short window across a 1024-step boundary
 			query(300, 31, 32*300)
+			query(2000, 63, 64*2000+5)
 			var upd []expt.Scalar
 			for i := 0; i < 500; i++ {
 				st := rng.Int64N(n)
