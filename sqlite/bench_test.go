@@ -257,6 +257,17 @@ func BenchmarkSeriesChart(b *testing.B) {
 			}
 		}
 	}
+	// The slowest chart read: a range just under 16 x maxPoints is folded
+	// from raw points, as buckets narrower than a quarter sub-bucket must be.
+	b.Run("points=30k/max=2000/raw", func(b *testing.B) {
+		from, to := int64(0), int64(min(n, 100_000)*3/10-1)
+		q := expt.SeriesQuery{ExperimentID: seriesExp, Mode: "train", Name: "loss100k", MaxPoints: 2000, FromStep: &from, ToStep: &to}
+		for b.Loop() {
+			if _, err := seriesDB.Series(ctx, q); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // BenchmarkSeries1MRange asks for an unaligned window, so both edges are
