@@ -57,7 +57,36 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 	if !utf8.Valid(b) {
 		return nil, invalid("request body is not valid UTF-8")
 	}
+	// PostgreSQL refuses NUL in text, which made such a batch a 500 there
+	// (and a poison batch that a client retries for ever); refuse it on
+	// every store so that both behave alike.
+	if i := nulIndex(b); i >= 0 {
+		return nil, invalid("request body has a NUL character (\\u0000) at byte %d; text must not contain NUL", i)
+	}
 	return b, nil
+}
+
+// nulIndex returns the offset of the first NUL in a JSON text, raw or as a
+// \u0000 escape (one not itself escaped, as in "\\u0000"), or -1.
+func nulIndex(b []byte) int {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return i
+	}
+	for off := 0; ; {
+		i := bytes.Index(b[off:], []byte(`\u0000`))
+		if i < 0 {
+			return -1
+		}
+		i += off
+		n := 0
+		for j := i; j >= 0 && b[j] == '\\'; j-- {
+			n++
+		}
+		if n%2 == 1 {
+			return i
+		}
+		off = i + 1
+	}
 }
 
 // decodeJSON reads the body into v, refusing unknown fields and trailing data.
