@@ -3,6 +3,7 @@ SDK is fixed, then they guard the fix. Each uses a 1 MB tmpfs (root only; skippe
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 from collections.abc import Iterator
@@ -39,13 +40,18 @@ def fill(disk: Path) -> None:
 def test_segment_stays_whole_lines_after_enospc(tiny_disk: Path) -> None:
     sp = _spool.Spool(tiny_disk / "run")
     line = json.dumps({"step": 0, "mode": "train", "name": "x" * 300, "value": 1.0, "ts": 0.0}).encode()
-    with pytest.raises(OSError):
-        for _ in range(10_000):
-            sp.append([line] * 100, 0.0)  # ~35 KB, more than the file buffer: as a busy 0.5 s drain
-    subprocess.run(["mount", "-o", "remount,size=4m", str(tiny_disk)], check=True)  # space comes back
-    sp.append([line] * 10, 0.0)
-    assert sp._path is not None
-    lines = _spool.read_segment(sp._path)
+    try:
+        with pytest.raises(OSError):
+            for _ in range(10_000):
+                sp.append([line] * 100, 0.0)  # ~35 KB, more than the file buffer: as a busy 0.5 s drain
+        subprocess.run(["mount", "-o", "remount,size=4m", str(tiny_disk)], check=True)  # space comes back
+        sp.append([line] * 10, 0.0)
+        assert sp._path is not None
+        path = sp._path
+    finally:
+        with contextlib.suppress(OSError):
+            sp.close()
+    lines = _spool.read_segment(path.with_suffix(_spool.SEALED_SUFFIX))
     torn = [i for i, ln in enumerate(lines) if ln != line]
     assert not torn, f"{len(torn)} of {len(lines)} lines are not whole records: the server refuses the segment"
 
@@ -56,4 +62,15 @@ def test_end_on_a_full_disk_does_not_raise(tiny_disk: Path) -> None:
     fill(tiny_disk)
     for s in range(100):
         run.log({"x": float(s)})
-    run.end(timeout=2)  # "never raises into user code": the data that fits is kept, the rest is warned about
+    try:
+        run.end(timeout=2)  # "never raises into user code": what fits is kept, the rest is warned about
+    finally:
+        # Leave no thread writing and no file open for the tests that follow (warnings are errors).
+        p = run._pipeline
+        assert p is not None
+        p.stopping = True
+        p.wake_writer.set()
+        p.writer.join(5)
+        (tiny_disk / "ballast").unlink()
+        with contextlib.suppress(OSError):
+            p.spool.close()
