@@ -52,6 +52,7 @@ eval "$("$python" "$here/seed.py" "$base")"
 export EXPT_KEY EXPT_EXPERIMENT EXPT_ROLLOUT EXPT_DOOMED EXPT_DOOMED_KEY
 
 status=0
+cd "$here" # schemathesis keeps a cache (.schemathesis/) in the working directory
 # No stateful phase: with fixed ids it adds time, not coverage. The seed makes
 # failures reproducible from the printed command.
 "$venv/bin/schemathesis" --config-file "$here/schemathesis.toml" run "${OPENAPI:-$root/api/openapi.yaml}" \
