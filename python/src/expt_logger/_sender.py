@@ -193,6 +193,7 @@ class Pipeline:
         self.flush_interval = flush_interval
         self.flush_items = max(1, flush_items)
         self.pending: deque[tuple[Any, ...]] = deque()
+        self.spool_dropped = 0  # items lost because the spool could not be written (disk full)
         self._transport_factory = transport_factory
         self._spool_root = spool_root
         self.owner_pid = os.getpid()  # the process that created the run; a forked child never ends it
@@ -261,13 +262,19 @@ class Pipeline:
                 try:
                     self.spool.append(lines, first_ts)
                 except OSError as exc:
-                    warn_once("spool", f"cannot write the spool in {self.spool.dir}: {exc}")
-                    raise
+                    # The disk is full (or gone): these items cannot be kept. Training must go on,
+                    # so they are dropped and counted, never raised into log(), flush() or end().
+                    self.spool_dropped += n
+                    warn_once("spool", f"cannot write the spool in {self.spool.dir}: {exc}; dropping items meanwhile")
             if self.meta_dirty and self.pid == self.owner_pid:
-                self.meta_dirty = False
-                self.meta_version += 1
-                self.spool.write_meta(self.meta)
-                self.wake_sender.set()
+                try:
+                    self.spool.write_meta(self.meta)
+                except OSError as exc:
+                    warn_once("spool-meta", f"cannot write the run's metadata in {self.spool.dir}: {exc}; retrying")
+                else:
+                    self.meta_dirty = False
+                    self.meta_version += 1
+                    self.wake_sender.set()
             sp = self.spool
             if sp.open_items:
                 backlog = self.sealed_seq > self.done_seq
@@ -278,7 +285,11 @@ class Pipeline:
                     or sp.open_bytes >= MAX_SEGMENT_BYTES
                     or time.time() - sp.open_since >= self.flush_interval
                 ):
-                    seq = sp.seal()
+                    try:
+                        seq = sp.seal()
+                    except OSError as exc:
+                        warn_once("spool-seal", f"cannot seal a spool segment in {sp.dir}: {exc}; retrying")
+                        seq = None
                     if seq is not None:
                         self.sealed_seq = seq
                         self.wake_sender.set()

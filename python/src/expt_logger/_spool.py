@@ -186,16 +186,47 @@ class Spool:
         self._seq = self._next_seq()
 
     def append(self, lines: list[bytes], first_ts: float) -> None:
+        """Write lines to the open segment, all or none: a write the disk cuts short (ENOSPC, a
+        quota) is truncated away before the OSError is raised, so a segment only ever holds whole
+        lines and what is appended after space comes back is still readable."""
         if self._file is None:
             self._path = self.dir / f"{self._seq:010d}-{self.pid}{OPEN_SUFFIX}"
-            self._file = open(self._path, "ab")  # noqa: SIM115 - stays open across calls
+            # Unbuffered: no bytes wait in a userspace buffer that a later call could flush after a
+            # torn write, and each append is in the OS at once (a SIGKILL after it loses nothing).
+            self._file = open(self._path, "ab", buffering=0)  # noqa: SIM115 - stays open across calls
             self.open_since = first_ts
         data = b"\n".join(lines) + b"\n"
-        self._file.write(data)
-        # Into the OS now: a SIGKILL after this loses nothing (only a power cut could).
-        self._file.flush()
+        fd = self._file.fileno()
+        start = self.open_bytes
+        view = memoryview(data)
+        try:
+            while view:
+                n = os.write(fd, view)
+                view = view[n:]
+        except OSError:
+            try:
+                os.ftruncate(fd, start)
+            except OSError:
+                # Cannot even shrink the file: seal nothing more into it; readers drop a torn tail.
+                self._abandon()
+            raise
         self.open_items += len(lines)
         self.open_bytes += len(data)
+
+    def _abandon(self) -> None:
+        """Stop writing to the open segment (its tail may be torn) and start a new one next time."""
+        if self._file is not None and self._path is not None:
+            self._file.close()
+            if self.open_items:
+                os.replace(self._path, self._path.with_suffix(SEALED_SUFFIX))
+                self.last_sealed = self._seq
+            else:
+                self._path.unlink(missing_ok=True)
+            self._seq += 1
+        self._file = None
+        self._path = None
+        self.open_items = 0
+        self.open_bytes = 0
 
     def seal(self) -> int | None:
         """Close the open segment and make it sendable; returns its sequence number."""
