@@ -1,5 +1,6 @@
-"""Fast, exact reproducers of the two SDK bugs the disk-full scenario found; both xfail(strict) until the
-SDK is fixed, then they guard the fix. Each uses a 1 MB tmpfs (root only; skipped otherwise)."""
+"""Fast, exact reproducers of the two SDK bugs the disk-full scenario found (a torn line mid-segment after
+ENOSPC; end() raising OSError into user code); they now guard the fix. Each uses a 1 MB tmpfs (root only;
+skipped otherwise)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,6 @@ def fill(disk: Path) -> None:
             pass
 
 
-@pytest.mark.xfail(strict=True, reason="SDK bug: an append cut short by ENOSPC leaves a torn line mid-segment")
 def test_segment_stays_whole_lines_after_enospc(tiny_disk: Path) -> None:
     sp = _spool.Spool(tiny_disk / "run")
     line = json.dumps({"step": 0, "mode": "train", "name": "x" * 300, "value": 1.0, "ts": 0.0}).encode()
@@ -56,7 +56,6 @@ def test_segment_stays_whole_lines_after_enospc(tiny_disk: Path) -> None:
     assert not torn, f"{len(torn)} of {len(lines)} lines are not whole records: the server refuses the segment"
 
 
-@pytest.mark.xfail(strict=True, reason="SDK bug: end() raises OSError into user code on a full spool disk")
 def test_end_on_a_full_disk_does_not_raise(tiny_disk: Path) -> None:
     run = expt_logger.init(mode="offline", dir=tiny_disk / "spool")
     fill(tiny_disk)

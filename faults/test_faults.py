@@ -113,11 +113,6 @@ def fill(disk: Path) -> Path:
     return ballast
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SDK bug: an append the full disk cut short leaves a torn line mid-segment; the server refuses the "
-    "segment (400) and every item in it is lost, also those logged after space came back (faults/README.md)",
-)
 def test_spool_disk_full(server: Server, proxy: FaultProxy, small_disk: Path, tmp_path: Path) -> None:
     """The spool's filesystem fills for 3 s, the server being down meanwhile so that the spool is the only
     place the data can go. Training goes on; what was logged outside the full stretch arrives exactly once;
