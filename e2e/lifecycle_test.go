@@ -227,3 +227,28 @@ func TestJSONLogs(t *testing.T) {
 		t.Errorf("no JSON log record in:\n%s", p.stderr.String())
 	}
 }
+
+// EXPT_RATE_LIMIT reaches the server: a credential's writes past its burst
+// (ten seconds' worth) are refused with 429 and Retry-After, reads are not.
+func TestRateLimitFromEnv(t *testing.T) {
+	dir := t.TempDir()
+	key := strings.TrimSpace(expt(t, nil, "keys", "create", "--name", "k", "--data", dir))
+	p := startServer(t, []string{"EXPT_RATE_LIMIT=1"}, "--data", dir, "--addr", "127.0.0.1:0")
+	c := &client{t: t, base: p.URL, auth: bearer(key)}
+	id := createExperiment(c)
+	limited := 0
+	for i := range 30 {
+		switch code := c.do("POST", "/api/experiments/"+id+"/scalars", lossBatch(i, 1), nil); code {
+		case http.StatusOK:
+		case http.StatusTooManyRequests:
+			limited++
+		default:
+			t.Fatalf("write %d: %d", i, code)
+		}
+	}
+	// 1 write/s with a burst of 10: of 31 writes in well under a second, about 20 are refused.
+	if limited < 15 {
+		t.Errorf("%d of 30 writes limited, want most past the burst of 10", limited)
+	}
+	c.must(200, "GET", "/api/experiments/"+id+"/metrics", nil, nil)
+}

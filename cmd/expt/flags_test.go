@@ -54,6 +54,7 @@ func TestServeFlagsRejectBadValues(t *testing.T) {
 		{"negative max-body", []string{"--max-body", "-1"}, "", "must be positive"},
 		{"bad env number", nil, "lots", "EXPT_MAX_BODY"},
 		{"bad log format", []string{"--log-format", "xml"}, "", "text or json"},
+		{"negative rate limit", []string{"--rate-limit", "-2"}, "", "--rate-limit must be 0"},
 		{"stray argument", []string{"extra"}, "", "unexpected argument"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -24,6 +24,9 @@ type serveConfig struct {
 	PublicURL string
 	MaxBody   int64
 	LogFormat string
+	// RateLimit is the writes per second allowed per API key or session
+	// (bursts of ten seconds' worth); 0 = no limit.
+	RateLimit float64
 	// ShutdownTimeout bounds how long in-flight requests may take to finish
 	// after SIGTERM before their connections are closed.
 	ShutdownTimeout time.Duration
@@ -39,6 +42,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on; host:0 picks a free port")
 	fs.StringVar(&c.PublicURL, "public-url", "", "URL users reach the server at, used in links (default: from each request's Host)")
 	fs.Int64Var(&c.MaxBody, "max-body", defaultMaxBody, "largest request body in bytes, after decompression")
+	fs.Float64Var(&c.RateLimit, "rate-limit", 0, "writes per second allowed per API key or session, in bursts of ten seconds' worth; 0 = no limit")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format on stderr: text or json")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long requests may finish after SIGINT/SIGTERM")
 	c.storeFlags.register(fs, env)
@@ -46,6 +50,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	env["public-url"] = "EXPT_PUBLIC_URL"
 	env["max-body"] = "EXPT_MAX_BODY"
 	env["log-format"] = "EXPT_LOG_FORMAT"
+	env["rate-limit"] = "EXPT_RATE_LIMIT"
 	env.describe(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -58,6 +63,9 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	}
 	if c.MaxBody <= 0 {
 		return nil, fmt.Errorf("--max-body must be positive, got %d", c.MaxBody)
+	}
+	if c.RateLimit < 0 || c.RateLimit != c.RateLimit {
+		return nil, fmt.Errorf("--rate-limit must be 0 (off) or a positive number of writes per second, got %v", c.RateLimit)
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return nil, fmt.Errorf("--log-format must be text or json, got %q", c.LogFormat)
@@ -144,7 +152,7 @@ func (s *server) open(ctx context.Context) error {
 		Throttle:     throttle,
 	})
 	s.http = &http.Server{
-		Handler:           s.handler,
+		Handler:           exhttp.LimitWrites(s.handler, s.cfg.RateLimit, 0),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
