@@ -10,7 +10,7 @@ HAVE_PY := $(wildcard python/pyproject.toml)
 # Pinned and fetched through the Go module proxy, so lint needs nothing preinstalled.
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build ui test test-go test-python test-ui fuzz lint venv compat-venv demo bench bench-quick bench-ui clean
+.PHONY: all build ui test test-go test-python test-ui test-faults test-schemathesis fuzz lint venv compat-venv demo bench bench-quick bench-ui clean
 
 all: build
 
@@ -30,28 +30,30 @@ ui/dist/index.html: ui/node_modules/.installed $(UI_SRC)
 	cd ui && npm run --silent build
 
 ## test: go vet, Go tests (unit + e2e against the real binary), Python tests,
-## UI unit tests (Vitest) and UI end-to-end tests (Chromium)
-test: test-go test-python test-ui fuzz
+## UI unit tests (Vitest), UI end-to-end tests (Chromium), fault scenarios,
+## schemathesis against the OpenAPI document, and a bounded run of every fuzz target
+test: test-go test-python test-ui test-faults test-schemathesis fuzz
 
-# The Go tests run every store test against PostgreSQL too: a throwaway cluster
-# (scripts/pg-test.sh) is started when EXPT_TEST_POSTGRES_URL is not set and a
-# server is installed. Without one the Postgres tests skip, except under CI=true.
-PG_TEST_DIR  ?= /tmp/expt-pg-test
-PG_TEST_PORT ?= 55439
+# The Go tests run every store test against PostgreSQL too, and the HTTP tests
+# a second time on it: scripts/with-pg.sh starts a throwaway cluster when
+# EXPT_TEST_POSTGRES_URL is not set and a server is installed. Without one the
+# Postgres tests skip, except under CI=true.
 test-go: compat-venv
 	$(GO) vet ./...
-	@url="$${EXPT_TEST_POSTGRES_URL:-}"; started=; \
-	if [ -z "$$url" ] && ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then \
-		url=$$(scripts/pg-test.sh start $(PG_TEST_DIR) $(PG_TEST_PORT)) || exit 1; started=1; \
-	fi; \
-	echo "EXPT_TEST_POSTGRES_URL=$$url $(GO) test -count=1 ./..."; \
-	EXPT_TEST_POSTGRES_URL="$$url" $(GO) test -count=1 ./...; rc=$$?; \
-	if [ $$rc = 0 ] && [ -n "$$url" ]; then \
-		echo "EXPT_TEST_STORE=postgres $(GO) test -count=1 ./http/   # the HTTP tests again, on PostgreSQL"; \
-		EXPT_TEST_STORE=postgres EXPT_TEST_POSTGRES_URL="$$url" $(GO) test -count=1 ./http/; rc=$$?; \
-	fi; \
-	if [ -n "$$started" ]; then scripts/pg-test.sh stop $(PG_TEST_DIR); fi; \
-	exit $$rc
+	scripts/with-pg.sh sh -c '$(GO) test -count=1 ./... && \
+		if [ -n "$$EXPT_TEST_POSTGRES_URL" ]; then EXPT_TEST_STORE=postgres $(GO) test -count=1 ./http/; fi'
+
+## test-faults: the Python SDK against the real server through a fault proxy,
+## server SIGKILLs, a full spool disk and a SIGKILLed trainer (faults/README.md)
+test-faults: build venv
+	EXPT_BIN=$(CURDIR)/bin/expt $(VENV)/bin/python -m pytest faults -q
+
+## test-schemathesis: api/openapi.yaml fuzzed against the real server, on
+## SQLite and on PostgreSQL (tests/schemathesis/run.sh; its own venv)
+test-schemathesis: build
+	tests/schemathesis/run.sh
+	scripts/with-pg.sh sh -c 'if [ -n "$$EXPT_TEST_POSTGRES_URL" ]; then \
+		EXPT_DB="$$EXPT_TEST_POSTGRES_URL" tests/schemathesis/run.sh; fi'
 
 test-python:
 ifeq ($(HAVE_PY),)
@@ -107,6 +109,8 @@ ifneq ($(HAVE_PY),)
 	@$(MAKE) --no-print-directory venv
 	$(VENV)/bin/ruff check python
 	cd python && ../$(VENV)/bin/mypy
+	$(VENV)/bin/ruff check --config python/pyproject.toml faults
+	$(VENV)/bin/mypy --strict faults
 endif
 	cd ui && npx tsc --noEmit
 
