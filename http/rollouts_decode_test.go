@@ -1,6 +1,7 @@
 package http
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -49,8 +50,13 @@ func TestDecodeRollouts(t *testing.T) {
 func TestDecodeRolloutsErrors(t *testing.T) {
 	ok := `{"step": 1, "mode": "train", "promptText": "p", "messages": [], "rewards": []}`
 	batch := func(bad string) string { return `{"rollouts":[` + ok + `,` + ok + `,` + bad + `]}` }
+	var many strings.Builder
+	for i := range maxRewardsPerRoll + 1 {
+		fmt.Fprintf(&many, `%s"r%d": 1`, map[bool]string{true: "", false: ","}[i == 0], i)
+	}
 	for _, tc := range []struct{ body, want string }{
 		{`{}`, "rollouts is required"},
+		{batch(`{"step": 1, "mode": "t", "rewards": {` + many.String() + `}}`), "rollouts[2].rewards: more than 1000 rewards"},
 		{`{"rollouts": 1}`, "rollouts"},
 		{`{"rollouts": [], "x": 1}`, `unknown field "x"`},
 		{`{"rollouts": [`, "malformed JSON"},
