@@ -94,6 +94,24 @@ def test_nothing_is_sent_before_the_interval(server: FakeServer) -> None:
     assert run.spool_dir is not None and _spool.segments(run.spool_dir, include_open=True), "but it is on disk"
 
 
+def test_default_end_gives_up_soon_once_the_server_fails(
+    server: FakeServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The server answered during the run and goes away just before end(): with the default timeout,
+    # end() stops waiting a few seconds after it sees the failure (not the full 30 s); the data is
+    # in the spool and the sync command is printed.
+    run = _init(server)
+    expt_logger.log({"loss": 1.0}, step=0)
+    assert run.flush(timeout=5.0)
+    server.down = True
+    expt_logger.log({"loss": 2.0}, step=1)
+    t0 = time.monotonic()
+    assert run.end() is False
+    assert time.monotonic() - t0 < 15.0
+    err = capsys.readouterr().err
+    assert "is failing" in err and "-m expt_logger sync" in err
+
+
 def test_server_down_end_returns_after_timeout_and_sync_uploads(
     server: FakeServer, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -31,6 +31,10 @@ from ._validate import (
 )
 
 DEFAULT_END_TIMEOUT = 30.0
+# With the default timeout, end() stops waiting this long after the server is seen failing: the
+# data is already in the spool, so waiting the full 30 s would only hold the process (and a job
+# slot) for nothing. An explicit timeout is always waited in full.
+END_TIMEOUT_WHEN_FAILING = 3.0
 ATTACH_TIMEOUT = 5.0
 MAX_PENDING = 200_000  # queued items before log() itself moves them to the spool
 
@@ -306,14 +310,17 @@ class Run:
         p = self._pipeline
         if p is None:
             return True
-        ok = p.end(timeout, complete=os.getpid() == p.owner_pid)
+        failing_timeout = END_TIMEOUT_WHEN_FAILING if timeout == DEFAULT_END_TIMEOUT else None
+        ok = p.end(timeout, complete=os.getpid() == p.owner_pid, failing_timeout=failing_timeout)
         if not ok:
             where = p.spool.dir
             if self._mode == "offline":
                 msg = f"expt_logger: offline run saved in {where}"
             else:
-                why = f" ({p.last_error})" if p.last_error else ""
-                msg = f"expt_logger: not everything reached {self.base_url} within {timeout} s{why}; saved in {where}"
+                if p.last_error:
+                    msg = f"expt_logger: {self.base_url} is failing ({p.last_error}); unsent data saved in {where}"
+                else:
+                    msg = f"expt_logger: not everything reached {self.base_url} within {timeout} s; saved in {where}"
             env = "" if self.base_url == Settings.resolve().base_url else f"EXPT_LOGGER_BASE_URL={self.base_url} "
             print(f"{msg}\nexpt_logger: upload it with: {env}{sys.executable} -m expt_logger sync", file=sys.stderr)
         return ok

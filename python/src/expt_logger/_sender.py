@@ -311,8 +311,10 @@ class Pipeline:
                 self.cond.wait(left if left is None else min(left, 1.0))
         return True
 
-    def end(self, timeout: float | None, complete: bool = True) -> bool:
-        """Seal everything, mark the run complete (`complete`), and wait for delivery up to `timeout`."""
+    def end(self, timeout: float | None, complete: bool = True, failing_timeout: float | None = None) -> bool:
+        """Seal everything, mark the run complete (`complete`), and wait for delivery up to `timeout`;
+        with `failing_timeout`, wait only that long once the server is failing (everything is already
+        in the spool by then, and the next init() or `sync` uploads it)."""
         if not complete:  # a forked child: deliver its own data, leave the parent's experiment alone
             ok = self.flush(timeout)
             self.stopping = True
@@ -332,6 +334,10 @@ class Pipeline:
         deadline = None if timeout is None else time.monotonic() + timeout
         with self.cond:
             while not self.finished:
+                if failing_timeout is not None and self.last_error is not None:
+                    cut = time.monotonic() + failing_timeout
+                    deadline = cut if deadline is None else min(deadline, cut)
+                    failing_timeout = None  # the cut is set once, from the first failure seen
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
                     return False
