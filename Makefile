@@ -10,7 +10,7 @@ HAVE_PY := $(wildcard python/pyproject.toml)
 # Pinned and fetched through the Go module proxy, so lint needs nothing preinstalled.
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build ui test test-go test-python test-ui test-faults test-schemathesis fuzz lint venv compat-venv demo bench bench-quick bench-ui clean
+.PHONY: all build ui test test-go test-python test-ui test-faults test-schemathesis fuzz lint venv compat-venv demo bench bench-load bench-peers bench-quick bench-ui clean
 
 all: build
 
@@ -118,9 +118,17 @@ endif
 demo: build venv
 	scripts/demo.sh
 
-## bench: the load generator at full sizes (1M points, 1M rollouts; minutes)
-bench:
+## bench: the load generator at full sizes (1M points, 1M rollouts; minutes), then
+## expt-logger side by side with wandb, trackio and mlflow (bench-peers)
+bench: bench-load bench-peers
+
+bench-load:
 	$(GO) run ./bench/load
+
+## bench-peers: caller cost, server ingestion and exit time against wandb, trackio and
+## mlflow, in their own venv (.venv-bench); writes bench/results/<date>-peers.md (~5 min; not in CI)
+bench-peers: build
+	bash bench/peers/run.sh
 
 ## bench-quick: the same at small sizes (seconds)
 bench-quick:
