@@ -124,55 +124,6 @@ type groupRewardKey struct {
 	name int64
 }
 
-// rewardSum is one batch's part of a step's reward summary.
-type rewardSum struct {
-	count, nans int64
-	sum, sumsq  float64
-	min, max    float64
-}
-
-func (s *rewardSum) add(v float64) {
-	if math.IsNaN(v) {
-		s.nans++
-		return
-	}
-	if s.count == 0 || v < s.min {
-		s.min = v
-	}
-	if s.count == 0 || v > s.max {
-		s.max = v
-	}
-	s.count++
-	s.sum += v
-	s.sumsq += v * v
-}
-
-// groupSum is one batch's part of a group's reward summary; mean and m2
-// (Welford) merge into the stored row without losing precision.
-type groupSum struct {
-	count, nans   int64
-	sum, mean, m2 float64
-	min, max      float64
-}
-
-func (g *groupSum) add(v float64) {
-	if math.IsNaN(v) {
-		g.nans++
-		return
-	}
-	if g.count == 0 || v < g.min {
-		g.min = v
-	}
-	if g.count == 0 || v > g.max {
-		g.max = v
-	}
-	g.count++
-	g.sum += v
-	d := v - g.mean
-	g.mean += d / float64(g.count)
-	g.m2 += d * (v - g.mean)
-}
-
 // minMax is a summary's min and max, NaN (stored as NULL) when it saw no number.
 func minMax(count int64, lo, hi float64) (float64, float64) {
 	if count == 0 {
@@ -217,9 +168,9 @@ func (w *rolloutWriter) write(ctx context.Context, experimentID string, batch []
 		values          []float64
 		latest          = int64(-1)
 		counts          = map[stepKey]int64{}
-		sums            = map[stepRewardKey]*rewardSum{}
+		sums            = map[stepRewardKey]*expt.RewardSums{}
 		groups          = map[groupRow]int64{}
-		groupSums       = map[groupRewardKey]*groupSum{}
+		groupSums       = map[groupRewardKey]*expt.RewardMoments{}
 	)
 	for i, r := range batch {
 		r.ID, r.ExperimentID, r.CreatedAt = ids[i], experimentID, created
@@ -259,14 +210,14 @@ func (w *rolloutWriter) write(ctx context.Context, experimentID string, batch []
 			wRollout, wName, wValue = append(wRollout, r.ID), append(wName, nid), append(wValue, v)
 			k := stepRewardKey{sk, nid}
 			if sums[k] == nil {
-				sums[k] = &rewardSum{}
+				sums[k] = &expt.RewardSums{}
 			}
-			sums[k].add(v)
+			sums[k].Add(v)
 			gr := groupRewardKey{gk, nid}
 			if groupSums[gr] == nil {
-				groupSums[gr] = &groupSum{}
+				groupSums[gr] = &expt.RewardMoments{}
 			}
-			groupSums[gr].add(v)
+			groupSums[gr].Add(v)
 		}
 	}
 	b := &pgx.Batch{}
@@ -289,7 +240,7 @@ func (w *rolloutWriter) write(ctx context.Context, experimentID string, batch []
 
 // queueStepStats adds the per-step count and reward upserts, in key order
 // so that concurrent batches lock the rows in one order.
-func (w *rolloutWriter) queueStepStats(b *pgx.Batch, counts map[stepKey]int64, sums map[stepRewardKey]*rewardSum) {
+func (w *rolloutWriter) queueStepStats(b *pgx.Batch, counts map[stepKey]int64, sums map[stepRewardKey]*expt.RewardSums) {
 	keys := sortedKeys(counts, func(a, b stepKey) int { return cmp.Or(cmp.Compare(a.mode, b.mode), cmp.Compare(a.step, b.step)) })
 	modes, steps, ns := make([]string, len(keys)), make([]int64, len(keys)), make([]int64, len(keys))
 	for i, k := range keys {
@@ -309,8 +260,8 @@ func (w *rolloutWriter) queueStepStats(b *pgx.Batch, counts map[stepKey]int64, s
 	)
 	for i, k := range rkeys {
 		s := sums[k]
-		rm[i], rs[i], rn[i], rc[i], rnans[i], rsum[i], rsq[i] = k.mode, k.step, k.name, s.count, s.nans, s.sum, s.sumsq
-		rlo[i], rhi[i] = minMax(s.count, s.min, s.max)
+		rm[i], rs[i], rn[i], rc[i], rnans[i], rsum[i], rsq[i] = k.mode, k.step, k.name, s.Count, s.NaNs, s.Sum, s.SumSq
+		rlo[i], rhi[i] = minMax(s.Count, s.Min, s.Max)
 	}
 	// least/greatest ignore NULL, which is what "no number yet" needs.
 	b.Queue(`INSERT INTO step_rewards AS r (experiment, mode, step, name_id, count, nans, sum, sumsq, min, max)
@@ -324,7 +275,7 @@ func (w *rolloutWriter) queueStepStats(b *pgx.Batch, counts map[stepKey]int64, s
 		w.exp, rm, rs, rn, rc, rnans, rsum, rsq, rlo, rhi)
 }
 
-func (w *rolloutWriter) queueGroupStats(b *pgx.Batch, groups map[groupRow]int64, sums map[groupRewardKey]*groupSum) {
+func (w *rolloutWriter) queueGroupStats(b *pgx.Batch, groups map[groupRow]int64, sums map[groupRewardKey]*expt.RewardMoments) {
 	cmpGroup := func(a, b groupRow) int {
 		return cmp.Or(cmp.Compare(a.step, b.step), cmp.Compare(a.prompt, b.prompt), cmp.Compare(a.mode, b.mode))
 	}
@@ -349,9 +300,9 @@ func (w *rolloutWriter) queueGroupStats(b *pgx.Batch, groups map[groupRow]int64,
 	)
 	for i, k := range rkeys {
 		s := sums[k]
-		gs[i], gp[i], gm[i], gn[i], gc[i], gnans[i] = k.step, k.prompt, k.mode, k.name, s.count, s.nans
-		gsum[i], gmean[i], gm2[i] = s.sum, s.mean, s.m2
-		glo[i], ghi[i] = minMax(s.count, s.min, s.max)
+		gs[i], gp[i], gm[i], gn[i], gc[i], gnans[i] = k.step, k.prompt, k.mode, k.name, s.Count, s.NaNs
+		gsum[i], gmean[i], gm2[i] = s.Sum, s.Mean, s.M2
+		glo[i], ghi[i] = minMax(s.Count, s.Min, s.Max)
 	}
 	// Merging (Chan et al.): delta = mean_b - mean_a, mean += delta*n_b/n,
 	// m2 += m2_b + delta²*n_a*n_b/n. NaN (from infinities) is stored as is.

@@ -6,6 +6,8 @@ import (
 	"math"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/expt-logger/expt"
 )
 
 // rollupShift sets the rollup width: 1 << 10 = 1024 steps per bucket, so
@@ -42,12 +44,12 @@ func (db *DB) refreshRollups(ctx context.Context, seriesSQL string, arg any) err
 	// transaction spans them.
 	for start := 0; start < len(dirty); start += 64 {
 		part := dirty[start:min(start+64, len(dirty))]
-		aggs := make([]agg, len(part))
+		aggs := make([]expt.BucketAgg, len(part))
 		b := &pgx.Batch{}
 		for i, k := range part {
 			lo := k.bucket << rollupShift
 			b.Queue(selectPointsSQL, k.sid, lo, lo+rollupWidth-1).Query(func(rows pgx.Rows) error {
-				return foldRows(rows, func(step int64, v, ts float64) { aggs[i].add(step, v, ts) })
+				return foldRows(rows, func(step int64, v, ts float64) { aggs[i].Add(step, v, ts) })
 			})
 		}
 		if err := db.pool.SendBatch(ctx, b).Close(); err != nil {
@@ -57,13 +59,13 @@ func (db *DB) refreshRollups(ctx context.Context, seriesSQL string, arg any) err
 		for i, k := range part {
 			a := aggs[i]
 			var minV, maxV *float64
-			if a.hasNum {
-				minV, maxV = &a.b.Min, &a.b.Max
+			if a.HasNum {
+				minV, maxV = &a.Min, &a.Max
 			}
 			b.Queue(`UPDATE rollups SET dirty = 0, count = $1, first_step = $2, min_step = $3, min = $4,
 				max_step = $5, max = $6, last_step = $7, last = NULLIF($8::float8, 'NaN'), last_ts = $9
 				WHERE series_id = $10 AND bucket = $11 AND dirty = $12`,
-				a.b.Count, a.first, a.b.MinStep, minV, a.b.MaxStep, maxV, a.b.LastStep, a.b.Last, a.b.LastTS, k.sid, k.bucket, k.gen)
+				a.Count, a.First, a.MinStep, minV, a.MaxStep, maxV, a.LastStep, a.Last, a.LastTS, k.sid, k.bucket, k.gen)
 		}
 		if err := db.pool.SendBatch(ctx, b).Close(); err != nil {
 			return fmt.Errorf("update rollups: %w", err)

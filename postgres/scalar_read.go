@@ -135,7 +135,7 @@ func fillSeries(ctx context.Context, tx pgx.Tx, out *expt.Series, sid, lo, hi in
 		return err
 	}
 	for _, u := range units {
-		out.Total += u.b.Count
+		out.Total += u.Count
 	}
 	if maxPoints == 0 || out.Total <= int64(maxPoints) {
 		return eachPoint(ctx, tx, sid, lo, hi, func(step int64, v, ts float64) {
@@ -143,32 +143,32 @@ func fillSeries(ctx context.Context, tx pgx.Tx, out *expt.Series, sid, lo, hi in
 		})
 	}
 	out.Downsampled = true
-	need := width(lo, hi, maxPoints, 1)
-	var cur agg
+	need := expt.BucketWidth(lo, hi, maxPoints, 1)
+	var cur expt.BucketAgg
 	curKey := int64(-1)
 	flush := func() {
-		if cur.b.Count > 0 {
-			out.Buckets = append(out.Buckets, cur.bucket())
+		if cur.Count > 0 {
+			out.Buckets = append(out.Buckets, cur.Summary())
 		}
 	}
 	if need < rollupWidth && out.Total <= rawScanLimit {
 		err := eachPoint(ctx, tx, sid, lo, hi, func(step int64, v, ts float64) {
 			if k := step / need; k != curKey {
 				flush()
-				cur, curKey = agg{}, k
+				cur, curKey = expt.BucketAgg{}, k
 			}
-			cur.add(step, v, ts)
+			cur.Add(step, v, ts)
 		})
 		flush()
 		return err
 	}
-	w := width(lo, hi, maxPoints, rollupWidth)
+	w := expt.BucketWidth(lo, hi, maxPoints, rollupWidth)
 	for _, u := range units {
 		if k := (u.bucket << rollupShift) / w; k != curKey {
 			flush()
-			cur, curKey = agg{}, k
+			cur, curKey = expt.BucketAgg{}, k
 		}
-		cur.merge(u.agg)
+		cur.Merge(u.BucketAgg)
 	}
 	flush()
 	return nil
@@ -199,7 +199,7 @@ func stepRange(ctx context.Context, tx pgx.Tx, sid int64, from, to *int64) (lo, 
 // unit is one rollup bucket's summary, restricted to [lo, hi].
 type unit struct {
 	bucket int64
-	agg
+	expt.BucketAgg
 }
 
 // rollupUnits summarises [lo, hi] per rollup bucket: clean whole buckets
@@ -217,17 +217,17 @@ func rollupUnits(ctx context.Context, tx pgx.Tx, sid, lo, hi int64) ([]unit, err
 		var u unit
 		var d int64
 		var minV, maxV, last *float64
-		if err := rows.Scan(&u.bucket, &d, &u.b.Count, &u.first, &u.b.MinStep, &minV, &u.b.MaxStep, &maxV, &u.b.LastStep, &last, &u.b.LastTS); err != nil {
+		if err := rows.Scan(&u.bucket, &d, &u.Count, &u.First, &u.MinStep, &minV, &u.MaxStep, &maxV, &u.LastStep, &last, &u.LastTS); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("scan rollup: %w", err)
 		}
-		u.hasNum = minV != nil
-		if u.hasNum {
-			u.b.Min, u.b.Max = *minV, *maxV
+		u.HasNum = minV != nil
+		if u.HasNum {
+			u.Min, u.Max = *minV, *maxV
 		}
-		u.b.Last = math.NaN()
+		u.Last = math.NaN()
 		if last != nil {
-			u.b.Last = *last
+			u.Last = *last
 		}
 		units = append(units, u)
 		dirty = append(dirty, d > 0)
@@ -243,10 +243,10 @@ func rollupUnits(ctx context.Context, tx pgx.Tx, sid, lo, hi int64) ([]unit, err
 		if start >= lo && end <= hi && !dirty[i] {
 			continue
 		}
-		units[i].agg = agg{}
-		a := &units[i].agg
+		units[i].BucketAgg = expt.BucketAgg{}
+		a := &units[i].BucketAgg
 		b.Queue(selectPointsSQL, sid, max(start, lo), min(end, hi)).Query(func(rows pgx.Rows) error {
-			return foldRows(rows, a.add)
+			return foldRows(rows, a.Add)
 		})
 	}
 	if b.Len() > 0 {
@@ -256,7 +256,7 @@ func rollupUnits(ctx context.Context, tx pgx.Tx, sid, lo, hi int64) ([]unit, err
 	}
 	kept := units[:0]
 	for _, u := range units {
-		if u.b.Count > 0 {
+		if u.Count > 0 {
 			kept = append(kept, u)
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+
+	"github.com/expt-logger/expt"
 )
 
 // Sub-buckets of fineWidth steps refine each rollup bucket: a chart asking
@@ -21,7 +23,7 @@ const (
 // piece is one sub-bucket's summary; sub is its first step >> fineShift.
 type piece struct {
 	sub int64
-	agg
+	expt.BucketAgg
 }
 
 // fineEntry is the encoded size of a non-empty sub-bucket: its index and
@@ -35,11 +37,7 @@ const fineEntry = 2 + 3*2 + 4*8
 func encodeFine(start int64, pieces []piece) []byte {
 	out := make([]byte, 0, len(pieces)*fineEntry)
 	for _, p := range pieces {
-		b := p.b
-		if !p.hasNum {
-			b.Min, b.Max = math.NaN(), math.NaN()
-			b.MinStep, b.MaxStep = b.LastStep, b.LastStep
-		}
+		b := p.Summary()
 		out = append(out, byte(p.sub-start>>fineShift), byte(b.Count))
 		out = binary.LittleEndian.AppendUint16(out, uint16(b.MinStep-start))
 		out = binary.LittleEndian.AppendUint16(out, uint16(b.MaxStep-start))
@@ -60,15 +58,15 @@ func decodeFine(dst []piece, start int64, data []byte) ([]piece, error) {
 	for ; len(data) > 0; data = data[fineEntry:] {
 		var p piece
 		p.sub = start>>fineShift + int64(data[0])
-		p.b.Count = int64(data[1])
-		p.b.MinStep = start + int64(le.Uint16(data[2:]))
-		p.b.MaxStep = start + int64(le.Uint16(data[4:]))
-		p.b.LastStep = start + int64(le.Uint16(data[6:]))
-		p.b.Min = math.Float64frombits(le.Uint64(data[8:]))
-		p.b.Max = math.Float64frombits(le.Uint64(data[16:]))
-		p.b.Last = math.Float64frombits(le.Uint64(data[24:]))
-		p.b.LastTS = math.Float64frombits(le.Uint64(data[32:]))
-		p.hasNum = !math.IsNaN(p.b.Min)
+		p.Count = int64(data[1])
+		p.MinStep = start + int64(le.Uint16(data[2:]))
+		p.MaxStep = start + int64(le.Uint16(data[4:]))
+		p.LastStep = start + int64(le.Uint16(data[6:]))
+		p.Min = math.Float64frombits(le.Uint64(data[8:]))
+		p.Max = math.Float64frombits(le.Uint64(data[16:]))
+		p.Last = math.Float64frombits(le.Uint64(data[24:]))
+		p.LastTS = math.Float64frombits(le.Uint64(data[32:]))
+		p.HasNum = !math.IsNaN(p.Min)
 		dst = append(dst, p)
 	}
 	return dst, nil
@@ -84,14 +82,14 @@ func (f *folder) add(step int64, v, ts float64) {
 	if n := len(f.pieces); n == 0 || f.pieces[n-1].sub != sub {
 		f.pieces = append(f.pieces, piece{sub: sub})
 	}
-	f.pieces[len(f.pieces)-1].add(step, v, ts)
+	f.pieces[len(f.pieces)-1].Add(step, v, ts)
 }
 
 // mergePieces merges pieces, in step order, into one summary.
-func mergePieces(pieces []piece) agg {
-	var a agg
+func mergePieces(pieces []piece) expt.BucketAgg {
+	var a expt.BucketAgg
 	for _, p := range pieces {
-		a.merge(p.agg)
+		a.Merge(p.BucketAgg)
 	}
 	return a
 }

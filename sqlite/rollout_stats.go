@@ -10,38 +10,6 @@ import (
 	"github.com/expt-logger/expt"
 )
 
-// statsOf summarises values; NaNs are counted apart and left out of the rest.
-func statsOf(name string, vals []float64) expt.RewardStats {
-	s := expt.RewardStats{Name: name}
-	var sum float64
-	for _, v := range vals {
-		if math.IsNaN(v) {
-			s.NaNs++
-			continue
-		}
-		if s.Count == 0 || v < s.Min {
-			s.Min = v
-		}
-		if s.Count == 0 || v > s.Max {
-			s.Max = v
-		}
-		s.Count++
-		sum += v
-	}
-	if s.Count == 0 {
-		return s
-	}
-	s.Mean = sum / float64(s.Count)
-	var ss float64
-	for _, v := range vals {
-		if !math.IsNaN(v) {
-			ss += (v - s.Mean) * (v - s.Mean)
-		}
-	}
-	s.Std = math.Sqrt(ss / float64(s.Count))
-	return s
-}
-
 // RolloutGroups returns a page of (step, mode, prompt) groups with reward stats.
 func (db *DB) RolloutGroups(ctx context.Context, q expt.GroupQuery) ([]*expt.RolloutGroup, bool, error) {
 	if q.Offset < 0 || q.Limit < 0 {
@@ -142,7 +110,7 @@ func (db *DB) groupRewards(ctx context.Context, f *rolloutFilter, groups []*expt
 		sort.Strings(names)
 		g.Rewards = make([]expt.RewardStats, len(names))
 		for i, n := range names {
-			g.Rewards[i] = statsOf(n, byName[n])
+			g.Rewards[i] = expt.RewardStatsOf(n, byName[n])
 		}
 	}
 	return nil

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
-	"math"
 	"slices"
 	"strings"
 
@@ -103,13 +102,6 @@ type stepRewardKey struct {
 	name int64
 }
 
-type rewardSum struct {
-	count, nans int64
-	sum, sumsq  float64
-	min, max    float64
-	hasNum      bool
-}
-
 // Rows go in with multi-row INSERTs of up to this many rows: one statement
 // per row costs more in driver round trips than SQLite spends storing it.
 const rowsPerInsert = 100
@@ -123,32 +115,6 @@ type groupRow struct {
 type groupRewardKey struct {
 	groupRow
 	name int64
-}
-
-// groupSum is one batch's part of a group's reward summary; mean and m2
-// (Welford) merge into the stored row without losing precision.
-type groupSum struct {
-	count, nans   int64
-	sum, mean, m2 float64
-	min, max      float64
-}
-
-func (g *groupSum) add(v float64) {
-	if math.IsNaN(v) {
-		g.nans++
-		return
-	}
-	if g.count == 0 || v < g.min {
-		g.min = v
-	}
-	if g.count == 0 || v > g.max {
-		g.max = v
-	}
-	g.count++
-	g.sum += v
-	d := v - g.mean
-	g.mean += d / float64(g.count)
-	g.m2 += d * (v - g.mean)
 }
 
 // multiInsert runs prefix + "(?,...),(?,...)" + suffix over rows of
@@ -180,9 +146,9 @@ func (w *rolloutWriter) write(ctx context.Context, experimentID string, batch []
 	created := now()
 	createdNs := nanos(created)
 	counts := map[stepKey]int64{}
-	sums := map[stepRewardKey]*rewardSum{}
+	sums := map[stepRewardKey]*expt.RewardSums{}
 	groups := map[groupRow]int64{}
-	groupSums := map[groupRewardKey]*groupSum{}
+	groupSums := map[groupRewardKey]*expt.RewardMoments{}
 	latest := int64(-1)
 	rolloutArgs := make([]any, 0, 9*len(batch))
 	ftsArgs := make([]any, 0, 3*len(batch))
@@ -231,17 +197,17 @@ func (w *rolloutWriter) write(ctx context.Context, experimentID string, batch []
 			k := stepRewardKey{sk, nid}
 			s := sums[k]
 			if s == nil {
-				s = &rewardSum{}
+				s = &expt.RewardSums{}
 				sums[k] = s
 			}
-			s.add(v)
+			s.Add(v)
 			gr := groupRewardKey{gk, nid}
 			g := groupSums[gr]
 			if g == nil {
-				g = &groupSum{}
+				g = &expt.RewardMoments{}
 				groupSums[gr] = g
 			}
-			g.add(v)
+			g.Add(v)
 		}
 	}
 	if err := w.multiInsert(ctx, "insert rollout", `INSERT INTO rollouts(id, experiment, step, mode, prompt_id, messages, ts, created_at, client_id) VALUES `, "", 9, rolloutArgs); err != nil {
@@ -271,7 +237,7 @@ func (w *rolloutWriter) write(ctx context.Context, experimentID string, batch []
 // parameters while a batch of up to 10,000 rollouts is one statement.
 const ftsRowsPerInsert = 10_000
 
-func (w *rolloutWriter) upsertGroupStats(ctx context.Context, groups map[groupRow]int64, sums map[groupRewardKey]*groupSum) error {
+func (w *rolloutWriter) upsertGroupStats(ctx context.Context, groups map[groupRow]int64, sums map[groupRewardKey]*expt.RewardMoments) error {
 	args := make([]any, 0, 5*len(groups))
 	for k, n := range groups {
 		args = append(args, w.exp, k.step, k.prompt, k.mode, n)
@@ -283,10 +249,10 @@ func (w *rolloutWriter) upsertGroupStats(ctx context.Context, groups map[groupRo
 	args = make([]any, 0, 12*len(sums))
 	for k, s := range sums {
 		var lo, hi any
-		if s.count > 0 {
-			lo, hi = s.min, s.max
+		if s.Count > 0 {
+			lo, hi = s.Min, s.Max
 		}
-		args = append(args, w.exp, k.step, k.prompt, k.mode, k.name, s.count, s.nans, nullable(s.sum), nullable(s.mean), nullable(s.m2), lo, hi)
+		args = append(args, w.exp, k.step, k.prompt, k.mode, k.name, s.Count, s.NaNs, nullable(s.Sum), nullable(s.Mean), nullable(s.M2), lo, hi)
 	}
 	// In an upsert every column on the right is the old value. Merging
 	// means: delta = mean_b - mean_a, mean += delta*n_b/n, m2 += m2_b + delta²*n_a*n_b/n.
@@ -302,24 +268,7 @@ func (w *rolloutWriter) upsertGroupStats(ctx context.Context, groups map[groupRo
 			max = CASE WHEN max IS NULL THEN excluded.max WHEN excluded.max IS NULL THEN max ELSE max(max, excluded.max) END`, 12, args)
 }
 
-func (s *rewardSum) add(v float64) {
-	if math.IsNaN(v) {
-		s.nans++
-		return
-	}
-	s.count++
-	s.sum += v
-	s.sumsq += v * v
-	if !s.hasNum || v < s.min {
-		s.min = v
-	}
-	if !s.hasNum || v > s.max {
-		s.max = v
-	}
-	s.hasNum = true
-}
-
-func (w *rolloutWriter) upsertStepStats(ctx context.Context, counts map[stepKey]int64, sums map[stepRewardKey]*rewardSum) error {
+func (w *rolloutWriter) upsertStepStats(ctx context.Context, counts map[stepKey]int64, sums map[stepRewardKey]*expt.RewardSums) error {
 	for k, n := range counts {
 		if _, err := w.tx.ExecContext(ctx, `INSERT INTO step_counts(experiment, mode, step, count) VALUES (?, ?, ?, ?)
 			ON CONFLICT DO UPDATE SET count = count + excluded.count`, w.exp, k.mode, k.step, n); err != nil {
@@ -328,8 +277,8 @@ func (w *rolloutWriter) upsertStepStats(ctx context.Context, counts map[stepKey]
 	}
 	for k, s := range sums {
 		var lo, hi any
-		if s.hasNum {
-			lo, hi = s.min, s.max
+		if s.Count > 0 {
+			lo, hi = s.Min, s.Max
 		}
 		if _, err := w.tx.ExecContext(ctx, `INSERT INTO step_rewards(experiment, mode, step, name_id, count, nans, sum, sumsq, min, max)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET
@@ -337,7 +286,7 @@ func (w *rolloutWriter) upsertStepStats(ctx context.Context, counts map[stepKey]
 			sum = sum + excluded.sum, sumsq = sumsq + excluded.sumsq,
 			min = CASE WHEN min IS NULL THEN excluded.min WHEN excluded.min IS NULL THEN min ELSE min(min, excluded.min) END,
 			max = CASE WHEN max IS NULL THEN excluded.max WHEN excluded.max IS NULL THEN max ELSE max(max, excluded.max) END`,
-			w.exp, k.mode, k.step, k.name, s.count, s.nans, s.sum, s.sumsq, lo, hi); err != nil {
+			w.exp, k.mode, k.step, k.name, s.Count, s.NaNs, s.Sum, s.SumSq, lo, hi); err != nil {
 			return fmt.Errorf("upsert step rewards: %w", err)
 		}
 	}

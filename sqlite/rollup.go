@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
+
+	"github.com/expt-logger/expt"
 )
 
 // rollupShift sets the rollup width: 1 << 10 = 1024 steps per bucket, so
@@ -59,11 +61,11 @@ func (db *DB) refreshRollups(ctx context.Context, seriesSQL string, args ...any)
 			}
 			a := mergePieces(f.pieces)
 			var minV, maxV any
-			if a.hasNum {
-				minV, maxV = a.b.Min, a.b.Max
+			if a.HasNum {
+				minV, maxV = a.Min, a.Max
 			}
-			if _, err := upd.ExecContext(ctx, a.b.Count, a.first, a.b.MinStep, minV, a.b.MaxStep, maxV,
-				a.b.LastStep, nullable(a.b.Last), a.b.LastTS, encodeFine(lo, f.pieces), k.sid, k.bucket); err != nil {
+			if _, err := upd.ExecContext(ctx, a.Count, a.First, a.MinStep, minV, a.MaxStep, maxV,
+				a.LastStep, nullable(a.Last), a.LastTS, encodeFine(lo, f.pieces), k.sid, k.bucket); err != nil {
 				return fmt.Errorf("update rollup: %w", err)
 			}
 		}
@@ -76,9 +78,9 @@ type querier interface {
 }
 
 // aggregatePoints folds the raw points of a series in [lo, hi].
-func aggregatePoints(ctx context.Context, q querier, sid, lo, hi int64) (agg, error) {
-	var a agg
-	err := eachPoint(ctx, q, sid, lo, hi, func(step int64, v, ts float64) { a.add(step, v, ts) })
+func aggregatePoints(ctx context.Context, q querier, sid, lo, hi int64) (expt.BucketAgg, error) {
+	var a expt.BucketAgg
+	err := eachPoint(ctx, q, sid, lo, hi, func(step int64, v, ts float64) { a.Add(step, v, ts) })
 	return a, err
 }
 

@@ -127,7 +127,7 @@ func (db *DB) Series(ctx context.Context, q expt.SeriesQuery) (*expt.Series, err
 		return nil, err
 	}
 	for _, u := range units {
-		out.Total += u.b.Count
+		out.Total += u.Count
 	}
 	if q.MaxPoints == 0 || out.Total <= int64(q.MaxPoints) {
 		err := eachPoint(ctx, tx, sid, lo, hi, func(step int64, v, ts float64) {
@@ -136,27 +136,27 @@ func (db *DB) Series(ctx context.Context, q expt.SeriesQuery) (*expt.Series, err
 		return out, err
 	}
 	out.Downsampled = true
-	var cur agg
+	var cur expt.BucketAgg
 	curKey := int64(-1)
-	fold := func(start int64, a agg) {
+	fold := func(start int64, a expt.BucketAgg) {
 		if k := start / plan.width; k != curKey {
-			if cur.b.Count > 0 {
-				out.Buckets = append(out.Buckets, cur.bucket())
+			if cur.Count > 0 {
+				out.Buckets = append(out.Buckets, cur.Summary())
 			}
-			cur, curKey = agg{}, k
+			cur, curKey = expt.BucketAgg{}, k
 		}
-		cur.merge(a)
+		cur.Merge(a)
 	}
 	switch plan.level {
 	case levelRaw:
 		err = eachPoint(ctx, tx, sid, lo, hi, func(step int64, v, ts float64) {
 			if k := step / plan.width; k != curKey {
-				if cur.b.Count > 0 {
-					out.Buckets = append(out.Buckets, cur.bucket())
+				if cur.Count > 0 {
+					out.Buckets = append(out.Buckets, cur.Summary())
 				}
-				cur, curKey = agg{}, k
+				cur, curKey = expt.BucketAgg{}, k
 			}
-			cur.add(step, v, ts)
+			cur.Add(step, v, ts)
 		})
 		if err != nil {
 			return nil, err
@@ -168,16 +168,16 @@ func (db *DB) Series(ctx context.Context, q expt.SeriesQuery) (*expt.Series, err
 				return nil, err
 			}
 			for _, p := range pieces {
-				fold(p.sub<<fineShift, p.agg)
+				fold(p.sub<<fineShift, p.BucketAgg)
 			}
 		}
 	default:
 		for _, u := range units {
-			fold(u.bucket<<rollupShift, u.agg)
+			fold(u.bucket<<rollupShift, u.BucketAgg)
 		}
 	}
-	if cur.b.Count > 0 {
-		out.Buckets = append(out.Buckets, cur.bucket())
+	if cur.Count > 0 {
+		out.Buckets = append(out.Buckets, cur.Summary())
 	}
 	return out, nil
 }
@@ -204,14 +204,14 @@ func planSeries(lo, hi int64, maxPoints int) seriesPlan {
 	if maxPoints <= 0 {
 		return seriesPlan{level: levelRollup, width: rollupWidth}
 	}
-	need := width(lo, hi, maxPoints, 1)
+	need := expt.BucketWidth(lo, hi, maxPoints, 1)
 	switch {
 	case need >= rollupWidth:
-		return seriesPlan{levelRollup, width(lo, hi, maxPoints, rollupWidth)}
+		return seriesPlan{levelRollup, expt.BucketWidth(lo, hi, maxPoints, rollupWidth)}
 	case need*4 <= fineWidth && hi-lo < rawScanLimit:
 		return seriesPlan{levelRaw, need}
 	}
-	w := width(lo, hi, maxPoints, fineWidth)
+	w := expt.BucketWidth(lo, hi, maxPoints, fineWidth)
 	if w%rollupWidth == 0 {
 		return seriesPlan{levelRollup, w}
 	}
@@ -245,7 +245,7 @@ func (db *DB) stepRange(ctx context.Context, sid int64, from, to *int64) (lo, hi
 // edge of the range, or dirty), else encoded in fine when asked for.
 type unit struct {
 	bucket int64
-	agg
+	expt.BucketAgg
 	computed bool
 	pieces   []piece
 	fine     []byte
@@ -278,20 +278,20 @@ func rollupUnits(ctx context.Context, tx *sql.Tx, sid, lo, hi int64, withFine bo
 		var u unit
 		var d bool
 		var minV, maxV, last sql.NullFloat64
-		if err := rows.Scan(&u.bucket, &d, &u.b.Count, &u.first, &u.b.MinStep, &minV, &u.b.MaxStep, &maxV, &u.b.LastStep, &last, &u.b.LastTS, &u.fine); err != nil {
+		if err := rows.Scan(&u.bucket, &d, &u.Count, &u.First, &u.MinStep, &minV, &u.MaxStep, &maxV, &u.LastStep, &last, &u.LastTS, &u.fine); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("scan rollup: %w", err)
 		}
-		u.hasNum = minV.Valid
-		u.b.Min, u.b.Max, u.b.Last = minV.Float64, maxV.Float64, last.Float64
+		u.HasNum = minV.Valid
+		u.Min, u.Max, u.Last = minV.Float64, maxV.Float64, last.Float64
 		if !last.Valid {
-			u.b.Last = math.NaN()
+			u.Last = math.NaN()
 		}
 		units = append(units, u)
 		// A bucket dirtied by a write that landed after refreshRollups is
 		// folded from its raw points, so the answer matches this snapshot;
 		// so is one without sub-buckets, which a refresh always writes.
-		stale = append(stale, d || u.fine == nil && u.b.Count > 0 && (withFine || u.bucket == bl || u.bucket == bh))
+		stale = append(stale, d || u.fine == nil && u.Count > 0 && (withFine || u.bucket == bl || u.bucket == bh))
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -331,12 +331,12 @@ func rollupUnits(ctx context.Context, tx *sql.Tx, sid, lo, hi int64, withFine bo
 				}
 			}
 		}
-		u.agg = mergePieces(u.pieces)
+		u.BucketAgg = mergePieces(u.pieces)
 	}
 	// Dirty buckets may turn out empty; drop them so every unit has points.
 	kept := units[:0]
 	for _, u := range units {
-		if u.b.Count > 0 {
+		if u.Count > 0 {
 			kept = append(kept, u)
 		}
 	}
