@@ -79,6 +79,33 @@ def test_exit_does_not_wait_long_for_a_server_that_is_down(tmp_path: Path) -> No
     assert any(p.name != "meta.json" for p in run_dir.iterdir()), "the logged point is not in the spool"
 
 
+def test_end_does_not_wait_out_a_server_that_never_answers(tmp_path: Path) -> None:
+    # A black hole: connections are accepted and never answered. With the default timeout, end()
+    # gives up after END_STALL seconds without an acknowledged batch, not at the 30 s socket timeout.
+    import socket
+    import time
+
+    with socket.socket() as ls:
+        ls.bind(("127.0.0.1", 0))
+        ls.listen(64)
+        port = ls.getsockname()[1]
+        env = {
+            **os.environ,
+            "EXPT_LOGGER_DIR": str(tmp_path),
+            "EXPT_LOGGER_API_KEY": "expt_x",
+            "EXPT_LOGGER_BASE_URL": f"http://127.0.0.1:{port}",
+        }
+        env.pop("EXPT_LOGGER_MODE", None)
+        code = "import expt_logger\nrun = expt_logger.init(name='t')\nexpt_logger.log({'x': 1})\nprint(run.end())\n"
+        start = time.monotonic()
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+        took = time.monotonic() - start
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
+    assert took < 25, f"end() took {took:.1f} s against a server that never answers"
+    assert "-m expt_logger sync" in out.stderr
+
+
 def test_progress_bar_only_on_a_terminal() -> None:
     class Tty(io.StringIO):
         def isatty(self) -> bool:

@@ -320,7 +320,7 @@ class Run:
                 if p.last_error:
                     msg = f"expt_logger: {self.base_url} is failing ({p.last_error}); unsent data saved in {where}"
                 else:
-                    msg = f"expt_logger: not everything reached {self.base_url} within {timeout} s; saved in {where}"
+                    msg = f"expt_logger: not everything reached {self.base_url} in time; saved in {where}"
             env = "" if self.base_url == Settings.resolve().base_url else f"EXPT_LOGGER_BASE_URL={self.base_url} "
             print(f"{msg}\nexpt_logger: upload it with: {env}{sys.executable} -m expt_logger sync", file=sys.stderr)
         return ok

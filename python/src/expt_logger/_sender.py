@@ -24,6 +24,9 @@ log = logging.getLogger("expt_logger")
 
 WRITE_TICK = 0.5  # seconds between spool writes: what a SIGKILL can lose at most
 MAX_BACKOFF = 30.0
+# With the default timeout, end() gives up after this long without any acknowledged batch: covers a
+# server that accepts connections and never answers, which is otherwise only seen at the socket timeout.
+END_STALL = 10.0
 MAX_SEGMENT_ITEMS = 20_000  # while the sender is behind, segments grow up to this to send fewer requests
 MAX_SEGMENT_BYTES = 4 << 20
 
@@ -194,6 +197,7 @@ class Pipeline:
         self.flush_items = max(1, flush_items)
         self.pending: deque[tuple[Any, ...]] = deque()
         self.spool_dropped = 0  # items lost because the spool could not be written (disk full)
+        self.last_progress = 0.0  # monotonic time the server last acknowledged a segment
         self._transport_factory = transport_factory
         self._spool_root = spool_root
         self.owner_pid = os.getpid()  # the process that created the run; a forked child never ends it
@@ -331,9 +335,14 @@ class Pipeline:
             return False
         self.wake_sender.set()
         self.kick.set()
-        deadline = None if timeout is None else time.monotonic() + timeout
+        start = time.monotonic()
+        deadline = None if timeout is None else start + timeout
         with self.cond:
             while not self.finished:
+                if failing_timeout is not None and time.monotonic() - max(start, self.last_progress) > END_STALL:
+                    # No answer at all for END_STALL: a server that accepts and never answers (a black
+                    # hole) is only reported at the socket timeout; the data is in the spool meanwhile.
+                    return False
                 if failing_timeout is not None and self.last_error is not None:
                     cut = time.monotonic() + failing_timeout
                     deadline = cut if deadline is None else min(deadline, cut)
@@ -389,6 +398,7 @@ class Pipeline:
                     seq = _spool.seg_seq(seg)[0]
                     n = up.send_segment(seg, eid, run_id)
                     with self.cond:
+                        self.last_progress = time.monotonic()
                         self.sent_items += n
                         self.done_seq = max(self.done_seq, seq)
                         self.cond.notify_all()
