@@ -429,7 +429,9 @@ class Pipeline:
                 self.last_error = str(exc)
                 if not isinstance(exc, AuthenticationError):
                     warn_once(
-                        "unreachable",
+                        # Once per run, not per process: a second run in the same process (or a
+                        # first run still retrying in the background) must not silence this one.
+                        f"unreachable:{self.spool.dir}",
                         f"cannot deliver to {self.base_url} ({exc}); retrying in the background, data is kept "
                         f"in {self.spool.dir}",
                     )
