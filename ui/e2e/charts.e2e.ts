@@ -13,8 +13,16 @@ const bare = (mode: string, name: string | null) => (name ?? '').replace(new Reg
 
 /** The chart's drawn pixels (its canvas area), to see that a control redrew it. */
 async function pixels(c: Locator): Promise<Buffer> {
-  const canvas = c.locator('canvas').first();
-  return (await canvas.count()) > 0 ? canvas.screenshot() : c.screenshot();
+  // A chart swaps its canvas when detail replaces the overview; a screenshot racing that swap
+  // finds the old element detached, so look the canvas up again and retry.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const canvas = c.locator('canvas').first();
+      return (await canvas.count()) > 0 ? await canvas.screenshot() : await c.screenshot();
+    } catch (err) {
+      if (attempt >= 5 || !String(err).includes('not attached')) throw err;
+    }
+  }
 }
 
 /** Wait until the chart's pixels differ from before (each try is a fresh screenshot). */

@@ -21,6 +21,8 @@ describe('api keys', () => {
     await context.grantPermissions(['clipboard-read', 'clipboard-write']);
     await page.goto('/keys');
     await page.locator(tid('key-name')).waitFor();
+    // The list loads after the form: count only once it shows (global setup made one key).
+    await page.locator(tid('key-row')).first().waitFor();
     const before = await page.locator(tid('key-row')).count();
 
     await page.locator(tid('key-name')).fill(keyName);
