@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
-
-	"github.com/expt-logger/expt"
 )
 
 // rollupShift sets the rollup width: 1 << 10 = 1024 steps per bucket, so
@@ -75,13 +73,6 @@ func (db *DB) refreshRollups(ctx context.Context, seriesSQL string, args ...any)
 
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
-// aggregatePoints folds the raw points of a series in [lo, hi].
-func aggregatePoints(ctx context.Context, q querier, sid, lo, hi int64) (expt.BucketAgg, error) {
-	var a expt.BucketAgg
-	err := eachPoint(ctx, q, sid, lo, hi, func(step int64, v, ts float64) { a.Add(step, v, ts) })
-	return a, err
 }
 
 // eachPoint calls fn for every point of a series in [lo, hi], by step.
