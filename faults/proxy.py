@@ -166,6 +166,8 @@ class FaultProxy:
                     owned = not self._doomed_reset(client)
                     return
                 action = self._decide()
+                if action == "pass":
+                    self._count("pass")
                 if action == "blackhole":
                     self._count("blackhole")
                     owned = False

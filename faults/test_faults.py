@@ -52,10 +52,19 @@ def test_network_faults(server: Server, proxy: FaultProxy, tmp_path: Path) -> No
     stop = tmp_path / "stop"
     tr = Trainer(env_for(server, proxy.url, tmp_path / "spool", DURATION="60", STOP_FILE=str(stop)), tmp_path / "steps")
     time.sleep(1.0)
+
+    def recover() -> None:
+        # Let one request through so the SDK's retry backoff (up to 30 s after a run of failures)
+        # starts again from 0.5 s: otherwise the next stretch can pass with no request to hit.
+        proxy.hold("pass", 0.0, ("pass",), cap=50.0)
+
     proxy.hold("blackhole", 5.0, ("blackhole",))
     for status in ("503", "502", "500"):
+        recover()
         proxy.hold(f"http:{status}", 1.0, (f"http:{status}",))
+    recover()
     proxy.hold("chaos", 3.0, ("drop", "reset", "ackloss"))
+    recover()
     proxy.hold("delay", 1.0, ("delay",))
     stop.touch()
     finish(tr)
