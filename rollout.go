@@ -3,6 +3,7 @@ package expt
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -66,6 +67,32 @@ type RolloutQuery struct {
 	Desc         bool
 	Offset       int
 	Limit        int // 0: the store's default (50)
+}
+
+// rewardOps are the operators a RewardFilter may use.
+var rewardOps = map[string]bool{"<": true, "<=": true, ">": true, ">=": true, "=": true, "!=": true}
+
+// Check validates q as every store must before reading, and returns the
+// reward name to sort by ("" for logging or step order).
+func (q RolloutQuery) Check() (sortReward string, err error) {
+	if q.Offset < 0 || q.Limit < 0 {
+		return "", Errorf(EINVALID, "offset and limit must not be negative")
+	}
+	for _, rf := range q.Rewards {
+		if rf.Name == "" {
+			return "", Errorf(EINVALID, "reward filter needs a reward name")
+		}
+		if !rewardOps[rf.Op] {
+			return "", Errorf(EINVALID, "unknown reward operator %q", rf.Op)
+		}
+	}
+	switch {
+	case q.Sort == "" || q.Sort == SortID || q.Sort == SortStep:
+		return "", nil
+	case strings.HasPrefix(q.Sort, SortReward) && len(q.Sort) > len(SortReward):
+		return strings.TrimPrefix(q.Sort, SortReward), nil
+	}
+	return "", Errorf(EINVALID, "unknown sort %q", q.Sort)
 }
 
 // RewardStats summarises one reward over a set of rollouts; NaN values are

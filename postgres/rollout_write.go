@@ -15,8 +15,6 @@ import (
 	"github.com/expt-logger/expt"
 )
 
-var rewardOps = map[string]bool{"<": true, "<=": true, ">": true, ">=": true, "=": true, "!=": true}
-
 // The full-text index covers this much of each rollout's prompt and
 // messages (characters): a tsvector must stay under 1 MB, and a batch must
 // not fail because one completion is huge. Words past it are not found.

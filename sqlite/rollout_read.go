@@ -186,24 +186,9 @@ func (db *DB) rewardNameID(ctx context.Context, pk int64, name string) (int64, b
 
 // Rollouts returns a page of rollouts and whether more follow.
 func (db *DB) Rollouts(ctx context.Context, q expt.RolloutQuery) ([]*expt.Rollout, bool, error) {
-	if q.Offset < 0 || q.Limit < 0 {
-		return nil, false, expt.Errorf(expt.EINVALID, "offset and limit must not be negative")
-	}
-	for _, rf := range q.Rewards {
-		if rf.Name == "" {
-			return nil, false, expt.Errorf(expt.EINVALID, "reward filter needs a reward name")
-		}
-		if !rewardOps[rf.Op] {
-			return nil, false, expt.Errorf(expt.EINVALID, "unknown reward operator %q", rf.Op)
-		}
-	}
-	sortReward := ""
-	switch {
-	case q.Sort == "" || q.Sort == expt.SortID || q.Sort == expt.SortStep:
-	case strings.HasPrefix(q.Sort, expt.SortReward) && len(q.Sort) > len(expt.SortReward):
-		sortReward = strings.TrimPrefix(q.Sort, expt.SortReward)
-	default:
-		return nil, false, expt.Errorf(expt.EINVALID, "unknown sort %q", q.Sort)
+	sortReward, err := q.Check()
+	if err != nil {
+		return nil, false, err
 	}
 	pk, err := db.experimentPK(ctx, db.read, q.ExperimentID)
 	if err != nil {

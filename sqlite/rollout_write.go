@@ -12,8 +12,6 @@ import (
 	"github.com/expt-logger/expt"
 )
 
-var rewardOps = map[string]bool{"<": true, "<=": true, ">": true, ">=": true, "=": true, "!=": true}
-
 // WriteRollouts stores a batch in one transaction and sets each rollout's ID and CreatedAt.
 func (db *DB) WriteRollouts(ctx context.Context, experimentID string, batch []*expt.Rollout, idemKey string) (bool, error) {
 	msgs := make([]string, len(batch))
