@@ -265,13 +265,19 @@ func TestScalarBatches(t *testing.T) {
 		t.Errorf("round trip = %v", vals)
 	}
 	var series struct {
-		Step  []int64 `json:"step"`
-		Value []any   `json:"value"`
-		Total int     `json:"total"`
+		Step    []int64 `json:"step"`
+		Value   []any   `json:"value"`
+		Total   int     `json:"total"`
+		MinStep []int64 `json:"minStep"`
+		MaxStep []int64 `json:"maxStep"`
 	}
 	c.must(200, "GET", exp+"/series?mode=train&name=loss", nil, &series)
 	if series.Total != 4 || !reflect.DeepEqual(series.Value, []any{"NaN", "Infinity", "-Infinity", 0.5}) {
 		t.Errorf("series = %+v", series)
+	}
+	// Every column the charts read is there under its documented name.
+	if len(series.MinStep) != 4 || len(series.MaxStep) != 4 {
+		t.Errorf("series minStep/maxStep columns = %v / %v, want 4 each", series.MinStep, series.MaxStep)
 	}
 	if r := c.do("GET", exp+"/series?mode=train", nil); r.status != 400 || !strings.HasPrefix(r.error(), "name") {
 		t.Errorf("series without name: %d %s", r.status, r.body)
