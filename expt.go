@@ -5,15 +5,29 @@ package expt
 
 import "context"
 
-// Store is everything the server needs from a database. One implementation
-// per database lives in its own package (sqlite/, postgres/), and every one
-// of them passes the same conformance suite (storetest/).
-type Store interface {
+// MetaStore keeps who may see what: users, API keys, sessions and
+// experiments. Callers that only authenticate or list runs need no more.
+type MetaStore interface {
 	UserStore
 	ExperimentStore
+}
+
+// DataStore keeps what runs log: scalars, rollouts and run logs. Callers
+// check that the experiment is the user's (MetaStore) first.
+type DataStore interface {
 	ScalarStore
 	RolloutStore
 	RunLogStore
+}
+
+// Store is one database: both halves, what the servers on it share, its
+// health, and Close. One implementation per database lives in its own
+// package (sqlite/, postgres/), and every one of them passes the same
+// conformance suite (storetest/).
+type Store interface {
+	MetaStore
+	DataStore
+	Replication
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

@@ -25,8 +25,8 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	name := strings.TrimSpace(req.Name)
-	if len(name) > maxNameBytes {
-		return invalid("name: longer than %d bytes", maxNameBytes)
+	if len(name) > expt.MaxNameBytes {
+		return invalid("name: longer than %d bytes", expt.MaxNameBytes)
 	}
 	secret, hash, err := expt.NewToken(expt.KeyPrefix)
 	if err != nil {

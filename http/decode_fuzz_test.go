@@ -48,8 +48,14 @@ func FuzzDecodeRollouts(f *testing.F) {
 		if fastOK && !sameRollouts(fast, slow) {
 			t.Fatalf("fast and slow paths disagree on %q:\n%s\n%s", body, rolloutsText(fast), rolloutsText(slow))
 		}
+		if err == nil {
+			if err := expt.CheckRollouts(slow); err != nil {
+				clientError(t, "expt.CheckRollouts", err)
+				return // refused before any store writes it
+			}
+		}
 		for i, r := range slow {
-			if r.Step < 0 || r.Step > maxStep || r.Mode == "" {
+			if r.Step < 0 || r.Step > expt.MaxStep || r.Mode == "" {
 				t.Fatalf("accepted rollouts[%d] = step %d mode %q from %q", i, r.Step, r.Mode, body)
 			}
 			seen := map[string]bool{}
@@ -153,10 +159,10 @@ func FuzzDecodeRunLogs(f *testing.F) {
 		if !utf8Valid(body) {
 			return
 		}
-		if _, err := decodeRunErrors(body); err != nil {
+		if _, err := checkedRunErrors(body); err != nil {
 			clientError(t, "decodeRunErrors", err)
 		}
-		if _, err := decodeEnvLogs(body); err != nil {
+		if _, err := checkedEnvLogs(body); err != nil {
 			clientError(t, "decodeEnvLogs", err)
 		}
 	})

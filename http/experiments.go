@@ -95,8 +95,8 @@ func experimentName(name *string) (string, error) {
 	if n == "" {
 		return "", invalid("name: must not be empty")
 	}
-	if len(n) > maxNameBytes {
-		return "", invalid("name: longer than %d bytes", maxNameBytes)
+	if len(n) > expt.MaxNameBytes {
+		return "", invalid("name: longer than %d bytes", expt.MaxNameBytes)
 	}
 	return n, nil
 }
@@ -108,7 +108,7 @@ func (s *Server) createExperiment(w http.ResponseWriter, r *http.Request) error 
 	}
 	id := strings.ToLower(req.ID)
 	if id == "" {
-		id = newUUID()
+		id = expt.NewUUID()
 	} else if !validUUID(id) {
 		return invalid("id: must be a UUID such as 01890a5d-ac96-774b-bcce-b302099a8057")
 	}
@@ -126,8 +126,8 @@ func (s *Server) createExperiment(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if len(req.JobID) > maxNameBytes {
-		return invalid("jobId: longer than %d bytes", maxNameBytes)
+	if len(req.JobID) > expt.MaxNameBytes {
+		return invalid("jobId: longer than %d bytes", expt.MaxNameBytes)
 	}
 	e := &expt.Experiment{ID: id, UserID: userFrom(r).ID, Name: name, Config: cfg, JobID: req.JobID}
 	created, err := s.store.CreateExperiment(r.Context(), e)

@@ -7,10 +7,9 @@ import (
 	"math"
 	"strconv"
 	"unsafe"
-)
 
-// maxStep is 2^53, the largest integer every JSON client reads exactly.
-const maxStep = 1 << 53
+	"github.com/expt-logger/expt"
+)
 
 // num is a float64 that travels as a JSON number, or as "NaN", "Infinity"
 // and "-Infinity" when it is not finite (JSON has no such numbers).
@@ -179,7 +178,7 @@ func parseStep(raw []byte) (int64, *fieldError) {
 	for _, c := range raw {
 		v = v*10 + int64(c-'0')
 	}
-	if v > maxStep {
+	if v > expt.MaxStep {
 		return 0, &fieldError{"must be at most 2^53"}
 	}
 	return v, nil

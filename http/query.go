@@ -37,7 +37,7 @@ func stepParam(q url.Values, name string) (*int64, error) {
 		return nil, nil
 	}
 	v, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || v < 0 || v > maxStep {
+	if err != nil || v < 0 || v > expt.MaxStep {
 		return nil, invalid("%s: must be an integer step from 0 to 2^53", name)
 	}
 	return &v, nil

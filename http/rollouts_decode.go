@@ -61,8 +61,8 @@ func decodeRolloutsSlow(body []byte) ([]*expt.Rollout, error) {
 		return nil, invalid("rollouts is required")
 	}
 	raws := *top.Rollouts
-	if len(raws) > maxRolloutsPerBatch {
-		return nil, expt.Errorf(expt.ETOOLARGE, "rollouts: more than %d in one batch", maxRolloutsPerBatch)
+	if len(raws) > expt.MaxRolloutsPerBatch {
+		return nil, expt.Errorf(expt.ETOOLARGE, "rollouts: more than %d in one batch", expt.MaxRolloutsPerBatch)
 	}
 	out := make([]*expt.Rollout, len(raws))
 	for i, raw := range raws {
@@ -81,7 +81,7 @@ func decodeRolloutsFast(body []byte) ([]*expt.Rollout, bool) {
 	var top struct {
 		Rollouts *[]*rolloutIn `json:"rollouts"`
 	}
-	if unmarshalStrict(body, &top, "") != nil || top.Rollouts == nil || len(*top.Rollouts) > maxRolloutsPerBatch {
+	if unmarshalStrict(body, &top, "") != nil || top.Rollouts == nil || len(*top.Rollouts) > expt.MaxRolloutsPerBatch {
 		return nil, false
 	}
 	out := make([]*expt.Rollout, len(*top.Rollouts))
@@ -120,19 +120,11 @@ func checkRollout(in *rolloutIn, path string) (*expt.Rollout, error) {
 		return nil, invalid("%s.step: %s", path, ferr.msg)
 	}
 	ro.Step = step
-	switch {
-	case in.Mode == nil:
+	if in.Mode == nil {
 		return nil, invalid("%s.mode is required", path)
-	case *in.Mode == "":
-		return nil, invalid("%s.mode: must not be empty", path)
-	case len(*in.Mode) > maxModeBytes:
-		return nil, invalid("%s.mode: longer than %d bytes", path, maxModeBytes)
 	}
 	ro.Mode = *in.Mode
 	if in.ID != nil {
-		if len(*in.ID) > maxNameBytes {
-			return nil, invalid("%s.id: longer than %d bytes", path, maxNameBytes)
-		}
 		ro.ClientID = *in.ID
 	}
 	if k := firstByte(in.TS); k != 0 && k != 'n' {
@@ -288,21 +280,6 @@ func decodeRewards(raw json.RawMessage, path string) ([]expt.Reward, error) {
 		}
 	default:
 		return nil, invalid("%s: must be a list of {\"name\", \"value\"} or an object of name to value", path)
-	}
-	if len(out) > maxRewardsPerRoll {
-		return nil, invalid("%s: more than %d rewards", path, maxRewardsPerRoll)
-	}
-	seen := make(map[string]bool, len(out))
-	for _, rw := range out {
-		switch {
-		case rw.Name == "":
-			return nil, invalid("%s: a reward name must not be empty", path)
-		case len(rw.Name) > maxNameBytes:
-			return nil, invalid("%s: reward name longer than %d bytes", path, maxNameBytes)
-		case seen[rw.Name]:
-			return nil, invalid("%s: reward %q appears twice", path, rw.Name)
-		}
-		seen[rw.Name] = true
 	}
 	return out, nil
 }

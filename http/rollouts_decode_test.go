@@ -19,7 +19,7 @@ func TestDecodeRollouts(t *testing.T) {
 		{"step": 4, "mode": "eval", "promptText": {"role": "user", "content": "hi", "name": "u"},
 		 "rewards": {"b": 2, "a": "-Infinity"}}
 	]}`
-	got, err := decodeRollouts([]byte(body))
+	got, err := checkedRollouts([]byte(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func TestDecodeRolloutsErrors(t *testing.T) {
 	ok := `{"step": 1, "mode": "train", "promptText": "p", "messages": [], "rewards": []}`
 	batch := func(bad string) string { return `{"rollouts":[` + ok + `,` + ok + `,` + bad + `]}` }
 	var many strings.Builder
-	for i := range maxRewardsPerRoll + 1 {
+	for i := range expt.MaxRewardsPerRollout + 1 {
 		fmt.Fprintf(&many, `%s"r%d": 1`, map[bool]string{true: "", false: ","}[i == 0], i)
 	}
 	for _, tc := range []struct{ body, want string }{
@@ -87,7 +87,7 @@ func TestDecodeRolloutsErrors(t *testing.T) {
 		{batch(`{"step": 1, "mode": "t", "rewards": {"": 1}}`), "must not be empty"},
 		{batch(`{"step": 1, "mode": "t", "ts": "now"}`), "rollouts[2].ts"},
 	} {
-		_, err := decodeRollouts([]byte(tc.body))
+		_, err := checkedRollouts([]byte(tc.body))
 		if err == nil {
 			t.Errorf("%.90s: accepted, want %q", tc.body, tc.want)
 			continue

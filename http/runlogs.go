@@ -12,11 +12,6 @@ import (
 // log_error and log_environment. Both are append-only batches with the same
 // idempotency as scalars and rollouts.
 
-const (
-	maxRunLogsPerBatch = 10_000
-	maxErrorMessage    = 64 << 10
-)
-
 type runErrorIn struct {
 	Step      json.RawMessage `json:"step"`
 	Mode      *string         `json:"mode"`
@@ -37,8 +32,8 @@ func decodeRunErrors(body []byte) ([]expt.RunError, error) {
 	if top.Errors == nil {
 		return nil, invalid("errors is required")
 	}
-	if len(*top.Errors) > maxRunLogsPerBatch {
-		return nil, expt.Errorf(expt.ETOOLARGE, "errors: more than %d in one batch", maxRunLogsPerBatch)
+	if len(*top.Errors) > expt.MaxRunLogsPerBatch {
+		return nil, expt.Errorf(expt.ETOOLARGE, "errors: more than %d in one batch", expt.MaxRunLogsPerBatch)
 	}
 	out := make([]expt.RunError, len(*top.Errors))
 	for i, raw := range *top.Errors {
@@ -59,16 +54,10 @@ func decodeRunErrors(body []byte) ([]expt.RunError, error) {
 			e.Step = &step
 		}
 		if in.Mode != nil {
-			if len(*in.Mode) > maxModeBytes {
-				return nil, invalid("%s.mode: longer than %d bytes", path, maxModeBytes)
-			}
 			e.Mode = *in.Mode
 		}
 		if in.Message == nil {
 			return nil, invalid("%s.message is required", path)
-		}
-		if len(*in.Message) > maxErrorMessage {
-			return nil, invalid("%s.message: longer than %d bytes", path, maxErrorMessage)
 		}
 		e.Message = *in.Message
 		switch {
@@ -76,9 +65,6 @@ func decodeRunErrors(body []byte) ([]expt.RunError, error) {
 			e.Type = *in.ErrorType
 		case in.TypeAlias != nil:
 			e.Type = *in.TypeAlias
-		}
-		if len(e.Type) > maxNameBytes {
-			return nil, invalid("%s.error_type: longer than %d bytes", path, maxNameBytes)
 		}
 		if in.Traceback != nil {
 			e.Traceback = *in.Traceback
@@ -109,8 +95,8 @@ func decodeEnvLogs(body []byte) ([]expt.EnvLog, error) {
 	if top.Logs == nil {
 		return nil, invalid("logs is required")
 	}
-	if len(*top.Logs) > maxRunLogsPerBatch {
-		return nil, expt.Errorf(expt.ETOOLARGE, "logs: more than %d in one batch", maxRunLogsPerBatch)
+	if len(*top.Logs) > expt.MaxRunLogsPerBatch {
+		return nil, expt.Errorf(expt.ETOOLARGE, "logs: more than %d in one batch", expt.MaxRunLogsPerBatch)
 	}
 	out := make([]expt.EnvLog, len(*top.Logs))
 	for i, raw := range *top.Logs {
@@ -125,10 +111,6 @@ func decodeEnvLogs(body []byte) ([]expt.EnvLog, error) {
 		switch {
 		case in.RolloutID == nil:
 			return nil, invalid("%s.rolloutId is required", path)
-		case *in.RolloutID == "":
-			return nil, invalid("%s.rolloutId: must not be empty", path)
-		case len(*in.RolloutID) > maxNameBytes:
-			return nil, invalid("%s.rolloutId: longer than %d bytes", path, maxNameBytes)
 		case in.Content == nil:
 			return nil, invalid("%s.content is required", path)
 		}

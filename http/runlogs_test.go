@@ -8,7 +8,7 @@ import (
 )
 
 func TestDecodeRunErrors(t *testing.T) {
-	got, err := decodeRunErrors([]byte(`{"errors":[
+	got, err := checkedRunErrors([]byte(`{"errors":[
 		{"step": 4, "mode": "train", "message": "boom", "error_type": "ValueError", "traceback": "tb"},
 		{"message": "no step", "errorType": "Error", "traceback": null, "ts": 1700000000.25}]}`))
 	if err != nil {
@@ -30,7 +30,7 @@ func TestDecodeRunErrors(t *testing.T) {
 		{`{"errors":["m"]}`, "errors[0]: must be an object"},
 		{`{"errors":[{"message":"m","ts":"NaN"}]}`, "errors[0].ts"},
 	} {
-		_, err := decodeRunErrors([]byte(tc.body))
+		_, err := checkedRunErrors([]byte(tc.body))
 		if expt.ErrorCode(err) != expt.EINVALID || !strings.Contains(expt.ErrorMessage(err), tc.want) {
 			t.Errorf("%s: %v, want invalid naming %q", tc.body, err, tc.want)
 		}
@@ -38,7 +38,7 @@ func TestDecodeRunErrors(t *testing.T) {
 }
 
 func TestDecodeEnvLogs(t *testing.T) {
-	got, err := decodeEnvLogs([]byte(`{"logs":[{"rolloutId":"r-1","content":"line\nline"},{"rolloutId":"r-2","content":""}]}`))
+	got, err := checkedEnvLogs([]byte(`{"logs":[{"rolloutId":"r-1","content":"line\nline"},{"rolloutId":"r-2","content":""}]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,9 +51,9 @@ func TestDecodeEnvLogs(t *testing.T) {
 		{`{"logs":[{"rolloutId":"","content":"c"}]}`, "logs[0].rolloutId: must not be empty"},
 		{`{"logs":[{"rolloutId":"r"}]}`, "logs[0].content is required"},
 		{`{"logs":[{"rolloutId":1,"content":"c"}]}`, "logs[0].rolloutId"},
-		{`{"logs":[{"rolloutId":"` + strings.Repeat("x", maxNameBytes+1) + `","content":"c"}]}`, "longer than"},
+		{`{"logs":[{"rolloutId":"` + strings.Repeat("x", expt.MaxNameBytes+1) + `","content":"c"}]}`, "longer than"},
 	} {
-		_, err := decodeEnvLogs([]byte(tc.body))
+		_, err := checkedEnvLogs([]byte(tc.body))
 		if expt.ErrorCode(err) != expt.EINVALID || !strings.Contains(expt.ErrorMessage(err), tc.want) {
 			t.Errorf("%.60s: %v, want invalid naming %q", tc.body, err, tc.want)
 		}
@@ -61,11 +61,11 @@ func TestDecodeEnvLogs(t *testing.T) {
 }
 
 func TestDecodeRolloutClientID(t *testing.T) {
-	got, err := decodeRollouts([]byte(`{"rollouts":[{"id":"sample-1","step":0,"mode":"train","promptText":"p"}]}`))
+	got, err := checkedRollouts([]byte(`{"rollouts":[{"id":"sample-1","step":0,"mode":"train","promptText":"p"}]}`))
 	if err != nil || got[0].ClientID != "sample-1" {
 		t.Fatalf("client id: %+v, %v", got, err)
 	}
-	_, err = decodeRollouts([]byte(`{"rollouts":[{"id":7,"step":0,"mode":"train"}]}`))
+	_, err = checkedRollouts([]byte(`{"rollouts":[{"id":7,"step":0,"mode":"train"}]}`))
 	if expt.ErrorCode(err) != expt.EINVALID || !strings.Contains(expt.ErrorMessage(err), "rollouts[0].id") {
 		t.Errorf("numeric client id: %v", err)
 	}

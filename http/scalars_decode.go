@@ -7,15 +7,6 @@ import (
 	"github.com/expt-logger/expt"
 )
 
-// Limits of one batch, from docs/wire.md.
-const (
-	maxScalarsPerBatch  = 100_000
-	maxRolloutsPerBatch = 10_000
-	maxRewardsPerRoll   = 1_000
-	maxNameBytes        = 256
-	maxModeBytes        = 64
-)
-
 // decodeScalars parses {"scalars":[{"step","mode","name"|"type","value","ts"?},...]}.
 //
 // This is the ingestion hot path, so it is a small hand-written scanner for
@@ -123,13 +114,13 @@ func (d *scalarDecoder) array() ([]expt.Scalar, error) {
 	}
 	d.i++
 	// Each point takes at least ~40 bytes; a good guess saves regrowing.
-	out := make([]expt.Scalar, 0, min((len(d.b)-d.i)/48+1, maxScalarsPerBatch))
+	out := make([]expt.Scalar, 0, min((len(d.b)-d.i)/48+1, expt.MaxScalarsPerBatch))
 	if d.consume(']') {
 		return out, nil
 	}
 	for {
-		if len(out) == maxScalarsPerBatch {
-			return nil, expt.Errorf(expt.ETOOLARGE, "scalars: more than %d points in one batch", maxScalarsPerBatch)
+		if len(out) == expt.MaxScalarsPerBatch {
+			return nil, expt.Errorf(expt.ETOOLARGE, "scalars: more than %d points in one batch", expt.MaxScalarsPerBatch)
 		}
 		var sc expt.Scalar
 		if err := d.point(len(out), &sc); err != nil {
@@ -202,19 +193,19 @@ func (d *scalarDecoder) point(idx int, sc *expt.Scalar) error {
 				}
 				sc.Step, hasStep = v, true
 			case "mode":
-				s, err := d.text(kind, raw, idx, "mode", maxModeBytes)
+				s, err := d.text(kind, raw, idx, "mode")
 				if err != nil {
 					return err
 				}
 				sc.Mode, hasMode = s, true
 			case "name":
-				s, err := d.text(kind, raw, idx, "name", maxNameBytes)
+				s, err := d.text(kind, raw, idx, "name")
 				if err != nil {
 					return err
 				}
 				sc.Name, hasName = s, true
 			case "type":
-				s, err := d.text(kind, raw, idx, "type", maxNameBytes)
+				s, err := d.text(kind, raw, idx, "type")
 				if err != nil {
 					return err
 				}
@@ -307,8 +298,9 @@ func valueOf(kind byte, raw []byte) (float64, *fieldError) {
 	return 0, &fieldError{`must be a number or one of "NaN", "Infinity", "-Infinity"`}
 }
 
-// text returns a non-empty string field, interned across the batch.
-func (d *scalarDecoder) text(kind byte, raw []byte, idx int, field string, max int) (string, error) {
+// text returns a string field, interned across the batch (expt.CheckScalars
+// checks what it holds).
+func (d *scalarDecoder) text(kind byte, raw []byte, idx int, field string) (string, error) {
 	if kind != '"' {
 		return "", invalid("scalars[%d].%s: must be a string", idx, field)
 	}
@@ -322,12 +314,6 @@ func (d *scalarDecoder) text(kind byte, raw []byte, idx int, field string, max i
 		if s, err = unescape(raw); err != nil {
 			return "", invalid("scalars[%d].%s: %v", idx, field, err)
 		}
-	}
-	if s == "" {
-		return "", invalid("scalars[%d].%s: must not be empty", idx, field)
-	}
-	if len(s) > max {
-		return "", invalid("scalars[%d].%s: longer than %d bytes", idx, field, max)
 	}
 	return s, nil
 }

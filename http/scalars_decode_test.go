@@ -85,7 +85,7 @@ func TestDecodeScalarsErrors(t *testing.T) {
 		{batch(`{"step": 1, "mode": "", "name": "loss", "value": 1}`), "scalars[3].mode: must not be empty"},
 		{batch(`{"step": 1, "mode": "train", "value": 1}`), "scalars[3].name is required"},
 		{batch(`{"step": 1, "mode": "train", "name": "", "value": 1}`), "scalars[3].name: must not be empty"},
-		{batch(`{"step": 1, "mode": "train", "type": "", "value": 1}`), "scalars[3].type: must not be empty"},
+		{batch(`{"step": 1, "mode": "train", "type": "", "value": 1}`), "scalars[3].name: must not be empty"},
 		{batch(`{"step": 1, "mode": "train", "name": 5, "value": 1}`), "scalars[3].name: must be a string"},
 		{batch(`{"step": 1, "mode": "train", "name": "` + strings.Repeat("n", 257) + `", "value": 1}`), "scalars[3].name: longer than 256 bytes"},
 		{batch(`{"step": 1, "mode": "` + strings.Repeat("m", 65) + `", "name": "x", "value": 1}`), "scalars[3].mode: longer than 64 bytes"},
@@ -102,7 +102,7 @@ func TestDecodeScalarsErrors(t *testing.T) {
 		{batch(`{"step": 1, "mode": "train", "name": "x", "value": tru}`), "malformed JSON"},
 		{batch(`{"step": 1, "mode": "train", "name": "x", "value": -}`), "malformed JSON"},
 	} {
-		_, err := decodeScalars([]byte(tc.body))
+		_, err := checkedScalars([]byte(tc.body))
 		if err == nil {
 			t.Errorf("%.80s: accepted, want error %q", tc.body, tc.want)
 			continue
@@ -115,7 +115,7 @@ func TestDecodeScalarsErrors(t *testing.T) {
 
 // referenceDecodeScalars is the slow, obviously-right decoder the scanner
 // must agree with: encoding/json decides what is JSON, then the same rules
-// as decodeScalars apply to the generic tree.
+// as decodeScalars and expt.CheckScalars apply to the generic tree.
 func referenceDecodeScalars(body []byte) ([]expt.Scalar, bool) {
 	if dupKeys(body) {
 		return nil, false
@@ -161,9 +161,9 @@ func referenceDecodeScalars(body []byte) ([]expt.Scalar, bool) {
 				sc.Step = step
 			case "mode", "name", "type":
 				s, ok := v.(string)
-				lim := maxNameBytes
+				lim := expt.MaxNameBytes
 				if k == "mode" {
-					lim = maxModeBytes
+					lim = expt.MaxModeBytes
 				}
 				if !ok || s == "" || len(s) > lim {
 					return nil, false
@@ -288,7 +288,7 @@ func FuzzDecodeScalars(f *testing.F) {
 		if !utf8Valid(body) {
 			return // readBody rejects these before decoding
 		}
-		got, err := decodeScalars(body)
+		got, err := checkedScalars(body)
 		want, ok := referenceDecodeScalars(body)
 		if (err == nil) != ok {
 			t.Fatalf("decodeScalars(%q) error = %v, reference accepts = %v", body, err, ok)

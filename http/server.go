@@ -27,7 +27,7 @@ type Config struct {
 	UI           fs.FS // the built web UI; nil serves a short placeholder page
 	// Throttle limits failed sign-ins; nil uses one in this process, which is
 	// right for a single server but not for replicas sharing a database.
-	Throttle Throttle
+	Throttle expt.Throttle
 }
 
 // Server is the http.Handler of the API and the UI.
@@ -39,7 +39,7 @@ type Server struct {
 	logger    *slog.Logger
 	ui        fs.FS
 	mux       *http.ServeMux
-	throttle  Throttle
+	throttle  expt.Throttle
 	now       func() time.Time
 
 	// done is closed by Close so that live streams end and
@@ -66,7 +66,7 @@ func NewServer(cfg Config) *Server {
 		s.events = NewEventBus()
 	}
 	if s.throttle == nil {
-		s.throttle = newThrottle(SignInMaxFailures, SignInWindow)
+		s.throttle = newThrottle(expt.SignInMaxFailures, expt.SignInWindow)
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes

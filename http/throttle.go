@@ -7,25 +7,6 @@ import (
 	"time"
 )
 
-// Throttle limits failed sign-ins per key (email and client address). The
-// in-process one below serves a single server; replicas behind a load
-// balancer need one they share (postgres.SignInThrottle), or each would
-// allow its own 10 guesses.
-type Throttle interface {
-	// Blocked returns how long key must wait, 0 when it may try now.
-	Blocked(ctx context.Context, key string, now time.Time) (time.Duration, error)
-	// Fail counts a failed attempt.
-	Fail(ctx context.Context, key string, now time.Time) error
-	// Reset forgets key's failures after a successful sign-in.
-	Reset(ctx context.Context, key string) error
-}
-
-// Sign-in limits: 10 failures per email and address in 15 minutes.
-const (
-	SignInMaxFailures = 10
-	SignInWindow      = 15 * time.Minute
-)
-
 // throttle counts failed sign-ins per email+IP in a fixed window, so that
 // guessing a password costs 10 tries per 15 minutes per address.
 type throttle struct {

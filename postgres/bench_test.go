@@ -3,9 +3,6 @@ package postgres_test
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -13,52 +10,26 @@ import (
 	"github.com/expt-logger/expt"
 	"github.com/expt-logger/expt/postgres"
 	"github.com/expt-logger/expt/postgres/pgtest"
+	"github.com/expt-logger/expt/storetest"
 )
 
-// The benchmarks mirror sqlite/bench_test.go's shapes (1,000 points of 50
-// metrics per batch; 1,000 rollouts of ~1 KB and 3 rewards per batch), so
-// the two stores' figures compare directly:
-//   go test -run '^$' -bench . ./sqlite/ ./postgres/
+// The benchmarks share storetest's shapes with sqlite/bench_test.go, so the
+// two stores' figures compare directly.
 
 func benchExperiment(b *testing.B) (*postgres.DB, string) {
 	b.Helper()
-	ctx := context.Background()
-	db, err := postgres.Open(ctx, pgtest.URL(b))
+	db, err := postgres.Open(context.Background(), pgtest.URL(b))
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	u := &expt.User{Email: "bench@bench"}
-	if err := db.CreateUser(ctx, u); err != nil {
-		b.Fatal(err)
-	}
-	e := &expt.Experiment{ID: "00000000-0000-4000-8000-000000000001", UserID: u.ID, Name: "bench"}
-	if _, err := db.CreateExperiment(ctx, e); err != nil {
-		b.Fatal(err)
-	}
+	_, e := storetest.NewExperiment(b, db, "bench@bench", "00000000-0000-4000-8000-000000000001", "bench")
 	return db, e.ID
-}
-
-// scalarBatch is 50 metrics x 20 steps starting at step: an RL logger's shape.
-func scalarBatch(step int64) []expt.Scalar {
-	batch := make([]expt.Scalar, 0, 1000)
-	for s := step; s < step+20; s++ {
-		for m := 0; m < 50; m++ {
-			batch = append(batch, expt.Scalar{Step: s, Mode: "train", Name: "metric/" + strconv.Itoa(m), Value: float64(s) * 0.001, TS: float64(s)})
-		}
-	}
-	return batch
 }
 
 func BenchmarkWriteScalars(b *testing.B) {
 	db, id := benchExperiment(b)
-	ctx := context.Background()
-	for i := 0; b.Loop(); i++ {
-		if _, err := db.WriteScalars(ctx, id, scalarBatch(int64(i)*20), ""); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "points/s")
+	storetest.BenchWriteScalars(b, db, id)
 }
 
 // BenchmarkPointInsert compares the two bulk forms the issue names, on the
@@ -114,62 +85,9 @@ func BenchmarkPointInsert(b *testing.B) {
 	})
 }
 
-var vocab = func() []string {
-	rng := rand.New(rand.NewPCG(7, 7))
-	words := make([]string, 5000)
-	for i := range words {
-		var sb strings.Builder
-		for j := 0; j < 3+rng.IntN(6); j++ {
-			sb.WriteByte(byte('a' + rng.IntN(26)))
-		}
-		words[i] = sb.String()
-	}
-	return words
-}()
-
-func text(zipf *rand.Zipf, n int) string {
-	var sb strings.Builder
-	for sb.Len() < n {
-		sb.WriteString(vocab[zipf.Uint64()])
-		sb.WriteByte(' ')
-	}
-	return sb.String()
-}
-
-// rolloutBatch is n rollouts of about 1 KB of text and 3 rewards.
-func rolloutBatch(rng *rand.Rand, step int64, n int) []*expt.Rollout {
-	zipf := rand.NewZipf(rng, 1.1, 1, uint64(len(vocab)-1))
-	out := make([]*expt.Rollout, n)
-	for i := range out {
-		prompt := "question " + strconv.Itoa(rng.IntN(64)) + " " + text(zipf, 100)
-		answer := text(zipf, 900)
-		out[i] = &expt.Rollout{
-			Step: step, Mode: "train", Prompt: prompt, TS: float64(step),
-			Messages: []expt.Message{{Role: "user", Content: prompt}, {Role: "assistant", Content: answer}},
-			Rewards: []expt.Reward{
-				{Name: "correct", Value: float64(rng.IntN(2))},
-				{Name: "format", Value: rng.Float64()},
-				{Name: "length", Value: float64(len(answer))},
-			},
-		}
-	}
-	return out
-}
-
 func BenchmarkWriteRollouts(b *testing.B) {
 	db, id := benchExperiment(b)
-	ctx := context.Background()
-	rng := rand.New(rand.NewPCG(1, 1))
-	batches := make([][]*expt.Rollout, 4)
-	for i := range batches {
-		batches[i] = rolloutBatch(rng, int64(i), 1000)
-	}
-	for i := 0; b.Loop(); i++ {
-		if _, err := db.WriteRollouts(ctx, id, batches[i%len(batches)], ""); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "rollouts/s")
+	storetest.BenchWriteRollouts(b, db, id)
 }
 
 // BenchmarkSeries1M reads one series of 1M points as 1,000 buckets.

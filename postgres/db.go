@@ -148,3 +148,18 @@ var readOnly = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadO
 func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
 func micro(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// Shared implements expt.Replication: live events go through LISTEN/NOTIFY
+// so that every replica's watchers see every write, and failed sign-ins are
+// counted in the database, or each replica would allow its own guesses.
+func (db *DB) Shared(ctx context.Context, local expt.EventBus) (expt.Shared, error) {
+	bus, err := db.NewEventBus(ctx, local)
+	if err != nil {
+		return expt.Shared{}, err
+	}
+	return expt.Shared{
+		Events:   bus,
+		Throttle: db.NewSignInThrottle(expt.SignInMaxFailures, expt.SignInWindow),
+		Close:    bus.Close,
+	}, nil
+}

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -10,40 +9,19 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/expt-logger/expt"
+	"github.com/expt-logger/expt/internal/storekit"
 )
 
-const experimentColumns = `id, user_id, name, config, status, job_id, created_at, updated_at, latest_step`
+const experimentColumns = storekit.ExperimentColumns
 
-func scanExperiment(row pgx.Row) (*expt.Experiment, error) {
-	e := &expt.Experiment{}
-	var config string
-	if err := row.Scan(&e.ID, &e.UserID, &e.Name, &config, &e.Status, &e.JobID, &e.CreatedAt, &e.UpdatedAt, &e.LatestStep); err != nil {
-		return nil, err
-	}
-	e.Config = json.RawMessage(config)
-	e.CreatedAt, e.UpdatedAt = e.CreatedAt.UTC(), e.UpdatedAt.UTC()
-	return e, nil
-}
+var scanExperiment = storekit.ScanExperiment
 
 // CreateExperiment inserts e, or loads it when the user already has it.
 func (db *DB) CreateExperiment(ctx context.Context, e *expt.Experiment) (bool, error) {
-	if e.ID == "" {
-		return false, expt.Errorf(expt.EINVALID, "experiment id is required")
+	if err := storekit.NewExperiment(e, now()); err != nil {
+		return false, err
 	}
-	if e.CreatedAt.IsZero() {
-		e.CreatedAt = now()
-	}
-	e.CreatedAt = micro(e.CreatedAt)
-	if e.UpdatedAt.IsZero() {
-		e.UpdatedAt = e.CreatedAt
-	}
-	e.UpdatedAt = micro(e.UpdatedAt)
-	if e.Status == "" {
-		e.Status = expt.StatusActive
-	}
-	if len(e.Config) == 0 {
-		e.Config = json.RawMessage("{}")
-	}
+	e.CreatedAt, e.UpdatedAt = micro(e.CreatedAt), micro(e.UpdatedAt)
 	created := false
 	err := db.tx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `INSERT INTO experiments(id, user_id, name, config, status, job_id, created_at, updated_at)
@@ -60,11 +38,7 @@ func (db *DB) CreateExperiment(ctx context.Context, e *expt.Experiment) (bool, e
 		if err != nil {
 			return fmt.Errorf("select experiment: %w", err)
 		}
-		if old.UserID != e.UserID {
-			return expt.Errorf(expt.ECONFLICT, "experiment id %q is taken", e.ID)
-		}
-		*e = *old
-		return nil
+		return storekit.ExistingExperiment(old, e)
 	})
 	return created, err
 }
@@ -97,16 +71,7 @@ func (db *DB) UpdateExperiment(ctx context.Context, userID int64, id string, upd
 		if e, err = experimentOf(ctx, tx, userID, id, ` FOR UPDATE`); err != nil {
 			return err
 		}
-		if upd.Name != nil {
-			e.Name = *upd.Name
-		}
-		if upd.Config != nil {
-			e.Config = upd.Config
-		}
-		if upd.Status != nil {
-			e.Status = *upd.Status
-		}
-		e.UpdatedAt = now()
+		storekit.UpdateExperiment(e, upd, now())
 		if _, err := tx.Exec(ctx, `UPDATE experiments SET name = $1, config = $2, status = $3, updated_at = $4 WHERE id = $5`,
 			e.Name, string(e.Config), e.Status, e.UpdatedAt, id); err != nil {
 			return fmt.Errorf("update experiment: %w", err)
@@ -131,20 +96,9 @@ var experimentSorts = map[string]string{
 
 // Experiments returns one page of a user's experiments and the total matching.
 func (db *DB) Experiments(ctx context.Context, f expt.ExperimentFilter) ([]*expt.Experiment, int, error) {
-	order, ok := experimentSorts[f.Sort]
-	if !ok {
-		return nil, 0, expt.Errorf(expt.EINVALID, "unknown sort %q", f.Sort)
-	}
-	if f.Offset < 0 || f.Limit < 0 {
-		return nil, 0, expt.Errorf(expt.EINVALID, "offset and limit must not be negative")
-	}
-	limit := f.Limit
-	if limit == 0 {
-		limit = 50
-	}
-	dir := " ASC"
-	if f.Desc {
-		dir = " DESC"
+	orderBy, limit, err := storekit.ExperimentOrder(f, experimentSorts)
+	if err != nil {
+		return nil, 0, err
 	}
 	where := `WHERE user_id = $1`
 	args := []any{f.UserID}
@@ -163,20 +117,13 @@ func (db *DB) Experiments(ctx context.Context, f expt.ExperimentFilter) ([]*expt
 	}
 	n := len(args)
 	rows, err := db.pool.Query(ctx, `SELECT `+experimentColumns+` FROM experiments `+where+
-		` ORDER BY `+order+dir+`, pk`+dir+fmt.Sprintf(` LIMIT $%d OFFSET $%d`, n+1, n+2), append(args, limit, f.Offset)...)
+		` ORDER BY `+orderBy+fmt.Sprintf(` LIMIT $%d OFFSET $%d`, n+1, n+2), append(args, limit, f.Offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("select experiments: %w", err)
 	}
 	defer rows.Close()
-	out := []*expt.Experiment{}
-	for rows.Next() {
-		e, err := scanExperiment(rows)
-		if err != nil {
-			return nil, 0, fmt.Errorf("scan experiment: %w", err)
-		}
-		out = append(out, e)
-	}
-	return out, total, rows.Err()
+	out, err := storekit.ScanExperiments(rows)
+	return out, total, err
 }
 
 // DeleteExperiments deletes those of ids owned by userID with all their data.

@@ -10,6 +10,7 @@ import (
 	"github.com/expt-logger/expt"
 	"github.com/expt-logger/expt/postgres"
 	"github.com/expt-logger/expt/postgres/pgtest"
+	"github.com/expt-logger/expt/storetest"
 )
 
 // TestTwoReplicasApplyEachBatchOnce opens two stores on one database, as
@@ -30,14 +31,7 @@ func TestTwoReplicasApplyEachBatchOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	u := &expt.User{Email: "u@x"}
-	if err := a.CreateUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
-	exp := &expt.Experiment{ID: "0b6a1f5e-1111-4222-8333-944455556666", UserID: u.ID, Name: "shared"}
-	if _, err := b.CreateExperiment(ctx, exp); err != nil {
-		t.Fatal(err)
-	}
+	_, exp := storetest.NewExperiment(t, a, "u@x", "0b6a1f5e-1111-4222-8333-944455556666", "shared")
 	const clients, batches, perBatch = 4, 15, 200
 	var applied [2]int64
 	var mu sync.Mutex

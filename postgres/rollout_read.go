@@ -2,16 +2,13 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/expt-logger/expt"
+	"github.com/expt-logger/expt/internal/storekit"
 )
 
 const rolloutColumns = `r.id, r.step, r.mode, p.text, r.prompt_raw, r.messages, r.ts, r.created_at, r.client_id`
@@ -37,154 +34,51 @@ func (db *DB) Rollout(ctx context.Context, experimentID string, id int64) (*expt
 	return list[0], nil
 }
 
-// scanRollouts reads rollouts then attaches their rewards in one query.
+// scanRollouts reads rollouts (and closes rows), then attaches their
+// rewards in one query.
 func (db *DB) scanRollouts(ctx context.Context, rows pgx.Rows, experimentID string) ([]*expt.Rollout, error) {
-	out := []*expt.Rollout{}
-	byID := map[int64]*expt.Rollout{}
-	for rows.Next() {
-		r := &expt.Rollout{ExperimentID: experimentID}
-		var raw, clientID *string
-		var msgs string
-		if err := rows.Scan(&r.ID, &r.Step, &r.Mode, &r.Prompt, &raw, &msgs, &r.TS, &r.CreatedAt, &clientID); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("scan rollout: %w", err)
-		}
-		if raw != nil {
-			r.PromptRaw = json.RawMessage(*raw)
-		}
-		if clientID != nil {
-			r.ClientID = *clientID
-		}
-		r.CreatedAt = r.CreatedAt.UTC()
-		var err error
-		if r.Messages, err = decodeMessages(msgs); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("rollout %d: %w", r.ID, err)
-		}
-		r.Rewards = []expt.Reward{}
-		out = append(out, r)
-		byID[r.ID] = r
-	}
+	out, err := storekit.ScanRollouts(rows, experimentID)
 	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, searchError(fmt.Errorf("select rollouts: %w", err))
+	if err != nil {
+		return nil, searchError(err)
 	}
 	if len(out) == 0 {
 		return out, nil
 	}
-	ids := make([]int64, len(out))
-	for i, r := range out {
-		ids[i] = r.ID
-	}
 	rw, err := db.pool.Query(ctx, `SELECT w.rollout_id, n.name, w.value FROM rewards w JOIN reward_names n ON n.id = w.name_id
-		WHERE w.rollout_id = ANY($1) ORDER BY w.rollout_id, w.name_id`, ids)
+		WHERE w.rollout_id = ANY($1) ORDER BY w.rollout_id, w.name_id`, storekit.RolloutIDs(out))
 	if err != nil {
 		return nil, fmt.Errorf("select rewards: %w", err)
 	}
 	defer rw.Close()
-	for rw.Next() {
-		var id int64
-		var name string
-		var v *float64
-		if err := rw.Scan(&id, &name, &v); err != nil {
-			return nil, fmt.Errorf("scan reward: %w", err)
-		}
-		val := math.NaN()
-		if v != nil {
-			val = *v
-		}
-		r := byID[id]
-		r.Rewards = append(r.Rewards, expt.Reward{Name: name, Value: val})
-	}
-	return out, rw.Err()
+	return out, storekit.AttachRewards(rw, out)
 }
 
-// decodeMessages splits the stored array back into messages, each keeping
-// its raw bytes; role and content are read from it when they are strings.
-func decodeMessages(s string) ([]expt.Message, error) {
-	var raws []json.RawMessage
-	if err := json.Unmarshal([]byte(s), &raws); err != nil {
-		return nil, fmt.Errorf("decode messages: %w", err)
-	}
-	out := make([]expt.Message, len(raws))
-	for i, raw := range raws {
-		out[i].Raw = raw
-		var fields map[string]json.RawMessage
-		if json.Unmarshal(raw, &fields) != nil {
-			continue // not an object: kept raw, nothing to show
-		}
-		_ = json.Unmarshal(fields["role"], &out[i].Role)
-		_ = json.Unmarshal(fields["content"], &out[i].Content)
-	}
-	return out, nil
-}
-
-// rolloutFilter builds a WHERE clause with numbered parameters.
-type rolloutFilter struct {
-	where []string
-	args  []any
-}
-
-// bind adds an argument and returns its placeholder.
-func (f *rolloutFilter) bind(v any) string {
-	f.args = append(f.args, v)
-	return "$" + strconv.Itoa(len(f.args))
-}
-
-func (f *rolloutFilter) add(cond string) { f.where = append(f.where, cond) }
-
-func (f *rolloutFilter) sql() string { return strings.Join(f.where, " AND ") }
-
-// clone copies f, so that one base filter serves two queries.
-func (f *rolloutFilter) clone() *rolloutFilter {
-	return &rolloutFilter{where: append([]string{}, f.where...), args: append([]any{}, f.args...)}
-}
+// rolloutFilter is the WHERE clause of a rollout or group query.
+type rolloutFilter = storekit.Where
 
 func baseFilter(pk int64, mode string, step, from, to *int64, search string) *rolloutFilter {
-	f := &rolloutFilter{}
-	f.add(`r.experiment = ` + f.bind(pk))
-	if mode != "" {
-		f.add(`r.mode = ` + f.bind(mode))
-	}
-	if step != nil {
-		f.add(`r.step = ` + f.bind(*step))
-	}
-	if from != nil {
-		f.add(`r.step >= ` + f.bind(*from))
-	}
-	if to != nil {
-		f.add(`r.step <= ` + f.bind(*to))
-	}
-	if terms, ok := searchTerms(search); ok {
+	f := storekit.RolloutWhere(true, pk, mode, step, from, to)
+	if terms, ok := storekit.SearchTerms(search); ok {
 		// The matches are found through the GIN index first (ARRAY(...) is
 		// computed once), as SQLite does with FTS5. With a plain
 		// `r.search @@ q` the planner walked the experiment in id order and
 		// tested each row: 375 ms for a word in 1 of 1,000 rollouts among
 		// 1M, against ~10 ms this way.
-		f.add(`r.id = ANY(ARRAY(SELECT s.id FROM rollouts s WHERE s.experiment = ` + f.bind(pk) + ` AND s.search @@ ` + tsquery(terms, f.bind) + `))`)
+		f.Add(`r.id = ANY(ARRAY(SELECT s.id FROM rollouts s WHERE s.experiment = ` + f.Bind(pk) + ` AND s.search @@ ` + tsquery(terms, f.Bind) + `))`)
 	}
 	return f
 }
 
 // rewardNameID finds a reward name of an experiment; ok is false when unknown.
 func (db *DB) rewardNameID(ctx context.Context, pk int64, name string) (int64, bool, error) {
-	k := nameKey{pk, name}
-	db.cache.mu.Lock()
-	id, ok := db.cache.rewards[k]
-	db.cache.mu.Unlock()
-	if ok {
-		return id, true, nil
-	}
-	err := db.pool.QueryRow(ctx, `SELECT id FROM reward_names WHERE experiment = $1 AND name = $2`, pk, name).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, false, nil
-	} else if err != nil {
-		return 0, false, fmt.Errorf("select reward name: %w", err)
-	}
-	db.cache.mu.Lock()
-	db.cache.rewards[k] = id
-	db.cache.mu.Unlock()
-	return id, true, nil
+	return db.cache.rewards.Load(pk, name, func() (id int64, ok bool, err error) {
+		ok, err = found(db.pool.QueryRow(ctx, `SELECT id FROM reward_names WHERE experiment = $1 AND name = $2`, pk, name).Scan(&id))
+		if err != nil {
+			err = fmt.Errorf("select reward name: %w", err)
+		}
+		return id, ok, err
+	})
 }
 
 // Rollouts returns a page of rollouts and whether more follow.
@@ -197,14 +91,11 @@ func (db *DB) Rollouts(ctx context.Context, q expt.RolloutQuery) ([]*expt.Rollou
 	if err != nil {
 		return nil, false, err
 	}
-	limit := q.Limit
-	if limit == 0 {
-		limit = 50
-	}
+	limit := storekit.Limit(q.Limit)
 	f := baseFilter(pk, q.Mode, q.Step, q.FromStep, q.ToStep, q.Search)
 	if q.Prompt != nil {
 		// No prompt row: NULL, which no rollout matches.
-		f.add(`r.prompt_id = (SELECT id FROM prompts WHERE experiment = ` + f.bind(pk) + ` AND text_sha = ` + f.bind([]byte(promptSHA(*q.Prompt))) + `)`)
+		f.Add(`r.prompt_id = (SELECT id FROM prompts WHERE experiment = ` + f.Bind(pk) + ` AND text_sha = ` + f.Bind([]byte(promptSHA(*q.Prompt))) + `)`)
 	}
 	for _, rf := range q.Rewards {
 		nid, ok, err := db.rewardNameID(ctx, pk, rf.Name)
@@ -224,17 +115,14 @@ func (db *DB) Rollouts(ctx context.Context, q expt.RolloutQuery) ([]*expt.Rollou
 			return nil, false, err
 		}
 		if selective {
-			f.add(`r.id = ANY(ARRAY(SELECT w.rollout_id FROM rewards w WHERE w.name_id = ` + f.bind(nid) +
-				` AND w.value ` + rf.Op + ` NULLIF(` + f.bind(rf.Value) + `::float8, 'NaN')))`)
+			f.Add(`r.id = ANY(ARRAY(SELECT w.rollout_id FROM rewards w WHERE w.name_id = ` + f.Bind(nid) +
+				` AND w.value ` + rf.Op + ` NULLIF(` + f.Bind(rf.Value) + `::float8, 'NaN')))`)
 		} else {
-			f.add(`EXISTS (SELECT 1 FROM rewards w WHERE w.rollout_id = r.id AND w.name_id = ` + f.bind(nid) +
-				` AND w.value ` + rf.Op + ` NULLIF(` + f.bind(rf.Value) + `::float8, 'NaN'))`)
+			f.Add(`EXISTS (SELECT 1 FROM rewards w WHERE w.rollout_id = r.id AND w.name_id = ` + f.Bind(nid) +
+				` AND w.value ` + rf.Op + ` NULLIF(` + f.Bind(rf.Value) + `::float8, 'NaN'))`)
 		}
 	}
-	dir := " ASC"
-	if q.Desc {
-		dir = " DESC"
-	}
+	dir := storekit.Dir(q.Desc)
 	if sortReward != "" {
 		return db.rolloutsByReward(ctx, pk, q, f, sortReward, dir, limit)
 	}
@@ -242,21 +130,23 @@ func (db *DB) Rollouts(ctx context.Context, q expt.RolloutQuery) ([]*expt.Rollou
 	if q.Sort == expt.SortStep {
 		order = `r.step` + dir + `, r.id` + dir
 	}
-	lim, off := f.bind(limit+1), f.bind(q.Offset)
-	rows, err := db.pool.Query(ctx, `SELECT `+rolloutColumns+` FROM rollouts r JOIN prompts p ON p.id = r.prompt_id`+
-		` WHERE `+f.sql()+` ORDER BY `+order+` LIMIT `+lim+` OFFSET `+off, f.args...)
-	if err != nil {
-		return nil, false, searchError(fmt.Errorf("select rollouts: %w", err))
-	}
-	list, err := db.scanRollouts(ctx, rows, q.ExperimentID)
+	lim, off := f.Bind(limit+1), f.Bind(q.Offset)
+	list, err := db.queryRollouts(ctx, q.ExperimentID, `SELECT `+rolloutColumns+` FROM rollouts r JOIN prompts p ON p.id = r.prompt_id`+
+		` WHERE `+f.SQL()+` ORDER BY `+order+` LIMIT `+lim+` OFFSET `+off, f.Args...)
 	if err != nil {
 		return nil, false, err
 	}
-	more := len(list) > limit
-	if more {
-		list = list[:limit]
-	}
+	list, more := storekit.Page(list, limit)
 	return list, more, nil
+}
+
+// queryRollouts runs a query of rolloutColumns and reads its rollouts.
+func (db *DB) queryRollouts(ctx context.Context, experimentID, query string, args ...any) ([]*expt.Rollout, error) {
+	rows, err := db.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, searchError(fmt.Errorf("select rollouts: %w", err))
+	}
+	return db.scanRollouts(ctx, rows, experimentID)
 }
 
 // selectiveLimit is the most matches a reward filter may have to be
@@ -276,61 +166,37 @@ func (db *DB) selectiveReward(ctx context.Context, nid int64, rf expt.RewardFilt
 	return n < selectiveLimit, nil
 }
 
-// rolloutsByReward pages rollouts by one reward's value, ties by id, and
-// rollouts without a value (missing or NaN) after all others in id order.
-// The two parts are two queries so that the first walks the
-// (name, value, rollout) index in order instead of sorting the experiment.
+// rolloutsByReward pages rollouts by one reward's value (storekit.RewardSort),
+// the first part walking the (name, value, rollout) index in order.
 func (db *DB) rolloutsByReward(ctx context.Context, pk int64, q expt.RolloutQuery, base *rolloutFilter, name, dir string, limit int) ([]*expt.Rollout, bool, error) {
 	nid, known, err := db.rewardNameID(ctx, pk, name)
 	if err != nil {
 		return nil, false, err
 	}
-	want := limit + 1
-	var list []*expt.Rollout
-	valued := 0 // rollouts with a value, counted only when the page starts past them
-	if known {
-		f := base.clone()
-		cond := `sw.name_id = ` + f.bind(nid) + ` AND sw.value IS NOT NULL AND r.id = sw.rollout_id AND ` + f.sql()
-		lim, off := f.bind(want), f.bind(q.Offset)
-		rows, err := db.pool.Query(ctx, `SELECT `+rolloutColumns+` FROM rewards sw JOIN rollouts r ON r.id = sw.rollout_id JOIN prompts p ON p.id = r.prompt_id
-			WHERE `+cond+` ORDER BY sw.value`+dir+`, sw.rollout_id`+dir+` LIMIT `+lim+` OFFSET `+off, f.args...)
-		if err != nil {
-			return nil, false, searchError(fmt.Errorf("select rollouts by reward: %w", err))
-		}
-		if list, err = db.scanRollouts(ctx, rows, q.ExperimentID); err != nil {
-			return nil, false, err
-		}
-		if len(list) == 0 && q.Offset > 0 {
-			if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM rewards sw JOIN rollouts r ON r.id = sw.rollout_id WHERE `+cond,
-				f.args[:len(f.args)-2]...).Scan(&valued); err != nil {
-				return nil, false, searchError(fmt.Errorf("count rollouts by reward: %w", err))
+	valued := base.Clone()
+	cond := `sw.name_id = ` + valued.Bind(nid) + ` AND sw.value IS NOT NULL AND r.id = sw.rollout_id AND ` + valued.SQL()
+	rest := base.Clone()
+	rest.Add(`NOT EXISTS (SELECT 1 FROM rewards w WHERE w.rollout_id = r.id AND w.name_id = ` + rest.Bind(nid) + ` AND w.value IS NOT NULL)`)
+	page := func(f *rolloutFilter, from, where, order string, n, offset int) ([]*expt.Rollout, error) {
+		args := append(append([]any{}, f.Args...), n, offset)
+		return db.queryRollouts(ctx, q.ExperimentID, `SELECT `+rolloutColumns+` FROM `+from+` JOIN prompts p ON p.id = r.prompt_id
+			WHERE `+where+` ORDER BY `+order+fmt.Sprintf(` LIMIT $%d OFFSET $%d`, len(args)-1, len(args)), args...)
+	}
+	return storekit.RewardSort{
+		Known: known,
+		Valued: func(n, offset int) ([]*expt.Rollout, error) {
+			return page(valued, `rewards sw JOIN rollouts r ON r.id = sw.rollout_id`, cond, `sw.value`+dir+`, sw.rollout_id`+dir, n, offset)
+		},
+		CountValued: func() (n int, err error) {
+			if err = db.pool.QueryRow(ctx, `SELECT count(*) FROM rewards sw JOIN rollouts r ON r.id = sw.rollout_id WHERE `+cond, valued.Args...).Scan(&n); err != nil {
+				err = searchError(fmt.Errorf("count rollouts by reward: %w", err))
 			}
-		}
-	}
-	if len(list) < want {
-		offset := 0
-		if len(list) == 0 {
-			offset = q.Offset - valued
-		}
-		f := base.clone()
-		f.add(`NOT EXISTS (SELECT 1 FROM rewards w WHERE w.rollout_id = r.id AND w.name_id = ` + f.bind(nid) + ` AND w.value IS NOT NULL)`)
-		lim, off := f.bind(want-len(list)), f.bind(offset)
-		rows, err := db.pool.Query(ctx, `SELECT `+rolloutColumns+` FROM rollouts r JOIN prompts p ON p.id = r.prompt_id
-			WHERE `+f.sql()+` ORDER BY r.id`+dir+` LIMIT `+lim+` OFFSET `+off, f.args...)
-		if err != nil {
-			return nil, false, searchError(fmt.Errorf("select rollouts without reward: %w", err))
-		}
-		rest, err := db.scanRollouts(ctx, rows, q.ExperimentID)
-		if err != nil {
-			return nil, false, err
-		}
-		list = append(list, rest...)
-	}
-	more := len(list) > limit
-	if more {
-		list = list[:limit]
-	}
-	return list, more, nil
+			return n, err
+		},
+		Rest: func(n, offset int) ([]*expt.Rollout, error) {
+			return page(rest, `rollouts r`, rest.SQL(), `r.id`+dir, n, offset)
+		},
+	}.Page(limit, q.Offset)
 }
 
 // searchError maps a text-search failure on a user's query to EINVALID: the
@@ -342,4 +208,12 @@ func searchError(err error) error {
 		return expt.Errorf(expt.EINVALID, "search query could not be parsed")
 	}
 	return err
+}
+
+// found turns a single-row query's error into ok=false for no row.
+func found(err error) (bool, error) {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
 }

@@ -4,15 +4,14 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/expt-logger/expt"
+	"github.com/expt-logger/expt/internal/storekit"
 )
 
 // The full-text index covers this much of each rollout's prompt and
@@ -25,71 +24,24 @@ const (
 
 // WriteRollouts stores a batch in one transaction and sets each rollout's ID and CreatedAt.
 func (db *DB) WriteRollouts(ctx context.Context, experimentID string, batch []*expt.Rollout, idemKey string) (bool, error) {
-	msgs := make([]string, len(batch))
-	for i, r := range batch {
-		if r == nil {
-			return false, expt.Errorf(expt.EINVALID, "rollout %d is null", i)
-		}
-		if r.Mode == "" {
-			return false, expt.Errorf(expt.EINVALID, "rollout %d: mode is required", i)
-		}
-		if r.Step < 0 {
-			return false, expt.Errorf(expt.EINVALID, "rollout %d: step must not be negative", i)
-		}
-		for _, w := range r.Rewards {
-			if w.Name == "" {
-				return false, expt.Errorf(expt.EINVALID, "rollout %d: reward name is required", i)
-			}
-		}
-		if r.PromptRaw != nil && !json.Valid(r.PromptRaw) {
-			return false, expt.Errorf(expt.EINVALID, "rollout %d: prompt is not valid JSON", i)
-		}
-		var err error
-		if msgs[i], err = messagesJSON(r.Messages); err != nil {
-			return false, expt.Errorf(expt.EINVALID, "rollout %d: %v", i, err)
-		}
+	if err := expt.CheckRollouts(batch); err != nil {
+		return false, err
+	}
+	msgs, err := storekit.BatchMessages(batch)
+	if err != nil {
+		return false, err
 	}
 	var w *rolloutWriter
 	applied, err := db.appendBatch(ctx, experimentID, idemKey, func(tx pgx.Tx, pk int64) error {
-		w = &rolloutWriter{db: db, tx: tx, exp: pk, newNames: map[nameKey]int64{}, newPrompts: map[promptKey]int64{}}
+		w = &rolloutWriter{db: db, tx: tx, exp: pk, newNames: storekit.Pending[string]{}, newPrompts: storekit.Pending[string]{}}
 		return w.write(ctx, experimentID, batch, msgs)
 	})
 	if err != nil || w == nil {
 		return false, err
 	}
-	db.cache.mu.Lock()
-	for k, id := range w.newNames {
-		db.cache.rewards[k] = id
-	}
-	for k, id := range w.newPrompts {
-		db.cache.prompts[k] = id
-	}
-	db.cache.mu.Unlock()
+	db.cache.rewards.Put(w.exp, w.newNames)
+	db.cache.prompts.Put(w.exp, w.newPrompts)
 	return applied, nil
-}
-
-// messagesJSON is the stored form of messages: a JSON array of each
-// message's raw object, so extra keys survive byte for byte.
-func messagesJSON(ms []expt.Message) (string, error) {
-	var b strings.Builder
-	b.WriteByte('[')
-	for i, m := range ms {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		raw := m.Raw
-		if len(raw) == 0 {
-			var err error
-			if raw, err = json.Marshal(map[string]string{"role": m.Role, "content": m.Content}); err != nil {
-				return "", fmt.Errorf("message %d: %w", i, err)
-			}
-		} else if !json.Valid(raw) {
-			return "", fmt.Errorf("message %d is not valid JSON", i)
-		}
-		b.Write(raw)
-	}
-	b.WriteByte(']')
-	return b.String(), nil
 }
 
 // rolloutWriter holds one WriteRollouts transaction's state.
@@ -97,37 +49,8 @@ type rolloutWriter struct {
 	db         *DB
 	tx         pgx.Tx
 	exp        int64
-	newNames   map[nameKey]int64
-	newPrompts map[promptKey]int64
-}
-
-type stepKey struct {
-	mode string
-	step int64
-}
-
-type stepRewardKey struct {
-	stepKey
-	name int64
-}
-
-// groupRow keys a group: its prompt is the prompt row of its text.
-type groupRow struct {
-	mode         string
-	step, prompt int64
-}
-
-type groupRewardKey struct {
-	groupRow
-	name int64
-}
-
-// minMax is a summary's min and max, NaN (stored as NULL) when it saw no number.
-func minMax(count int64, lo, hi float64) (float64, float64) {
-	if count == 0 {
-		return math.NaN(), math.NaN()
-	}
-	return lo, hi
+	newNames   storekit.Pending[string]
+	newPrompts storekit.Pending[string] // by promptSHA
 }
 
 func (w *rolloutWriter) write(ctx context.Context, experimentID string, batch []*expt.Rollout, msgs []string) error {
@@ -152,24 +75,17 @@ func (w *rolloutWriter) write(ctx context.Context, experimentID string, batch []
 	created := now()
 	n := len(batch)
 	var (
-		steps           = make([]int64, n)
-		modes           = make([]string, n)
-		prompts         = make([]int64, n)
-		raws            = make([]*string, n)
-		texts, bodies   = make([]string, n), make([]string, n)
-		tss             = make([]float64, n)
-		clientIDs       = make([]*string, n)
-		wRollout, wName []int64
-		wValue          []float64
-		body            strings.Builder
-		names           []int64
-		values          []float64
-		latest          = int64(-1)
-		counts          = map[stepKey]int64{}
-		sums            = map[stepRewardKey]*expt.RewardSums{}
-		groups          = map[groupRow]int64{}
-		groupSums       = map[groupRewardKey]*expt.RewardMoments{}
+		steps         = make([]int64, n)
+		modes         = make([]string, n)
+		prompts       = make([]int64, n)
+		raws          = make([]*string, n)
+		texts, bodies = make([]string, n), make([]string, n)
+		tss           = make([]float64, n)
+		clientIDs     = make([]*string, n)
+		body          strings.Builder
+		stats         = storekit.NewBatchStats(n)
 	)
+	nameID := func(name string) (int64, error) { return nameIDs[name], nil }
 	for i, r := range batch {
 		r.ID, r.ExperimentID, r.CreatedAt = ids[i], experimentID, created
 		steps[i], modes[i], tss[i] = r.Step, r.Mode, r.TS
@@ -182,40 +98,10 @@ func (w *rolloutWriter) write(ctx context.Context, experimentID string, batch []
 			clientIDs[i] = &r.ClientID
 		}
 		texts[i] = r.Prompt
-		body.Reset()
-		for _, m := range r.Messages {
-			body.WriteString(m.Content)
-			body.WriteByte('\n')
-		}
-		bodies[i] = body.String()
-		latest = max(latest, r.Step)
-		sk := stepKey{r.Mode, r.Step}
-		counts[sk]++
-		gk := groupRow{r.Mode, r.Step, prompts[i]}
-		groups[gk]++
-		// A name logged twice in one rollout keeps its last value.
-		names, values = names[:0], values[:0]
-		for _, rw := range r.Rewards {
-			nid := nameIDs[rw.Name]
-			if j := slices.Index(names, nid); j >= 0 {
-				values[j] = rw.Value
-			} else {
-				names, values = append(names, nid), append(values, rw.Value)
-			}
-		}
-		for j, nid := range names {
-			v := values[j]
-			wRollout, wName, wValue = append(wRollout, r.ID), append(wName, nid), append(wValue, v)
-			k := stepRewardKey{sk, nid}
-			if sums[k] == nil {
-				sums[k] = &expt.RewardSums{}
-			}
-			sums[k].Add(v)
-			gr := groupRewardKey{gk, nid}
-			if groupSums[gr] == nil {
-				groupSums[gr] = &expt.RewardMoments{}
-			}
-			groupSums[gr].Add(v)
+		bodies[i] = storekit.SearchBody(&body, r.Messages)
+		// A group is keyed by the prompt row of its text.
+		if err := stats.Add(r, prompts[i], nameID); err != nil {
+			return err
 		}
 	}
 	b := &pgx.Batch{}
@@ -226,10 +112,10 @@ func (w *rolloutWriter) write(ctx context.Context, experimentID string, batch []
 			AS x(id, step, mode, prompt, raw, msgs, ts, client, text, body)`,
 		w.exp, created, searchPromptChars, searchBodyChars, ids, steps, modes, prompts, raws, msgs, tss, clientIDs, texts, bodies)
 	b.Queue(`INSERT INTO rewards(rollout_id, name_id, value) SELECT r, n, NULLIF(v, 'NaN') FROM unnest($1::bigint[], $2::bigint[], $3::float8[]) AS x(r, n, v)`,
-		wRollout, wName, wValue)
-	w.queueStepStats(b, counts, sums)
-	w.queueGroupStats(b, groups, groupSums)
-	b.Queue(touchSQL, now(), latest, w.exp)
+		stats.Rewards.Rollout, stats.Rewards.Name, stats.Rewards.Value)
+	w.queueStepStats(b, stats.Steps, stats.StepSums)
+	w.queueGroupStats(b, stats.Groups, stats.GroupSums)
+	b.Queue(touchSQL, now(), stats.Latest, w.exp)
 	if err := w.tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("insert rollouts: %w", err)
 	}
@@ -238,17 +124,19 @@ func (w *rolloutWriter) write(ctx context.Context, experimentID string, batch []
 
 // queueStepStats adds the per-step count and reward upserts, in key order
 // so that concurrent batches lock the rows in one order.
-func (w *rolloutWriter) queueStepStats(b *pgx.Batch, counts map[stepKey]int64, sums map[stepRewardKey]*expt.RewardSums) {
-	keys := sortedKeys(counts, func(a, b stepKey) int { return cmp.Or(cmp.Compare(a.mode, b.mode), cmp.Compare(a.step, b.step)) })
+func (w *rolloutWriter) queueStepStats(b *pgx.Batch, counts map[storekit.StepKey]int64, sums map[storekit.StepRewardKey]*storekit.RewardSums) {
+	keys := sortedKeys(counts, func(a, b storekit.StepKey) int {
+		return cmp.Or(cmp.Compare(a.Mode, b.Mode), cmp.Compare(a.Step, b.Step))
+	})
 	modes, steps, ns := make([]string, len(keys)), make([]int64, len(keys)), make([]int64, len(keys))
 	for i, k := range keys {
-		modes[i], steps[i], ns[i] = k.mode, k.step, counts[k]
+		modes[i], steps[i], ns[i] = k.Mode, k.Step, counts[k]
 	}
 	b.Queue(`INSERT INTO step_counts AS c (experiment, mode, step, count) SELECT $1, m, s, n FROM unnest($2::text[], $3::bigint[], $4::bigint[]) AS x(m, s, n)
 		ON CONFLICT (experiment, mode, step) DO UPDATE SET count = c.count + excluded.count`, w.exp, modes, steps, ns)
 
-	rkeys := sortedKeys(sums, func(a, b stepRewardKey) int {
-		return cmp.Or(cmp.Compare(a.mode, b.mode), cmp.Compare(a.step, b.step), cmp.Compare(a.name, b.name))
+	rkeys := sortedKeys(sums, func(a, b storekit.StepRewardKey) int {
+		return cmp.Or(cmp.Compare(a.Mode, b.Mode), cmp.Compare(a.Step, b.Step), cmp.Compare(a.Name, b.Name))
 	})
 	m := len(rkeys)
 	var (
@@ -258,8 +146,8 @@ func (w *rolloutWriter) queueStepStats(b *pgx.Batch, counts map[stepKey]int64, s
 	)
 	for i, k := range rkeys {
 		s := sums[k]
-		rm[i], rs[i], rn[i], rc[i], rnans[i], rsum[i], rsq[i] = k.mode, k.step, k.name, s.Count, s.NaNs, s.Sum, s.SumSq
-		rlo[i], rhi[i] = minMax(s.Count, s.Min, s.Max)
+		rm[i], rs[i], rn[i], rc[i], rnans[i], rsum[i], rsq[i] = k.Mode, k.Step, k.Name, s.Count, s.NaNs, s.Sum, s.SumSq
+		rlo[i], rhi[i] = storekit.MinMax(s.Count, s.Min, s.Max)
 	}
 	// least/greatest ignore NULL, which is what "no number yet" needs.
 	b.Queue(`INSERT INTO step_rewards AS r (experiment, mode, step, name_id, count, nans, sum, sumsq, min, max)
@@ -273,21 +161,21 @@ func (w *rolloutWriter) queueStepStats(b *pgx.Batch, counts map[stepKey]int64, s
 		w.exp, rm, rs, rn, rc, rnans, rsum, rsq, rlo, rhi)
 }
 
-func (w *rolloutWriter) queueGroupStats(b *pgx.Batch, groups map[groupRow]int64, sums map[groupRewardKey]*expt.RewardMoments) {
-	cmpGroup := func(a, b groupRow) int {
-		return cmp.Or(cmp.Compare(a.step, b.step), cmp.Compare(a.prompt, b.prompt), cmp.Compare(a.mode, b.mode))
+func (w *rolloutWriter) queueGroupStats(b *pgx.Batch, groups map[storekit.GroupKey]int64, sums map[storekit.GroupRewardKey]*storekit.RewardMoments) {
+	cmpGroup := func(a, b storekit.GroupKey) int {
+		return cmp.Or(cmp.Compare(a.Step, b.Step), cmp.Compare(a.Prompt, b.Prompt), cmp.Compare(a.Mode, b.Mode))
 	}
 	keys := sortedKeys(groups, cmpGroup)
 	steps, prompts, modes, ns := make([]int64, len(keys)), make([]int64, len(keys)), make([]string, len(keys)), make([]int64, len(keys))
 	for i, k := range keys {
-		steps[i], prompts[i], modes[i], ns[i] = k.step, k.prompt, k.mode, groups[k]
+		steps[i], prompts[i], modes[i], ns[i] = k.Step, k.Prompt, k.Mode, groups[k]
 	}
 	b.Queue(`INSERT INTO rollout_groups AS g (experiment, step, prompt_id, mode, count)
 		SELECT $1, s, p, m, n FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::bigint[]) AS x(s, p, m, n)
 		ON CONFLICT (experiment, step, prompt_id, mode) DO UPDATE SET count = g.count + excluded.count`, w.exp, steps, prompts, modes, ns)
 
-	rkeys := sortedKeys(sums, func(a, b groupRewardKey) int {
-		return cmp.Or(cmpGroup(a.groupRow, b.groupRow), cmp.Compare(a.name, b.name))
+	rkeys := sortedKeys(sums, func(a, b storekit.GroupRewardKey) int {
+		return cmp.Or(cmpGroup(a.GroupKey, b.GroupKey), cmp.Compare(a.Name, b.Name))
 	})
 	m := len(rkeys)
 	var (
@@ -298,9 +186,9 @@ func (w *rolloutWriter) queueGroupStats(b *pgx.Batch, groups map[groupRow]int64,
 	)
 	for i, k := range rkeys {
 		s := sums[k]
-		gs[i], gp[i], gm[i], gn[i], gc[i], gnans[i] = k.step, k.prompt, k.mode, k.name, s.Count, s.NaNs
+		gs[i], gp[i], gm[i], gn[i], gc[i], gnans[i] = k.Step, k.Prompt, k.Mode, k.Name, s.Count, s.NaNs
 		gsum[i], gmean[i], gm2[i] = s.Sum, s.Mean, s.M2
-		glo[i], ghi[i] = minMax(s.Count, s.Min, s.Max)
+		glo[i], ghi[i] = storekit.MinMax(s.Count, s.Min, s.Max)
 	}
 	// Merging (Chan et al.): delta = mean_b - mean_a, mean += delta*n_b/n,
 	// m2 += m2_b + delta²*n_a*n_b/n. NaN (from infinities) is stored as is.
@@ -343,13 +231,12 @@ func (w *rolloutWriter) promptIDs(ctx context.Context, batch []*expt.Rollout) (m
 	ids := map[string]int64{}
 	var missing []string
 	texts := map[string]string{}
-	w.db.cache.mu.Lock()
 	for _, r := range batch {
 		sha := promptSHA(r.Prompt)
 		if _, ok := ids[sha]; ok {
 			continue
 		}
-		if id, ok := w.db.cache.prompts[promptKey{w.exp, sha}]; ok {
+		if id, ok := w.db.cache.prompts.Get(w.exp, sha); ok {
 			ids[sha] = id
 		} else {
 			ids[sha] = 0
@@ -357,7 +244,6 @@ func (w *rolloutWriter) promptIDs(ctx context.Context, batch []*expt.Rollout) (m
 			texts[sha] = r.Prompt
 		}
 	}
-	w.db.cache.mu.Unlock()
 	if len(missing) == 0 {
 		return ids, nil
 	}
@@ -377,7 +263,7 @@ func (w *rolloutWriter) promptIDs(ctx context.Context, batch []*expt.Rollout) (m
 				return err
 			}
 			ids[string(sha)] = id
-			w.newPrompts[promptKey{w.exp, string(sha)}] = id
+			w.newPrompts[string(sha)] = id
 		}
 		return rows.Err()
 	})
@@ -397,13 +283,12 @@ func (w *rolloutWriter) promptIDs(ctx context.Context, batch []*expt.Rollout) (m
 func (w *rolloutWriter) rewardNameIDs(ctx context.Context, batch []*expt.Rollout) (map[string]int64, error) {
 	ids := map[string]int64{}
 	var missing []string
-	w.db.cache.mu.Lock()
 	for _, r := range batch {
 		for _, rw := range r.Rewards {
 			if _, ok := ids[rw.Name]; ok {
 				continue
 			}
-			if id, ok := w.db.cache.rewards[nameKey{w.exp, rw.Name}]; ok {
+			if id, ok := w.db.cache.rewards.Get(w.exp, rw.Name); ok {
 				ids[rw.Name] = id
 			} else {
 				ids[rw.Name] = 0
@@ -411,7 +296,6 @@ func (w *rolloutWriter) rewardNameIDs(ctx context.Context, batch []*expt.Rollout
 			}
 		}
 	}
-	w.db.cache.mu.Unlock()
 	if len(missing) == 0 {
 		return ids, nil
 	}
@@ -430,7 +314,7 @@ func (w *rolloutWriter) rewardNameIDs(ctx context.Context, batch []*expt.Rollout
 				return err
 			}
 			ids[name] = id
-			w.newNames[nameKey{w.exp, name}] = id
+			w.newNames[name] = id
 		}
 		return rows.Err()
 	})

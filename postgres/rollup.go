@@ -7,7 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/expt-logger/expt"
+	"github.com/expt-logger/expt/internal/storekit"
 )
 
 // rollupShift sets the rollup width: 1 << 10 = 1024 steps per bucket, so
@@ -44,7 +44,7 @@ func (db *DB) refreshRollups(ctx context.Context, seriesSQL string, arg any) err
 	// transaction spans them.
 	for start := 0; start < len(dirty); start += 64 {
 		part := dirty[start:min(start+64, len(dirty))]
-		aggs := make([]expt.BucketAgg, len(part))
+		aggs := make([]storekit.BucketAgg, len(part))
 		b := &pgx.Batch{}
 		for i, k := range part {
 			lo := k.bucket << rollupShift

@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/expt-logger/expt"
+	"github.com/expt-logger/expt/internal/storekit"
 )
 
 // WriteErrors appends reported errors, all or nothing, once per idemKey.
@@ -14,10 +15,10 @@ func (db *DB) WriteErrors(ctx context.Context, experimentID string, batch []expt
 	steps := make([]*int64, len(batch))
 	modes, msgs, types, tbs := make([]string, len(batch)), make([]string, len(batch)), make([]string, len(batch)), make([]string, len(batch))
 	tss := make([]float64, len(batch))
+	if err := expt.CheckRunErrors(batch); err != nil {
+		return false, err
+	}
 	for i, e := range batch {
-		if e.Step != nil && *e.Step < 0 {
-			return false, expt.Errorf(expt.EINVALID, "error %d: step must not be negative", i)
-		}
 		steps[i], modes[i], msgs[i], types[i], tbs[i], tss[i] = e.Step, e.Mode, e.Message, e.Type, e.Traceback, e.TS
 	}
 	return db.appendBatch(ctx, experimentID, idemKey, func(tx pgx.Tx, pk int64) error {
@@ -47,34 +48,27 @@ func (db *DB) Errors(ctx context.Context, experimentID string, offset, limit int
 		limit = 50
 	}
 	offset = max(offset, 0)
-	rows, err := db.pool.Query(ctx, `SELECT id, step, mode, message, type, traceback, ts, created_at FROM run_errors
+	rows, err := db.pool.Query(ctx, `SELECT `+storekit.RunErrorColumns+` FROM run_errors
 		WHERE experiment = $1 ORDER BY id LIMIT $2 OFFSET $3`, pk, limit+1, offset)
 	if err != nil {
 		return nil, false, fmt.Errorf("select errors: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (expt.RunError, error) {
-		var e expt.RunError
-		err := r.Scan(&e.ID, &e.Step, &e.Mode, &e.Message, &e.Type, &e.Traceback, &e.TS, &e.CreatedAt)
-		e.CreatedAt = e.CreatedAt.UTC()
-		return e, err
-	})
+	defer rows.Close()
+	out, err := storekit.ScanRunErrors(rows)
 	if err != nil {
-		return nil, false, fmt.Errorf("select errors: %w", err)
+		return nil, false, err
 	}
-	more := len(out) > limit
-	if more {
-		out = out[:limit]
-	}
+	out, more := storekit.Page(out, limit)
 	return out, more, nil
 }
 
 // WriteEnvLogs appends environment logs, all or nothing, once per idemKey.
 func (db *DB) WriteEnvLogs(ctx context.Context, experimentID string, batch []expt.EnvLog, idemKey string) (bool, error) {
 	ids, contents := make([]string, len(batch)), make([]string, len(batch))
+	if err := expt.CheckEnvLogs(batch); err != nil {
+		return false, err
+	}
 	for i, l := range batch {
-		if l.RolloutID == "" {
-			return false, expt.Errorf(expt.EINVALID, "env log %d: rollout id is required", i)
-		}
 		ids[i], contents[i] = l.RolloutID, l.Content
 	}
 	return db.appendBatch(ctx, experimentID, idemKey, func(tx pgx.Tx, pk int64) error {
@@ -99,14 +93,6 @@ func (db *DB) EnvLogs(ctx context.Context, experimentID, rolloutID string) ([]ex
 	if err != nil {
 		return nil, fmt.Errorf("select env logs: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (expt.EnvLog, error) {
-		l := expt.EnvLog{RolloutID: rolloutID}
-		err := r.Scan(&l.ID, &l.Content, &l.CreatedAt)
-		l.CreatedAt = l.CreatedAt.UTC()
-		return l, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("select env logs: %w", err)
-	}
-	return out, nil
+	defer rows.Close()
+	return storekit.ScanEnvLogs(rows, rolloutID)
 }

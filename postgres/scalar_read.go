@@ -2,13 +2,13 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/expt-logger/expt"
+	"github.com/expt-logger/expt/internal/storekit"
 )
 
 // rawScanLimit is the most points Series folds from raw rows when the
@@ -77,23 +77,13 @@ func (db *DB) Scalars(ctx context.Context, experimentID, mode string) (map[strin
 
 // seriesID finds a series; ok is false when the experiment has no such metric.
 func (db *DB) seriesID(ctx context.Context, pk int64, mode, name string) (int64, bool, error) {
-	k := seriesKey{pk, mode, name}
-	db.cache.mu.Lock()
-	id, ok := db.cache.series[k]
-	db.cache.mu.Unlock()
-	if ok {
-		return id, true, nil
-	}
-	err := db.pool.QueryRow(ctx, `SELECT id FROM series WHERE experiment = $1 AND mode = $2 AND name = $3`, pk, mode, name).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, false, nil
-	} else if err != nil {
-		return 0, false, fmt.Errorf("select series: %w", err)
-	}
-	db.cache.mu.Lock()
-	db.cache.series[k] = id
-	db.cache.mu.Unlock()
-	return id, true, nil
+	return db.cache.series.Load(pk, seriesKey{Mode: mode, Name: name}, func() (id int64, ok bool, err error) {
+		ok, err = found(db.pool.QueryRow(ctx, `SELECT id FROM series WHERE experiment = $1 AND mode = $2 AND name = $3`, pk, mode, name).Scan(&id))
+		if err != nil {
+			err = fmt.Errorf("select series: %w", err)
+		}
+		return id, ok, err
+	})
 }
 
 // Series returns one metric over a step range, downsampled to at most
@@ -143,8 +133,8 @@ func fillSeries(ctx context.Context, tx pgx.Tx, out *expt.Series, sid, lo, hi in
 		})
 	}
 	out.Downsampled = true
-	need := expt.BucketWidth(lo, hi, maxPoints, 1)
-	var cur expt.BucketAgg
+	need := storekit.BucketWidth(lo, hi, maxPoints, 1)
+	var cur storekit.BucketAgg
 	curKey := int64(-1)
 	flush := func() {
 		if cur.Count > 0 {
@@ -155,18 +145,18 @@ func fillSeries(ctx context.Context, tx pgx.Tx, out *expt.Series, sid, lo, hi in
 		err := eachPoint(ctx, tx, sid, lo, hi, func(step int64, v, ts float64) {
 			if k := step / need; k != curKey {
 				flush()
-				cur, curKey = expt.BucketAgg{}, k
+				cur, curKey = storekit.BucketAgg{}, k
 			}
 			cur.Add(step, v, ts)
 		})
 		flush()
 		return err
 	}
-	w := expt.BucketWidth(lo, hi, maxPoints, rollupWidth)
+	w := storekit.BucketWidth(lo, hi, maxPoints, rollupWidth)
 	for _, u := range units {
 		if k := (u.bucket << rollupShift) / w; k != curKey {
 			flush()
-			cur, curKey = expt.BucketAgg{}, k
+			cur, curKey = storekit.BucketAgg{}, k
 		}
 		cur.Merge(u.BucketAgg)
 	}
@@ -199,7 +189,7 @@ func stepRange(ctx context.Context, tx pgx.Tx, sid int64, from, to *int64) (lo, 
 // unit is one rollup bucket's summary, restricted to [lo, hi].
 type unit struct {
 	bucket int64
-	expt.BucketAgg
+	storekit.BucketAgg
 }
 
 // rollupUnits summarises [lo, hi] per rollup bucket: clean whole buckets
@@ -243,7 +233,7 @@ func rollupUnits(ctx context.Context, tx pgx.Tx, sid, lo, hi int64) ([]unit, err
 		if start >= lo && end <= hi && !dirty[i] {
 			continue
 		}
-		units[i].BucketAgg = expt.BucketAgg{}
+		units[i].BucketAgg = storekit.BucketAgg{}
 		a := &units[i].BucketAgg
 		b.Queue(selectPointsSQL, sid, max(start, lo), min(end, hi)).Query(func(rows pgx.Rows) error {
 			return foldRows(rows, a.Add)

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/expt-logger/expt"
+	"github.com/expt-logger/expt/internal/storekit"
 )
 
 // Points go in with one INSERT ... SELECT FROM unnest(arrays) per batch:
@@ -24,6 +25,9 @@ const (
 		ON CONFLICT (series_id, bucket) DO UPDATE SET dirty = r.dirty + 1`
 )
 
+// seriesKey names a series of the batch's experiment.
+type seriesKey = storekit.SeriesName
+
 type scalarRow struct {
 	series int64
 	step   int64
@@ -34,26 +38,24 @@ type scalarRow struct {
 // WriteScalars stores a batch all or nothing, last write winning per
 // (series, step), in one transaction that also claims idemKey.
 func (db *DB) WriteScalars(ctx context.Context, experimentID string, batch []expt.Scalar, idemKey string) (bool, error) {
+	if err := expt.CheckScalars(batch); err != nil {
+		return false, err
+	}
 	latest := int64(-1)
-	for i, s := range batch {
-		if s.Mode == "" || s.Name == "" {
-			return false, expt.Errorf(expt.EINVALID, "scalar %d: mode and name are required", i)
-		}
-		if s.Step < 0 {
-			return false, expt.Errorf(expt.EINVALID, "scalar %d: step must not be negative", i)
-		}
+	for _, s := range batch {
 		latest = max(latest, s.Step)
 	}
-	var created map[seriesKey]int64
+	var created storekit.Pending[seriesKey]
+	var exp int64
 	applied, err := db.appendBatch(ctx, experimentID, idemKey, func(tx pgx.Tx, pk int64) error {
-		created = map[seriesKey]int64{}
+		created, exp = storekit.Pending[seriesKey]{}, pk
 		ids, err := db.seriesIDs(ctx, tx, pk, batch, created)
 		if err != nil {
 			return err
 		}
 		rows := make([]scalarRow, len(batch))
 		for i, s := range batch {
-			rows[i] = scalarRow{ids[seriesKey{pk, s.Mode, s.Name}], s.Step, s.Value, s.TS}
+			rows[i] = scalarRow{ids[seriesKey{Mode: s.Mode, Name: s.Name}], s.Step, s.Value, s.TS}
 		}
 		// Key order, so that concurrent batches lock rows in one order and
 		// cannot deadlock; stable, so that a step repeated in the batch keeps
@@ -87,42 +89,36 @@ func (db *DB) WriteScalars(ctx context.Context, experimentID string, batch []exp
 		}
 		return nil
 	})
-	if err == nil && len(created) > 0 {
-		db.cache.mu.Lock()
-		for k, id := range created {
-			db.cache.series[k] = id
-		}
-		db.cache.mu.Unlock()
+	if err == nil {
+		db.cache.series.Put(exp, created)
 	}
 	return applied, err
 }
 
 // seriesIDs returns the id of every series the batch names, creating the
 // missing ones (recorded in created, for the cache after commit).
-func (db *DB) seriesIDs(ctx context.Context, tx pgx.Tx, pk int64, batch []expt.Scalar, created map[seriesKey]int64) (map[seriesKey]int64, error) {
+func (db *DB) seriesIDs(ctx context.Context, tx pgx.Tx, pk int64, batch []expt.Scalar, created storekit.Pending[seriesKey]) (map[seriesKey]int64, error) {
 	ids := map[seriesKey]int64{}
 	var missing []seriesKey
-	db.cache.mu.Lock()
 	for _, s := range batch {
-		k := seriesKey{pk, s.Mode, s.Name}
+		k := seriesKey{Mode: s.Mode, Name: s.Name}
 		if _, ok := ids[k]; ok {
 			continue
 		}
-		if id, ok := db.cache.series[k]; ok {
+		if id, ok := db.cache.series.Get(pk, k); ok {
 			ids[k] = id
 		} else {
 			ids[k] = 0
 			missing = append(missing, k)
 		}
 	}
-	db.cache.mu.Unlock()
 	if len(missing) == 0 {
 		return ids, nil
 	}
-	slices.SortFunc(missing, func(a, b seriesKey) int { return cmp.Or(cmp.Compare(a.mode, b.mode), cmp.Compare(a.name, b.name)) })
+	slices.SortFunc(missing, func(a, b seriesKey) int { return cmp.Or(cmp.Compare(a.Mode, b.Mode), cmp.Compare(a.Name, b.Name)) })
 	modes, names := make([]string, len(missing)), make([]string, len(missing))
 	for i, k := range missing {
-		modes[i], names[i] = k.mode, k.name
+		modes[i], names[i] = k.Mode, k.Name
 	}
 	// DO NOTHING takes no lock on an existing row (DO UPDATE would, and
 	// serialise every batch of a series); a row another transaction is
@@ -145,11 +141,10 @@ func (db *DB) seriesIDs(ctx context.Context, tx pgx.Tx, pk int64, batch []expt.S
 	for rows.Next() {
 		var id int64
 		var k seriesKey
-		if err := rows.Scan(&id, &k.mode, &k.name); err != nil {
+		if err := rows.Scan(&id, &k.Mode, &k.Name); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("scan series: %w", err)
 		}
-		k.exp = pk
 		ids[k], created[k] = id, id
 	}
 	rows.Close()
@@ -158,7 +153,7 @@ func (db *DB) seriesIDs(ctx context.Context, tx pgx.Tx, pk int64, batch []expt.S
 	}
 	for _, k := range missing {
 		if ids[k] == 0 {
-			return nil, fmt.Errorf("series %s/%s was not created", k.mode, k.name)
+			return nil, fmt.Errorf("series %s/%s was not created", k.Mode, k.Name)
 		}
 	}
 	return ids, br.Close()

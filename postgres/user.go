@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/expt-logger/expt"
+	"github.com/expt-logger/expt/internal/storekit"
 )
 
 // CreateUser inserts u and sets its ID and CreatedAt.
@@ -28,19 +28,10 @@ func (db *DB) CreateUser(ctx context.Context, u *expt.User) error {
 	return nil
 }
 
-const userColumns = `u.id, u.email, u.name, u.password_hash, u.created_at`
-
-func scanUser(row pgx.Row, extra ...any) (*expt.User, error) {
-	u := &expt.User{}
-	if err := row.Scan(append([]any{&u.ID, &u.Email, &u.Name, &u.PasswordHash, &u.CreatedAt}, extra...)...); err != nil {
-		return nil, err
-	}
-	u.CreatedAt = u.CreatedAt.UTC()
-	return u, nil
-}
+const userColumns = storekit.UserColumns
 
 func (db *DB) userWhere(ctx context.Context, what, where string, args ...any) (*expt.User, error) {
-	u, err := scanUser(db.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users u `+where, args...))
+	u, err := storekit.ScanUser(db.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users u `+where, args...))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, expt.Errorf(expt.ENOTFOUND, "user %s not found", what)
 	} else if err != nil {
@@ -70,7 +61,7 @@ func (db *DB) CreateAPIKey(ctx context.Context, k *expt.APIKey, hash []byte) err
 		return expt.Errorf(expt.EINVALID, "api key hash is empty")
 	}
 	if k.ID == "" {
-		k.ID = newUUID()
+		k.ID = expt.NewUUID()
 	}
 	if k.CreatedAt.IsZero() {
 		k.CreatedAt = now()
@@ -91,58 +82,35 @@ func (db *DB) CreateAPIKey(ctx context.Context, k *expt.APIKey, hash []byte) err
 	return nil
 }
 
-// lastUsedGranularity bounds how often a key's last_used_at is written:
-// every request would otherwise turn a read into a write.
-const lastUsedGranularity = time.Minute
-
 // UserByAPIKey finds the owner of the key with this hash.
 func (db *DB) UserByAPIKey(ctx context.Context, hash []byte) (*expt.User, *expt.APIKey, error) {
 	k := &expt.APIKey{}
-	var used *time.Time
-	u, err := scanUser(db.pool.QueryRow(ctx, `SELECT `+userColumns+`, k.id, k.name, k.prefix, k.created_at, k.last_used_at
-		FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.hash = $1`, hash),
-		&k.ID, &k.Name, &k.Prefix, &k.CreatedAt, &used)
+	u, err := storekit.ScanUser(db.pool.QueryRow(ctx, `SELECT `+userColumns+`, `+storekit.APIKeyColumns+`
+		FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.hash = $1`, hash), storekit.APIKeyDest(k)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil, expt.Errorf(expt.ENOTFOUND, "api key not found")
 	} else if err != nil {
 		return nil, nil, fmt.Errorf("select api key: %w", err)
 	}
-	k.UserID, k.CreatedAt = u.ID, k.CreatedAt.UTC()
-	t := now()
-	if used == nil || t.Sub(*used) > lastUsedGranularity {
+	k.UserID = u.ID
+	if t := now(); storekit.KeyUseStale(k, t) {
 		if _, err := db.pool.Exec(ctx, `UPDATE api_keys SET last_used_at = $1 WHERE id = $2`, t, k.ID); err != nil {
 			return nil, nil, fmt.Errorf("touch api key: %w", err)
 		}
-		used = &t
+		k.LastUsedAt = &t
 	}
-	lu := used.UTC()
-	k.LastUsedAt = &lu
 	return u, k, nil
 }
 
 // APIKeys lists a user's keys, oldest first.
 func (db *DB) APIKeys(ctx context.Context, userID int64) ([]*expt.APIKey, error) {
-	rows, err := db.pool.Query(ctx, `SELECT id, name, prefix, created_at, last_used_at FROM api_keys
-		WHERE user_id = $1 ORDER BY created_at, id`, userID)
+	rows, err := db.pool.Query(ctx, `SELECT `+storekit.APIKeyColumns+` FROM api_keys k
+		WHERE k.user_id = $1 ORDER BY k.created_at, k.id`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("select api keys: %w", err)
 	}
 	defer rows.Close()
-	keys := []*expt.APIKey{}
-	for rows.Next() {
-		k := &expt.APIKey{UserID: userID}
-		var used *time.Time
-		if err := rows.Scan(&k.ID, &k.Name, &k.Prefix, &k.CreatedAt, &used); err != nil {
-			return nil, fmt.Errorf("scan api key: %w", err)
-		}
-		k.CreatedAt = k.CreatedAt.UTC()
-		if used != nil {
-			t := used.UTC()
-			k.LastUsedAt = &t
-		}
-		keys = append(keys, k)
-	}
-	return keys, rows.Err()
+	return storekit.ScanAPIKeys(rows, userID)
 }
 
 // DeleteAPIKeys deletes those of ids that belong to userID.
@@ -174,13 +142,4 @@ func (db *DB) DeleteSession(ctx context.Context, hash []byte) error {
 		return fmt.Errorf("delete session: %w", err)
 	}
 	return nil
-}
-
-// newUUID returns a random (version 4) UUID.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/expt-logger/expt"
 	"github.com/expt-logger/expt/sqlite"
+	"github.com/expt-logger/expt/storetest"
 )
 
 // Large fixtures are built once per benchmark process, in a temp dir
@@ -59,108 +59,24 @@ func envInt(name string, def int) int {
 // benchExperiment opens a fresh database with one user and experiment.
 func benchExperiment(b *testing.B, name string) (*sqlite.DB, string) {
 	b.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, benchPath(b, name))
+	db, err := sqlite.Open(context.Background(), benchPath(b, name))
 	if err != nil {
 		b.Fatal(err)
 	}
-	u := &expt.User{Email: name + "@bench"}
-	if err := db.CreateUser(ctx, u); err != nil {
-		b.Fatal(err)
-	}
-	e := &expt.Experiment{ID: fmt.Sprintf("00000000-0000-4000-8000-%012d", len(name)), UserID: u.ID, Name: name}
-	if _, err := db.CreateExperiment(ctx, e); err != nil {
-		b.Fatal(err)
-	}
+	_, e := storetest.NewExperiment(b, db, name+"@bench", fmt.Sprintf("00000000-0000-4000-8000-%012d", len(name)), name)
 	return db, e.ID
-}
-
-// scalarBatch is 50 metrics x 20 steps starting at step: an RL logger's shape.
-func scalarBatch(step int64) []expt.Scalar {
-	batch := make([]expt.Scalar, 0, 1000)
-	for s := step; s < step+20; s++ {
-		for m := 0; m < 50; m++ {
-			batch = append(batch, expt.Scalar{Step: s, Mode: "train", Name: "metric/" + strconv.Itoa(m), Value: float64(s) * 0.001, TS: float64(s)})
-		}
-	}
-	return batch
 }
 
 func BenchmarkWriteScalars(b *testing.B) {
 	db, id := benchExperiment(b, "scalars.db")
 	defer db.Close()
-	ctx := context.Background()
-	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
-		if _, err := db.WriteScalars(ctx, id, scalarBatch(int64(i)*20), ""); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "points/s")
-}
-
-var vocab = func() []string {
-	rng := rand.New(rand.NewPCG(7, 7))
-	words := make([]string, 5000)
-	for i := range words {
-		var sb strings.Builder
-		for j := 0; j < 3+rng.IntN(6); j++ {
-			sb.WriteByte(byte('a' + rng.IntN(26)))
-		}
-		words[i] = sb.String()
-	}
-	return words
-}()
-
-// text returns about n bytes of words, Zipf-distributed like real text.
-func text(rng *rand.Rand, zipf *rand.Zipf, n int) string {
-	var sb strings.Builder
-	for sb.Len() < n {
-		sb.WriteString(vocab[zipf.Uint64()])
-		sb.WriteByte(' ')
-	}
-	return sb.String()
-}
-
-// rolloutBatch is n rollouts of about 1 KB of text and 3 rewards.
-func rolloutBatch(rng *rand.Rand, step int64, n int) []*expt.Rollout {
-	zipf := rand.NewZipf(rng, 1.1, 1, uint64(len(vocab)-1))
-	out := make([]*expt.Rollout, n)
-	for i := range out {
-		prompt := "question " + strconv.Itoa(rng.IntN(64)) + " " + text(rng, zipf, 100)
-		answer := text(rng, zipf, 900)
-		out[i] = &expt.Rollout{
-			Step: step, Mode: "train", Prompt: prompt, TS: float64(step),
-			Messages: []expt.Message{
-				{Role: "user", Content: prompt},
-				{Role: "assistant", Content: answer},
-			},
-			Rewards: []expt.Reward{
-				{Name: "correct", Value: float64(rng.IntN(2))},
-				{Name: "format", Value: rng.Float64()},
-				{Name: "length", Value: float64(len(answer))},
-			},
-		}
-	}
-	return out
+	storetest.BenchWriteScalars(b, db, id)
 }
 
 func BenchmarkWriteRollouts(b *testing.B) {
 	db, id := benchExperiment(b, "rollouts-write.db")
 	defer db.Close()
-	ctx := context.Background()
-	rng := rand.New(rand.NewPCG(1, 1))
-	batches := make([][]*expt.Rollout, 4)
-	for i := range batches {
-		batches[i] = rolloutBatch(rng, int64(i), 1000)
-	}
-	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
-		if _, err := db.WriteRollouts(ctx, id, batches[i%len(batches)], ""); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "rollouts/s")
+	storetest.BenchWriteRollouts(b, db, id)
 }
 
 var (
@@ -329,7 +245,7 @@ func rolloutFixture(b *testing.B) (*sqlite.DB, string) {
 		}()
 		rng := rand.New(rand.NewPCG(2, 2))
 		for i := 0; i < n; i += 1000 {
-			if _, err := rolloutsDB.WriteRollouts(context.Background(), rolloutsExp, rolloutBatch(rng, int64(i/1000), min(1000, n-i)), ""); err != nil {
+			if _, err := rolloutsDB.WriteRollouts(context.Background(), rolloutsExp, storetest.RolloutBatch(rng, int64(i/1000), min(1000, n-i)), ""); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -387,7 +303,7 @@ func BenchmarkRolloutsStepSortByReward(b *testing.B) {
 		{"step", expt.RolloutQuery{Step: &step}},
 		{"step+mode", expt.RolloutQuery{Step: &step, Mode: "train"}},
 		{"step+filter", expt.RolloutQuery{Step: &step, Rewards: correct}},
-		{"step+search", expt.RolloutQuery{Step: &step, Search: vocab[40]}},
+		{"step+search", expt.RolloutQuery{Step: &step, Search: storetest.Word(40)}},
 		{"step+prompt", expt.RolloutQuery{Step: &step, Prompt: &prompt}},
 		{"range5+filter", expt.RolloutQuery{FromStep: &from, ToStep: &to, Rewards: correct}},
 		{"prompt", expt.RolloutQuery{Prompt: &prompt}},
@@ -412,7 +328,7 @@ func BenchmarkRolloutsSearch(b *testing.B) {
 	db, id := rolloutFixture(b)
 	ctx := context.Background()
 	// Mid-frequency words: common enough to match many rollouts, not all.
-	q := expt.RolloutQuery{ExperimentID: id, Search: vocab[40] + " " + vocab[200], Limit: 50}
+	q := expt.RolloutQuery{ExperimentID: id, Search: storetest.Word(40) + " " + storetest.Word(200), Limit: 50}
 	b.ResetTimer()
 	for b.Loop() {
 		if _, _, err := db.Rollouts(ctx, q); err != nil {
@@ -443,7 +359,7 @@ func BenchmarkWriteScalars10k(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		batch := make([]expt.Scalar, 0, 10_000)
 		for j := range 10 {
-			batch = append(batch, scalarBatch(int64(i*10+j)*20)...)
+			batch = append(batch, storetest.ScalarBatch(int64(i*10+j)*20)...)
 		}
 		if _, err := db.WriteScalars(ctx, id, batch, ""); err != nil {
 			b.Fatal(err)

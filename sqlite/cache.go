@@ -8,86 +8,80 @@ import (
 	"sync"
 
 	"github.com/expt-logger/expt"
+	"github.com/expt-logger/expt/internal/storekit"
 )
 
-// cache maps names to row ids so that a batch does not look each name up.
-// Ids only ever disappear with their experiment, so entries stay valid
-// until DeleteExperiments drops them; a rolled-back transaction may leave
-// ids of rows that do not exist, so writers add to the cache only after commit.
+// cache maps names to row ids so that a batch does not look each name up
+// (see storekit.IDs). Experiment uuids map to their row ids here too: one
+// process writes this file, so an experiment can only disappear through
+// DeleteExperiments, which forgets it.
 type cache struct {
-	mu      sync.Mutex
-	exps    map[string]int64 // uuid -> experiments.pk
-	series  map[seriesKey]int64
-	rewards map[nameKey]int64
-	prompts map[promptKey]int64
+	series  storekit.IDs[storekit.SeriesName]
+	rewards storekit.IDs[string]
+	prompts storekit.IDs[promptKey]
+
+	mu   sync.Mutex
+	exps map[string]int64 // uuid -> experiments.pk
 }
 
+// seriesKey is a series of any experiment, for the group commit's batches.
 type seriesKey struct {
-	exp        int64
-	mode, name string
+	exp int64
+	storekit.SeriesName
 }
 
-type nameKey struct {
-	exp  int64
-	name string
-}
+// promptKey is a prompt as logged: its text and, for a message object, its raw JSON.
+type promptKey struct{ text, raw string }
 
-type promptKey struct {
-	exp       int64
-	text, raw string
-}
+func newCache() *cache { return &cache{exps: map[string]int64{}} }
 
-func newCache() *cache {
-	return &cache{
-		exps:    map[string]int64{},
-		series:  map[seriesKey]int64{},
-		rewards: map[nameKey]int64{},
-		prompts: map[promptKey]int64{},
-	}
-}
-
-// forget drops everything cached about experiment pks.
+// forget drops everything cached about experiments uuids, whose row ids are pks.
 func (c *cache) forget(uuids []string, pks map[int64]bool) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	for _, id := range uuids {
 		delete(c.exps, id)
 	}
-	for k := range c.series {
-		if pks[k.exp] {
-			delete(c.series, k)
-		}
-	}
-	for k := range c.rewards {
-		if pks[k.exp] {
-			delete(c.rewards, k)
-		}
-	}
-	for k := range c.prompts {
-		if pks[k.exp] {
-			delete(c.prompts, k)
-		}
-	}
+	c.mu.Unlock()
+	c.series.Forget(pks)
+	c.rewards.Forget(pks)
+	c.prompts.Forget(pks)
+}
+
+func (c *cache) experiment(id string) (int64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	pk, ok := c.exps[id]
+	return pk, ok
+}
+
+func (c *cache) putExperiment(id string, pk int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.exps[id] = pk
 }
 
 // experimentPK resolves an experiment uuid to its row id; ENOTFOUND when missing.
 func (db *DB) experimentPK(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
 }, id string) (int64, error) {
-	db.cache.mu.Lock()
-	pk, ok := db.cache.exps[id]
-	db.cache.mu.Unlock()
-	if ok {
+	if pk, ok := db.cache.experiment(id); ok {
 		return pk, nil
 	}
+	var pk int64
 	err := q.QueryRowContext(ctx, `SELECT pk FROM experiments WHERE id = ?`, id).Scan(&pk)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, expt.Errorf(expt.ENOTFOUND, "experiment %q not found", id)
 	} else if err != nil {
 		return 0, fmt.Errorf("select experiment: %w", err)
 	}
-	db.cache.mu.Lock()
-	db.cache.exps[id] = pk
-	db.cache.mu.Unlock()
+	db.cache.putExperiment(id, pk)
 	return pk, nil
+}
+
+// found turns a single-row query's error into ok=false for no row.
+func found(err error) (bool, error) {
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
 }

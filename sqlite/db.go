@@ -135,7 +135,11 @@ func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 
 func nanos(t time.Time) int64 { return t.UnixNano() }
 
-func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
-
 // now is rounded to microseconds so that times survive JSON and Postgres alike.
 func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// Shared implements expt.Replication: one server opens an SQLite file, so
+// its in-process bus and throttle are all there is to share.
+func (db *DB) Shared(context.Context, expt.EventBus) (expt.Shared, error) {
+	return expt.Shared{}, nil
+}

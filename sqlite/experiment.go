@@ -3,48 +3,22 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/expt-logger/expt"
+	"github.com/expt-logger/expt/internal/storekit"
 )
 
-const experimentColumns = `id, user_id, name, config, status, job_id, created_at, updated_at, latest_step`
+const experimentColumns = storekit.ExperimentColumns
 
-func scanExperiment(row interface{ Scan(...any) error }) (*expt.Experiment, error) {
-	e := &expt.Experiment{}
-	var config string
-	var created, updated int64
-	var latest sql.NullInt64
-	if err := row.Scan(&e.ID, &e.UserID, &e.Name, &config, &e.Status, &e.JobID, &created, &updated, &latest); err != nil {
-		return nil, err
-	}
-	e.Config = json.RawMessage(config)
-	e.CreatedAt, e.UpdatedAt = fromNanos(created), fromNanos(updated)
-	if latest.Valid {
-		e.LatestStep = &latest.Int64
-	}
-	return e, nil
-}
+var scanExperiment = storekit.ScanExperiment
 
 // CreateExperiment inserts e, or loads it when the user already has it.
 func (db *DB) CreateExperiment(ctx context.Context, e *expt.Experiment) (bool, error) {
-	if e.ID == "" {
-		return false, expt.Errorf(expt.EINVALID, "experiment id is required")
-	}
-	if e.CreatedAt.IsZero() {
-		e.CreatedAt = now()
-	}
-	if e.UpdatedAt.IsZero() {
-		e.UpdatedAt = e.CreatedAt
-	}
-	if e.Status == "" {
-		e.Status = expt.StatusActive
-	}
-	if len(e.Config) == 0 {
-		e.Config = json.RawMessage("{}")
+	if err := storekit.NewExperiment(e, now()); err != nil {
+		return false, err
 	}
 	created := false
 	err := db.tx(ctx, func(tx *sql.Tx) error {
@@ -62,11 +36,7 @@ func (db *DB) CreateExperiment(ctx context.Context, e *expt.Experiment) (bool, e
 		if err != nil {
 			return fmt.Errorf("select experiment: %w", err)
 		}
-		if old.UserID != e.UserID {
-			return expt.Errorf(expt.ECONFLICT, "experiment id %q is taken", e.ID)
-		}
-		*e = *old
-		return nil
+		return storekit.ExistingExperiment(old, e)
 	})
 	return created, err
 }
@@ -96,16 +66,7 @@ func (db *DB) UpdateExperiment(ctx context.Context, userID int64, id string, upd
 		if e, err = experimentOf(ctx, tx, userID, id); err != nil {
 			return err
 		}
-		if upd.Name != nil {
-			e.Name = *upd.Name
-		}
-		if upd.Config != nil {
-			e.Config = upd.Config
-		}
-		if upd.Status != nil {
-			e.Status = *upd.Status
-		}
-		e.UpdatedAt = now()
+		storekit.UpdateExperiment(e, upd, now())
 		if _, err := tx.ExecContext(ctx, `UPDATE experiments SET name = ?, config = ?, status = ?, updated_at = ? WHERE id = ?`,
 			e.Name, string(e.Config), e.Status, nanos(e.UpdatedAt), id); err != nil {
 			return fmt.Errorf("update experiment: %w", err)
@@ -128,20 +89,9 @@ var experimentSorts = map[string]string{
 
 // Experiments returns one page of a user's experiments and the total matching.
 func (db *DB) Experiments(ctx context.Context, f expt.ExperimentFilter) ([]*expt.Experiment, int, error) {
-	order, ok := experimentSorts[f.Sort]
-	if !ok {
-		return nil, 0, expt.Errorf(expt.EINVALID, "unknown sort %q", f.Sort)
-	}
-	if f.Offset < 0 || f.Limit < 0 {
-		return nil, 0, expt.Errorf(expt.EINVALID, "offset and limit must not be negative")
-	}
-	limit := f.Limit
-	if limit == 0 {
-		limit = 50
-	}
-	dir := " ASC"
-	if f.Desc {
-		dir = " DESC"
+	orderBy, limit, err := storekit.ExperimentOrder(f, experimentSorts)
+	if err != nil {
+		return nil, 0, err
 	}
 	where := `WHERE user_id = ?`
 	args := []any{f.UserID}
@@ -159,20 +109,13 @@ func (db *DB) Experiments(ctx context.Context, f expt.ExperimentFilter) ([]*expt
 		return nil, 0, fmt.Errorf("count experiments: %w", err)
 	}
 	rows, err := db.read.QueryContext(ctx, `SELECT `+experimentColumns+` FROM experiments `+where+
-		` ORDER BY `+order+dir+`, pk`+dir+` LIMIT ? OFFSET ?`, append(args, limit, f.Offset)...)
+		` ORDER BY `+orderBy+` LIMIT ? OFFSET ?`, append(args, limit, f.Offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("select experiments: %w", err)
 	}
 	defer rows.Close()
-	out := []*expt.Experiment{}
-	for rows.Next() {
-		e, err := scanExperiment(rows)
-		if err != nil {
-			return nil, 0, fmt.Errorf("scan experiment: %w", err)
-		}
-		out = append(out, e)
-	}
-	return out, total, rows.Err()
+	out, err := storekit.ScanExperiments(rows)
+	return out, total, err
 }
 
 // DeleteExperiments deletes those of ids owned by userID with all their data.

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/expt-logger/expt"
+	"github.com/expt-logger/expt/internal/storekit"
 )
 
 // Sub-buckets of fineWidth steps refine each rollup bucket: a chart asking
@@ -23,7 +23,7 @@ const (
 // piece is one sub-bucket's summary; sub is its first step >> fineShift.
 type piece struct {
 	sub int64
-	expt.BucketAgg
+	storekit.BucketAgg
 }
 
 // fineEntry is the encoded size of a non-empty sub-bucket: its index and
@@ -86,8 +86,8 @@ func (f *folder) add(step int64, v, ts float64) {
 }
 
 // mergePieces merges pieces, in step order, into one summary.
-func mergePieces(pieces []piece) expt.BucketAgg {
-	var a expt.BucketAgg
+func mergePieces(pieces []piece) storekit.BucketAgg {
+	var a storekit.BucketAgg
 	for _, p := range pieces {
 		a.Merge(p.BucketAgg)
 	}

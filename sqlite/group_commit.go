@@ -210,11 +210,9 @@ func (g *groupWriter) commit(group []*scalarWrite) {
 		results[0].err = err // a failed BEGIN or COMMIT
 	}
 	if err == nil && len(created) > 0 {
-		g.db.cache.mu.Lock()
 		for k, id := range created {
-			g.db.cache.series[k] = id
+			g.db.cache.series.PutOne(k.exp, k.SeriesName, id)
 		}
-		g.db.cache.mu.Unlock()
 	}
 	for i, w := range group {
 		w.answer(results[i])

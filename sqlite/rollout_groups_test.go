@@ -13,6 +13,7 @@ import (
 
 	"github.com/expt-logger/expt"
 	"github.com/expt-logger/expt/sqlite"
+	"github.com/expt-logger/expt/storetest"
 )
 
 // TestGroupsBackfill checks that migration 0004's backfill of existing
@@ -25,14 +26,7 @@ func TestGroupsBackfill(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	u := &expt.User{Email: "b@example.com"}
-	if err := db.CreateUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
-	e := &expt.Experiment{ID: "00000000-0000-4000-8000-000000000004", UserID: u.ID, Name: "b"}
-	if _, err := db.CreateExperiment(ctx, e); err != nil {
-		t.Fatal(err)
-	}
+	_, e := storetest.NewExperiment(t, db, "b@example.com", "00000000-0000-4000-8000-000000000004", "b")
 	for b := 0; b < 5; b++ {
 		var batch []*expt.Rollout
 		for i := 0; i < 30; i++ {

@@ -6,79 +6,33 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
-	"slices"
 	"strings"
 
 	"github.com/expt-logger/expt"
+	"github.com/expt-logger/expt/internal/storekit"
 )
 
 // WriteRollouts stores a batch in one transaction and sets each rollout's ID and CreatedAt.
 func (db *DB) WriteRollouts(ctx context.Context, experimentID string, batch []*expt.Rollout, idemKey string) (bool, error) {
-	msgs := make([]string, len(batch))
-	for i, r := range batch {
-		if r == nil {
-			return false, expt.Errorf(expt.EINVALID, "rollout %d is null", i)
-		}
-		if r.Mode == "" {
-			return false, expt.Errorf(expt.EINVALID, "rollout %d: mode is required", i)
-		}
-		if r.Step < 0 {
-			return false, expt.Errorf(expt.EINVALID, "rollout %d: step must not be negative", i)
-		}
-		for _, w := range r.Rewards {
-			if w.Name == "" {
-				return false, expt.Errorf(expt.EINVALID, "rollout %d: reward name is required", i)
-			}
-		}
-		if r.PromptRaw != nil && !json.Valid(r.PromptRaw) {
-			return false, expt.Errorf(expt.EINVALID, "rollout %d: prompt is not valid JSON", i)
-		}
-		var err error
-		if msgs[i], err = messagesJSON(r.Messages); err != nil {
-			return false, expt.Errorf(expt.EINVALID, "rollout %d: %v", i, err)
-		}
+	if err := expt.CheckRollouts(batch); err != nil {
+		return false, err
 	}
-	w := &rolloutWriter{db: db, newNames: map[nameKey]int64{}, newPrompts: map[promptKey]int64{}}
+	msgs, err := storekit.BatchMessages(batch)
+	if err != nil {
+		return false, err
+	}
+	w := &rolloutWriter{db: db}
 	applied, err := db.appendBatch(ctx, experimentID, idemKey, func(tx *sql.Tx, pk int64) error {
 		w.tx, w.exp = tx, pk
+		w.newNames, w.newPrompts = storekit.Pending[string]{}, storekit.Pending[promptKey]{}
 		return w.write(ctx, experimentID, batch, msgs)
 	})
 	if err != nil {
 		return false, err
 	}
-	db.cache.mu.Lock()
-	for k, id := range w.newNames {
-		db.cache.rewards[k] = id
-	}
-	for k, id := range w.newPrompts {
-		db.cache.prompts[k] = id
-	}
-	db.cache.mu.Unlock()
+	db.cache.rewards.Put(w.exp, w.newNames)
+	db.cache.prompts.Put(w.exp, w.newPrompts)
 	return applied, nil
-}
-
-// messagesJSON is the stored form of messages: a JSON array of each
-// message's raw object, so extra keys survive byte for byte.
-func messagesJSON(ms []expt.Message) (string, error) {
-	var b strings.Builder
-	b.WriteByte('[')
-	for i, m := range ms {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		raw := m.Raw
-		if len(raw) == 0 {
-			var err error
-			if raw, err = json.Marshal(map[string]string{"role": m.Role, "content": m.Content}); err != nil {
-				return "", fmt.Errorf("message %d: %w", i, err)
-			}
-		} else if !json.Valid(raw) {
-			return "", fmt.Errorf("message %d is not valid JSON", i)
-		}
-		b.Write(raw)
-	}
-	b.WriteByte(']')
-	return b.String(), nil
 }
 
 // rolloutWriter holds one WriteRollouts transaction's state.
@@ -86,34 +40,13 @@ type rolloutWriter struct {
 	db         *DB
 	tx         *sql.Tx
 	exp        int64
-	newNames   map[nameKey]int64
-	newPrompts map[promptKey]int64
-}
-
-type stepKey struct {
-	mode string
-	step int64
-}
-
-type stepRewardKey struct {
-	stepKey
-	name int64
+	newNames   storekit.Pending[string]
+	newPrompts storekit.Pending[promptKey]
 }
 
 // Rows go in with multi-row INSERTs of up to this many rows: one statement
 // per row costs more in driver round trips than SQLite spends storing it.
 const rowsPerInsert = 100
-
-// groupRow keys a group: its prompt is the group prompt id (see promptID).
-type groupRow struct {
-	mode         string
-	step, prompt int64
-}
-
-type groupRewardKey struct {
-	groupRow
-	name int64
-}
 
 // multiInsert runs prefix + "(?,...),(?,...)" + suffix over rows of
 // width args each, rowsPerInsert rows per statement.
@@ -143,17 +76,11 @@ func (w *rolloutWriter) write(ctx context.Context, experimentID string, batch []
 	}
 	created := now()
 	createdNs := nanos(created)
-	counts := map[stepKey]int64{}
-	sums := map[stepRewardKey]*expt.RewardSums{}
-	groups := map[groupRow]int64{}
-	groupSums := map[groupRewardKey]*expt.RewardMoments{}
-	latest := int64(-1)
+	stats := storekit.NewBatchStats(len(batch))
 	rolloutArgs := make([]any, 0, 9*len(batch))
 	ftsArgs := make([]any, 0, 3*len(batch))
-	rewardArgs := make([]any, 0, 3*3*len(batch))
 	var body strings.Builder
-	var names []int64
-	var values []float64
+	nameID := func(name string) (int64, error) { return w.rewardNameID(ctx, name) }
 	for i, r := range batch {
 		promptID, groupID, err := w.promptID(ctx, r.Prompt, r.PromptRaw)
 		if err != nil {
@@ -163,50 +90,15 @@ func (w *rolloutWriter) write(ctx context.Context, experimentID string, batch []
 		r.ID = lastID
 		r.ExperimentID, r.CreatedAt = experimentID, created
 		rolloutArgs = append(rolloutArgs, r.ID, w.exp, r.Step, r.Mode, promptID, msgs[i], r.TS, createdNs, sql.NullString{String: r.ClientID, Valid: r.ClientID != ""})
-		body.Reset()
-		for _, m := range r.Messages {
-			body.WriteString(m.Content)
-			body.WriteByte('\n')
+		ftsArgs = append(ftsArgs, r.ID, r.Prompt, storekit.SearchBody(&body, r.Messages))
+		if err := stats.Add(r, groupID, nameID); err != nil {
+			return err
 		}
-		ftsArgs = append(ftsArgs, r.ID, r.Prompt, body.String())
-		sk := stepKey{r.Mode, r.Step}
-		counts[sk]++
-		gk := groupRow{r.Mode, r.Step, groupID}
-		groups[gk]++
-		latest = max(latest, r.Step)
-		// A name logged twice in one rollout keeps its last value, in the
-		// order names first appear.
-		names, values = names[:0], values[:0]
-		for _, rw := range r.Rewards {
-			nid, err := w.rewardNameID(ctx, rw.Name)
-			if err != nil {
-				return err
-			}
-			j := slices.Index(names, nid)
-			if j < 0 {
-				names, values = append(names, nid), append(values, rw.Value)
-			} else {
-				values[j] = rw.Value
-			}
-		}
-		for j, nid := range names {
-			v := values[j]
-			rewardArgs = append(rewardArgs, r.ID, nid, nullable(v))
-			k := stepRewardKey{sk, nid}
-			s := sums[k]
-			if s == nil {
-				s = &expt.RewardSums{}
-				sums[k] = s
-			}
-			s.Add(v)
-			gr := groupRewardKey{gk, nid}
-			g := groupSums[gr]
-			if g == nil {
-				g = &expt.RewardMoments{}
-				groupSums[gr] = g
-			}
-			g.Add(v)
-		}
+	}
+	rw := stats.Rewards
+	rewardArgs := make([]any, 0, 3*len(rw.Rollout))
+	for j := range rw.Rollout {
+		rewardArgs = append(rewardArgs, rw.Rollout[j], rw.Name[j], nullable(rw.Value[j]))
 	}
 	if err := w.multiInsert(ctx, "insert rollout", `INSERT INTO rollouts(id, experiment, step, mode, prompt_id, messages, ts, created_at, client_id) VALUES `, "", 9, rolloutArgs); err != nil {
 		return err
@@ -214,13 +106,13 @@ func (w *rolloutWriter) write(ctx context.Context, experimentID string, batch []
 	if err := w.multiInsert(ctx, "insert reward", `INSERT INTO rewards(rollout_id, name_id, value) VALUES `, "", 3, rewardArgs); err != nil {
 		return err
 	}
-	if err := w.upsertStepStats(ctx, counts, sums); err != nil {
+	if err := w.upsertStepStats(ctx, stats.Steps, stats.StepSums); err != nil {
 		return err
 	}
-	if err := w.upsertGroupStats(ctx, groups, groupSums); err != nil {
+	if err := w.upsertGroupStats(ctx, stats.Groups, stats.GroupSums); err != nil {
 		return err
 	}
-	if err := touchExperiment(ctx, w.tx, w.exp, latest); err != nil {
+	if err := touchExperiment(ctx, w.tx, w.exp, stats.Latest); err != nil {
 		return err
 	}
 	// The full-text rows go last, in as few statements as SQLite allows:
@@ -235,10 +127,10 @@ func (w *rolloutWriter) write(ctx context.Context, experimentID string, batch []
 // parameters while a batch of up to 10,000 rollouts is one statement.
 const ftsRowsPerInsert = 10_000
 
-func (w *rolloutWriter) upsertGroupStats(ctx context.Context, groups map[groupRow]int64, sums map[groupRewardKey]*expt.RewardMoments) error {
+func (w *rolloutWriter) upsertGroupStats(ctx context.Context, groups map[storekit.GroupKey]int64, sums map[storekit.GroupRewardKey]*storekit.RewardMoments) error {
 	args := make([]any, 0, 5*len(groups))
 	for k, n := range groups {
-		args = append(args, w.exp, k.step, k.prompt, k.mode, n)
+		args = append(args, w.exp, k.Step, k.Prompt, k.Mode, n)
 	}
 	if err := w.multiInsert(ctx, "upsert rollout groups", `INSERT INTO rollout_groups(experiment, step, prompt_id, mode, count) VALUES `,
 		` ON CONFLICT DO UPDATE SET count = count + excluded.count`, 5, args); err != nil {
@@ -250,7 +142,7 @@ func (w *rolloutWriter) upsertGroupStats(ctx context.Context, groups map[groupRo
 		if s.Count > 0 {
 			lo, hi = s.Min, s.Max
 		}
-		args = append(args, w.exp, k.step, k.prompt, k.mode, k.name, s.Count, s.NaNs, nullable(s.Sum), nullable(s.Mean), nullable(s.M2), lo, hi)
+		args = append(args, w.exp, k.Step, k.Prompt, k.Mode, k.Name, s.Count, s.NaNs, nullable(s.Sum), nullable(s.Mean), nullable(s.M2), lo, hi)
 	}
 	// In an upsert every column on the right is the old value. Merging
 	// means: delta = mean_b - mean_a, mean += delta*n_b/n, m2 += m2_b + delta²*n_a*n_b/n.
@@ -266,10 +158,10 @@ func (w *rolloutWriter) upsertGroupStats(ctx context.Context, groups map[groupRo
 			max = CASE WHEN max IS NULL THEN excluded.max WHEN excluded.max IS NULL THEN max ELSE max(max, excluded.max) END`, 12, args)
 }
 
-func (w *rolloutWriter) upsertStepStats(ctx context.Context, counts map[stepKey]int64, sums map[stepRewardKey]*expt.RewardSums) error {
+func (w *rolloutWriter) upsertStepStats(ctx context.Context, counts map[storekit.StepKey]int64, sums map[storekit.StepRewardKey]*storekit.RewardSums) error {
 	for k, n := range counts {
 		if _, err := w.tx.ExecContext(ctx, `INSERT INTO step_counts(experiment, mode, step, count) VALUES (?, ?, ?, ?)
-			ON CONFLICT DO UPDATE SET count = count + excluded.count`, w.exp, k.mode, k.step, n); err != nil {
+			ON CONFLICT DO UPDATE SET count = count + excluded.count`, w.exp, k.Mode, k.Step, n); err != nil {
 			return fmt.Errorf("upsert step count: %w", err)
 		}
 	}
@@ -284,7 +176,7 @@ func (w *rolloutWriter) upsertStepStats(ctx context.Context, counts map[stepKey]
 			sum = sum + excluded.sum, sumsq = sumsq + excluded.sumsq,
 			min = CASE WHEN min IS NULL THEN excluded.min WHEN excluded.min IS NULL THEN min ELSE min(min, excluded.min) END,
 			max = CASE WHEN max IS NULL THEN excluded.max WHEN excluded.max IS NULL THEN max ELSE max(max, excluded.max) END`,
-			w.exp, k.mode, k.step, k.name, s.Count, s.NaNs, s.Sum, s.SumSq, lo, hi); err != nil {
+			w.exp, k.Mode, k.Step, k.Name, s.Count, s.NaNs, s.Sum, s.SumSq, lo, hi); err != nil {
 			return fmt.Errorf("upsert step rewards: %w", err)
 		}
 	}
@@ -306,24 +198,14 @@ const groupMarker = "\x00group"
 // the id of its group's prompt: the experiment's first prompt with the
 // same text, since a group is keyed by text alone.
 func (w *rolloutWriter) promptID(ctx context.Context, text string, raw json.RawMessage) (id, group int64, err error) {
-	k := promptKey{w.exp, text, string(raw)}
-	gk := promptKey{w.exp, text, groupMarker}
-	id, ok := w.newPrompts[k]
-	group, gok := w.newPrompts[gk]
+	k := promptKey{text, string(raw)}
+	gk := promptKey{text, groupMarker}
+	id, ok := w.newPrompts.Lookup(&w.db.cache.prompts, w.exp, k)
+	group, gok := w.newPrompts.Lookup(&w.db.cache.prompts, w.exp, gk)
 	if ok && gok {
 		return id, group, nil
 	}
-	w.db.cache.mu.Lock()
-	if !ok {
-		id, ok = w.db.cache.prompts[k]
-	}
-	if !gok {
-		group, gok = w.db.cache.prompts[gk]
-	}
-	w.db.cache.mu.Unlock()
-	if ok && gok {
-		return id, group, nil
-	}
+	id, group = 0, 0
 	h := textHash(text)
 	rows, err := w.tx.QueryContext(ctx, `SELECT id, raw FROM prompts WHERE experiment = ? AND text_hash = ? AND text = ? ORDER BY id`, w.exp, h, text)
 	if err != nil {
@@ -366,20 +248,14 @@ func (w *rolloutWriter) promptID(ctx context.Context, text string, raw json.RawM
 }
 
 func (w *rolloutWriter) rewardNameID(ctx context.Context, name string) (int64, error) {
-	k := nameKey{w.exp, name}
-	if id, ok := w.newNames[k]; ok {
+	if id, ok := w.newNames.Lookup(&w.db.cache.rewards, w.exp, name); ok {
 		return id, nil
 	}
-	w.db.cache.mu.Lock()
-	id, ok := w.db.cache.rewards[k]
-	w.db.cache.mu.Unlock()
-	if ok {
-		return id, nil
-	}
+	var id int64
 	if err := w.tx.QueryRowContext(ctx, `INSERT INTO reward_names(experiment, name) VALUES (?, ?)
 		ON CONFLICT(experiment, name) DO UPDATE SET name = excluded.name RETURNING id`, w.exp, name).Scan(&id); err != nil {
 		return 0, fmt.Errorf("reward name id: %w", err)
 	}
-	w.newNames[k] = id
+	w.newNames[name] = id
 	return id, nil
 }

@@ -6,14 +6,13 @@ import (
 	"fmt"
 
 	"github.com/expt-logger/expt"
+	"github.com/expt-logger/expt/internal/storekit"
 )
 
 // WriteErrors appends reported errors, all or nothing, once per idemKey.
 func (db *DB) WriteErrors(ctx context.Context, experimentID string, batch []expt.RunError, idemKey string) (bool, error) {
-	for i, e := range batch {
-		if e.Step != nil && *e.Step < 0 {
-			return false, expt.Errorf(expt.EINVALID, "error %d: step must not be negative", i)
-		}
+	if err := expt.CheckRunErrors(batch); err != nil {
+		return false, err
 	}
 	return db.appendBatch(ctx, experimentID, idemKey, func(tx *sql.Tx, pk int64) error {
 		st, err := tx.PrepareContext(ctx, `INSERT INTO run_errors(experiment, step, mode, message, type, traceback, ts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
@@ -46,42 +45,24 @@ func (db *DB) Errors(ctx context.Context, experimentID string, offset, limit int
 	if limit <= 0 {
 		limit = 50
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT id, step, mode, message, type, traceback, ts, created_at FROM run_errors
+	rows, err := db.read.QueryContext(ctx, `SELECT `+storekit.RunErrorColumns+` FROM run_errors
 		WHERE experiment = ? ORDER BY id LIMIT ? OFFSET ?`, pk, limit+1, offset)
 	if err != nil {
 		return nil, false, fmt.Errorf("select errors: %w", err)
 	}
 	defer rows.Close()
-	out := []expt.RunError{}
-	for rows.Next() {
-		var e expt.RunError
-		var step sql.NullInt64
-		var created int64
-		if err := rows.Scan(&e.ID, &step, &e.Mode, &e.Message, &e.Type, &e.Traceback, &e.TS, &created); err != nil {
-			return nil, false, fmt.Errorf("scan error: %w", err)
-		}
-		if step.Valid {
-			e.Step = &step.Int64
-		}
-		e.CreatedAt = fromNanos(created)
-		out = append(out, e)
+	out, err := storekit.ScanRunErrors(rows)
+	if err != nil {
+		return nil, false, err
 	}
-	if err := rows.Err(); err != nil {
-		return nil, false, fmt.Errorf("select errors: %w", err)
-	}
-	more := len(out) > limit
-	if more {
-		out = out[:limit]
-	}
+	out, more := storekit.Page(out, limit)
 	return out, more, nil
 }
 
 // WriteEnvLogs appends environment logs, all or nothing, once per idemKey.
 func (db *DB) WriteEnvLogs(ctx context.Context, experimentID string, batch []expt.EnvLog, idemKey string) (bool, error) {
-	for i, l := range batch {
-		if l.RolloutID == "" {
-			return false, expt.Errorf(expt.EINVALID, "env log %d: rollout id is required", i)
-		}
+	if err := expt.CheckEnvLogs(batch); err != nil {
+		return false, err
 	}
 	return db.appendBatch(ctx, experimentID, idemKey, func(tx *sql.Tx, pk int64) error {
 		st, err := tx.PrepareContext(ctx, `INSERT INTO env_logs(experiment, rollout, content, created_at) VALUES (?, ?, ?, ?)`)
@@ -110,20 +91,7 @@ func (db *DB) EnvLogs(ctx context.Context, experimentID, rolloutID string) ([]ex
 		return nil, fmt.Errorf("select env logs: %w", err)
 	}
 	defer rows.Close()
-	out := []expt.EnvLog{}
-	for rows.Next() {
-		l := expt.EnvLog{RolloutID: rolloutID}
-		var created int64
-		if err := rows.Scan(&l.ID, &l.Content, &created); err != nil {
-			return nil, fmt.Errorf("scan env log: %w", err)
-		}
-		l.CreatedAt = fromNanos(created)
-		out = append(out, l)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("select env logs: %w", err)
-	}
-	return out, nil
+	return storekit.ScanEnvLogs(rows, rolloutID)
 }
 
 // appendBatch runs write in one transaction after claiming idemKey; it

@@ -3,11 +3,11 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"math"
 
 	"github.com/expt-logger/expt"
+	"github.com/expt-logger/expt/internal/storekit"
 )
 
 // rawScanLimit is the widest step range Series folds from raw points when
@@ -73,23 +73,13 @@ func (db *DB) Scalars(ctx context.Context, experimentID, mode string) (map[strin
 
 // seriesID finds a series; ok is false when the experiment has no such metric.
 func (db *DB) seriesID(ctx context.Context, pk int64, mode, name string) (int64, bool, error) {
-	k := seriesKey{pk, mode, name}
-	db.cache.mu.Lock()
-	id, ok := db.cache.series[k]
-	db.cache.mu.Unlock()
-	if ok {
-		return id, true, nil
-	}
-	err := db.read.QueryRowContext(ctx, `SELECT id FROM series WHERE experiment = ? AND mode = ? AND name = ?`, pk, mode, name).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, false, nil
-	} else if err != nil {
-		return 0, false, fmt.Errorf("select series: %w", err)
-	}
-	db.cache.mu.Lock()
-	db.cache.series[k] = id
-	db.cache.mu.Unlock()
-	return id, true, nil
+	return db.cache.series.Load(pk, storekit.SeriesName{Mode: mode, Name: name}, func() (id int64, ok bool, err error) {
+		ok, err = found(db.read.QueryRowContext(ctx, `SELECT id FROM series WHERE experiment = ? AND mode = ? AND name = ?`, pk, mode, name).Scan(&id))
+		if err != nil {
+			err = fmt.Errorf("select series: %w", err)
+		}
+		return id, ok, err
+	})
 }
 
 // Series returns one metric over a step range, downsampled to at most
@@ -136,14 +126,14 @@ func (db *DB) Series(ctx context.Context, q expt.SeriesQuery) (*expt.Series, err
 		return out, err
 	}
 	out.Downsampled = true
-	var cur expt.BucketAgg
+	var cur storekit.BucketAgg
 	curKey := int64(-1)
-	fold := func(start int64, a expt.BucketAgg) {
+	fold := func(start int64, a storekit.BucketAgg) {
 		if k := start / plan.width; k != curKey {
 			if cur.Count > 0 {
 				out.Buckets = append(out.Buckets, cur.Summary())
 			}
-			cur, curKey = expt.BucketAgg{}, k
+			cur, curKey = storekit.BucketAgg{}, k
 		}
 		cur.Merge(a)
 	}
@@ -154,7 +144,7 @@ func (db *DB) Series(ctx context.Context, q expt.SeriesQuery) (*expt.Series, err
 				if cur.Count > 0 {
 					out.Buckets = append(out.Buckets, cur.Summary())
 				}
-				cur, curKey = expt.BucketAgg{}, k
+				cur, curKey = storekit.BucketAgg{}, k
 			}
 			cur.Add(step, v, ts)
 		})
@@ -204,14 +194,14 @@ func planSeries(lo, hi int64, maxPoints int) seriesPlan {
 	if maxPoints <= 0 {
 		return seriesPlan{level: levelRollup, width: rollupWidth}
 	}
-	need := expt.BucketWidth(lo, hi, maxPoints, 1)
+	need := storekit.BucketWidth(lo, hi, maxPoints, 1)
 	switch {
 	case need >= rollupWidth:
-		return seriesPlan{levelRollup, expt.BucketWidth(lo, hi, maxPoints, rollupWidth)}
+		return seriesPlan{levelRollup, storekit.BucketWidth(lo, hi, maxPoints, rollupWidth)}
 	case need*4 <= fineWidth && hi-lo < rawScanLimit:
 		return seriesPlan{levelRaw, need}
 	}
-	w := expt.BucketWidth(lo, hi, maxPoints, fineWidth)
+	w := storekit.BucketWidth(lo, hi, maxPoints, fineWidth)
 	if w%rollupWidth == 0 {
 		return seriesPlan{levelRollup, w}
 	}
@@ -245,7 +235,7 @@ func (db *DB) stepRange(ctx context.Context, sid int64, from, to *int64) (lo, hi
 // edge of the range, or dirty), else encoded in fine when asked for.
 type unit struct {
 	bucket int64
-	expt.BucketAgg
+	storekit.BucketAgg
 	computed bool
 	pieces   []piece
 	fine     []byte

@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/expt-logger/expt"
+	"github.com/expt-logger/expt/internal/storekit"
 )
 
 // pointsPerInsert is how many rows one INSERT statement carries: measured
@@ -80,13 +81,8 @@ const (
 // the transaction with other batches (see group_commit.go); WriteScalars
 // returns once that transaction committed.
 func (db *DB) WriteScalars(ctx context.Context, experimentID string, batch []expt.Scalar, idemKey string) (bool, error) {
-	for i, s := range batch {
-		if s.Mode == "" || s.Name == "" {
-			return false, expt.Errorf(expt.EINVALID, "scalar %d: mode and name are required", i)
-		}
-		if s.Step < 0 {
-			return false, expt.Errorf(expt.EINVALID, "scalar %d: step must not be negative", i)
-		}
+	if err := expt.CheckScalars(batch); err != nil {
+		return false, err
 	}
 	return db.scalars.write(&scalarWrite{ctx: ctx, experiment: experimentID, rows: newScalarRows(batch), idemKey: idemKey,
 		done: make(chan scalarResult, 1)})
@@ -105,7 +101,7 @@ type scalarRows struct {
 	n       int                 // rows
 }
 
-type seriesName struct{ mode, name string }
+type seriesName = storekit.SeriesName
 
 type seriesRun struct {
 	series int // index into series
@@ -126,7 +122,7 @@ func newScalarRows(batch []expt.Scalar) *scalarRows {
 	of := make([]int, len(batch))
 	var counts []int
 	for i, s := range batch {
-		k := seriesName{s.Mode, s.Name}
+		k := seriesName{Mode: s.Mode, Name: s.Name}
 		j, ok := index[k]
 		if !ok {
 			j = len(r.series)
@@ -263,10 +259,7 @@ func (db *DB) writeScalarBatch(c *rawConn, w *scalarWrite, created, known map[se
 
 // rawExperimentPK is experimentPK on the writer's connection.
 func (db *DB) rawExperimentPK(c *rawConn, id string) (int64, error) {
-	db.cache.mu.Lock()
-	pk, ok := db.cache.exps[id]
-	db.cache.mu.Unlock()
-	if ok {
+	if pk, ok := db.cache.experiment(id); ok {
 		return pk, nil
 	}
 	pk, ok, err := c.queryInt64(experimentPKSQL, id)
@@ -275,9 +268,7 @@ func (db *DB) rawExperimentPK(c *rawConn, id string) (int64, error) {
 	} else if !ok {
 		return 0, expt.Errorf(expt.ENOTFOUND, "experiment %q not found", id)
 	}
-	db.cache.mu.Lock()
-	db.cache.exps[id] = pk
-	db.cache.mu.Unlock()
+	db.cache.putExperiment(id, pk)
 	return pk, nil
 }
 
@@ -286,26 +277,23 @@ func (db *DB) rawExperimentPK(c *rawConn, id string) (int64, error) {
 func (db *DB) rawSeriesIDs(c *rawConn, pk int64, names []seriesName, created, known map[seriesKey]int64) ([]driver.Value, error) {
 	ids := make([]driver.Value, len(names))
 	var missing []int
-	db.cache.mu.Lock()
 	for i, n := range names {
-		k := seriesKey{pk, n.mode, n.name}
-		if id, ok := db.cache.series[k]; ok {
+		if id, ok := db.cache.series.Get(pk, n); ok {
 			ids[i] = id
-		} else if id, ok := known[k]; ok {
+		} else if id, ok := known[seriesKey{pk, n}]; ok {
 			ids[i] = id
 		} else {
 			missing = append(missing, i)
 		}
 	}
-	db.cache.mu.Unlock()
 	for _, i := range missing {
 		// DO UPDATE (a no-op) rather than DO NOTHING so RETURNING yields the existing row too.
-		id, _, err := c.queryInt64(upsertSeriesSQL, pk, names[i].mode, names[i].name)
+		id, _, err := c.queryInt64(upsertSeriesSQL, pk, names[i].Mode, names[i].Name)
 		if err != nil {
 			return nil, fmt.Errorf("upsert series: %w", err)
 		}
 		ids[i] = id
-		created[seriesKey{pk, names[i].mode, names[i].name}] = id
+		created[seriesKey{pk, names[i]}] = id
 	}
 	return ids, nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/expt-logger/expt"
 	"github.com/expt-logger/expt/sqlite"
+	"github.com/expt-logger/expt/storetest"
 )
 
 // openSeries opens a store at path holding one experiment with a dense
@@ -19,14 +20,7 @@ func openSeries(t *testing.T, path string, n int) (*sqlite.DB, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := &expt.User{Email: "s@b"}
-	if err := db.CreateUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
-	e := &expt.Experiment{ID: "00000000-0000-4000-8000-000000000004", UserID: u.ID, Name: "s"}
-	if _, err := db.CreateExperiment(ctx, e); err != nil {
-		t.Fatal(err)
-	}
+	_, e := storetest.NewExperiment(t, db, "s@b", "00000000-0000-4000-8000-000000000004", "s")
 	batch := make([]expt.Scalar, n)
 	for i := range batch {
 		batch[i] = expt.Scalar{Step: int64(i), Mode: "train", Name: "m", Value: math.Sin(float64(i) / 100), TS: float64(i)}

@@ -20,11 +20,7 @@ func openTemp(t *testing.T) *sqlite.DB {
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
-	t.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
+	storetest.CloseAtEnd(t, db)
 	return db
 }
 
@@ -92,14 +88,7 @@ func TestSecondHandle(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer server.Close()
-	u := &expt.User{Email: "admin@localhost"}
-	if err := server.CreateUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
-	e := &expt.Experiment{ID: "00000000-0000-4000-8000-000000000001", UserID: u.ID, Name: "busy"}
-	if _, err := server.CreateExperiment(ctx, e); err != nil {
-		t.Fatal(err)
-	}
+	u, e := storetest.NewExperiment(t, server, "admin@localhost", "00000000-0000-4000-8000-000000000001", "busy")
 	// Keep the server writing while the CLI handle opens and writes.
 	done := make(chan error, 1)
 	go func() {
@@ -149,14 +138,7 @@ func TestSecondHandle(t *testing.T) {
 func TestNaNIsNullNotZero(t *testing.T) {
 	ctx := context.Background()
 	db := openTemp(t)
-	u := &expt.User{Email: "a@b"}
-	if err := db.CreateUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
-	e := &expt.Experiment{ID: "00000000-0000-4000-8000-000000000002", UserID: u.ID, Name: "nan"}
-	if _, err := db.CreateExperiment(ctx, e); err != nil {
-		t.Fatal(err)
-	}
+	_, e := storetest.NewExperiment(t, db, "a@b", "00000000-0000-4000-8000-000000000002", "nan")
 	if _, err := db.WriteScalars(ctx, e.ID, []expt.Scalar{{Step: 1, Mode: "train", Name: "x", Value: math.NaN()}}, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -186,14 +168,7 @@ func TestNaNIsNullNotZero(t *testing.T) {
 func TestDeleteRemovesIndexRows(t *testing.T) {
 	ctx := context.Background()
 	db := openTemp(t)
-	u := &expt.User{Email: "a@b"}
-	if err := db.CreateUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
-	e := &expt.Experiment{ID: "00000000-0000-4000-8000-000000000003", UserID: u.ID, Name: "gone"}
-	if _, err := db.CreateExperiment(ctx, e); err != nil {
-		t.Fatal(err)
-	}
+	u, e := storetest.NewExperiment(t, db, "a@b", "00000000-0000-4000-8000-000000000003", "gone")
 	r := &expt.Rollout{Step: 1, Mode: "train", Prompt: "zanzibar", Messages: []expt.Message{{Role: "user", Content: "quixotic"}},
 		Rewards: []expt.Reward{{Name: "r", Value: 1}}}
 	if _, err := db.WriteRollouts(ctx, e.ID, []*expt.Rollout{r}, "k"); err != nil {

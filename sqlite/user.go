@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/expt-logger/expt"
+	"github.com/expt-logger/expt/internal/storekit"
 )
 
 // CreateUser inserts u and sets its ID and CreatedAt.
@@ -31,20 +31,10 @@ func (db *DB) CreateUser(ctx context.Context, u *expt.User) error {
 	return nil
 }
 
-const userColumns = `u.id, u.email, u.name, u.password_hash, u.created_at`
-
-func scanUser(row interface{ Scan(...any) error }, extra ...any) (*expt.User, error) {
-	u := &expt.User{}
-	var created int64
-	if err := row.Scan(append([]any{&u.ID, &u.Email, &u.Name, &u.PasswordHash, &created}, extra...)...); err != nil {
-		return nil, err
-	}
-	u.CreatedAt = fromNanos(created)
-	return u, nil
-}
+const userColumns = storekit.UserColumns
 
 func (db *DB) userWhere(ctx context.Context, what, where string, args ...any) (*expt.User, error) {
-	u, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u `+where, args...))
+	u, err := storekit.ScanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u `+where, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, expt.Errorf(expt.ENOTFOUND, "user %s not found", what)
 	} else if err != nil {
@@ -74,7 +64,7 @@ func (db *DB) CreateAPIKey(ctx context.Context, k *expt.APIKey, hash []byte) err
 		return expt.Errorf(expt.EINVALID, "api key hash is empty")
 	}
 	if k.ID == "" {
-		k.ID = newUUID()
+		k.ID = expt.NewUUID()
 	}
 	if k.CreatedAt.IsZero() {
 		k.CreatedAt = now()
@@ -92,60 +82,35 @@ func (db *DB) CreateAPIKey(ctx context.Context, k *expt.APIKey, hash []byte) err
 	return nil
 }
 
-// lastUsedGranularity bounds how often a key's last_used_at is written:
-// every request would otherwise turn a read into a write.
-const lastUsedGranularity = time.Minute
-
 // UserByAPIKey finds the owner of the key with this hash.
 func (db *DB) UserByAPIKey(ctx context.Context, hash []byte) (*expt.User, *expt.APIKey, error) {
 	k := &expt.APIKey{}
-	var created int64
-	var used sql.NullInt64
-	u, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+`, k.id, k.name, k.prefix, k.created_at, k.last_used_at
-		FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.hash = ?`, hash),
-		&k.ID, &k.Name, &k.Prefix, &created, &used)
+	u, err := storekit.ScanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+`, `+storekit.APIKeyColumns+`
+		FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.hash = ?`, hash), storekit.APIKeyDest(k)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, expt.Errorf(expt.ENOTFOUND, "api key not found")
 	} else if err != nil {
 		return nil, nil, fmt.Errorf("select api key: %w", err)
 	}
-	k.UserID, k.CreatedAt = u.ID, fromNanos(created)
-	t := now()
-	if !used.Valid || t.Sub(fromNanos(used.Int64)) > lastUsedGranularity {
+	k.UserID = u.ID
+	if t := now(); storekit.KeyUseStale(k, t) {
 		if _, err := db.write.ExecContext(ctx, `UPDATE api_keys SET last_used_at = ? WHERE id = ?`, nanos(t), k.ID); err != nil {
 			return nil, nil, fmt.Errorf("touch api key: %w", err)
 		}
-		used = sql.NullInt64{Int64: nanos(t), Valid: true}
+		k.LastUsedAt = &t
 	}
-	lu := fromNanos(used.Int64)
-	k.LastUsedAt = &lu
 	return u, k, nil
 }
 
 // APIKeys lists a user's keys, oldest first.
 func (db *DB) APIKeys(ctx context.Context, userID int64) ([]*expt.APIKey, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT id, name, prefix, created_at, last_used_at FROM api_keys
-		WHERE user_id = ? ORDER BY created_at, id`, userID)
+	rows, err := db.read.QueryContext(ctx, `SELECT `+storekit.APIKeyColumns+` FROM api_keys k
+		WHERE k.user_id = ? ORDER BY k.created_at, k.id`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("select api keys: %w", err)
 	}
 	defer rows.Close()
-	keys := []*expt.APIKey{}
-	for rows.Next() {
-		k := &expt.APIKey{UserID: userID}
-		var created int64
-		var used sql.NullInt64
-		if err := rows.Scan(&k.ID, &k.Name, &k.Prefix, &created, &used); err != nil {
-			return nil, fmt.Errorf("scan api key: %w", err)
-		}
-		k.CreatedAt = fromNanos(created)
-		if used.Valid {
-			t := fromNanos(used.Int64)
-			k.LastUsedAt = &t
-		}
-		keys = append(keys, k)
-	}
-	return keys, rows.Err()
+	return storekit.ScanAPIKeys(rows, userID)
 }
 
 // DeleteAPIKeys deletes those of ids that belong to userID.
@@ -185,13 +150,4 @@ func (db *DB) DeleteSession(ctx context.Context, hash []byte) error {
 		return fmt.Errorf("delete session: %w", err)
 	}
 	return nil
-}
-
-// newUUID returns a random (version 4) UUID.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }

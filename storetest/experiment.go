@@ -57,7 +57,7 @@ func testExperiments(t *testing.T, open func(t *testing.T) expt.Store) {
 		// run-1 exists; add four more with distinct created times.
 		names := []string{"Alpha-run", "beta", "ALPHA-two", "gamma_50%"}
 		for i, n := range names {
-			e := &expt.Experiment{ID: newUUID(), UserID: f.user.ID, Name: n, CreatedAt: time.Date(2026, 1, 1+i, 0, 0, 0, 0, time.UTC)}
+			e := &expt.Experiment{ID: expt.NewUUID(), UserID: f.user.ID, Name: n, CreatedAt: time.Date(2026, 1, 1+i, 0, 0, 0, 0, time.UTC)}
 			if i == 1 {
 				e.Status = expt.StatusComplete
 			}

@@ -16,7 +16,7 @@ func testIsolation(t *testing.T, open func(t *testing.T) expt.Store) {
 			_, err = f.s.WriteRollouts(f.ctx, id, []*expt.Rollout{rollout(1, "train", "shared prompt", "unique answer", expt.Reward{Name: "r", Value: 1})}, "k2")
 			must(t, "WriteRollouts", err)
 		}
-		n, err := f.s.DeleteExperiments(f.ctx, f.user.ID, []string{f.expID, newUUID()})
+		n, err := f.s.DeleteExperiments(f.ctx, f.user.ID, []string{f.expID, expt.NewUUID()})
 		must(t, "DeleteExperiments", err)
 		if n != 1 {
 			t.Fatalf("DeleteExperiments = %d, want 1", n)

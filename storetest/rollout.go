@@ -117,7 +117,7 @@ func testRollouts(t *testing.T, open func(t *testing.T) expt.Store) {
 		wantCode(t, "missing mode", err, expt.EINVALID)
 		_, err = f.s.WriteRollouts(f.ctx, f.expID, []*expt.Rollout{rollout(1, "train", "p", "a", expt.Reward{Name: "", Value: 1})}, "")
 		wantCode(t, "empty reward name", err, expt.EINVALID)
-		_, err = f.s.WriteRollouts(f.ctx, newUUID(), batch, "")
+		_, err = f.s.WriteRollouts(f.ctx, expt.NewUUID(), batch, "")
 		wantCode(t, "unknown experiment", err, expt.ENOTFOUND)
 		for _, bad := range []expt.RolloutQuery{
 			{ExperimentID: f.expID, Rewards: []expt.RewardFilter{{Name: "r", Op: "~", Value: 1}}},
@@ -128,7 +128,7 @@ func testRollouts(t *testing.T, open func(t *testing.T) expt.Store) {
 			_, _, err := f.s.Rollouts(f.ctx, bad)
 			wantCode(t, fmt.Sprintf("Rollouts(%+v)", bad), err, expt.EINVALID)
 		}
-		_, _, err = f.s.Rollouts(f.ctx, expt.RolloutQuery{ExperimentID: newUUID()})
+		_, _, err = f.s.Rollouts(f.ctx, expt.RolloutQuery{ExperimentID: expt.NewUUID()})
 		wantCode(t, "Rollouts(unknown experiment)", err, expt.ENOTFOUND)
 	})
 

@@ -68,9 +68,9 @@ func testRunLogs(t *testing.T, open func(t *testing.T) expt.Store) {
 		if e2.LatestStep != nil {
 			t.Errorf("latestStep = %d after only errors, want none", *e2.LatestStep)
 		}
-		_, err = f.s.WriteErrors(f.ctx, newUUID(), batch, "")
+		_, err = f.s.WriteErrors(f.ctx, expt.NewUUID(), batch, "")
 		wantCode(t, "WriteErrors to a missing experiment", err, expt.ENOTFOUND)
-		_, _, err = f.s.Errors(f.ctx, newUUID(), 0, 10)
+		_, _, err = f.s.Errors(f.ctx, expt.NewUUID(), 0, 10)
 		wantCode(t, "Errors of a missing experiment", err, expt.ENOTFOUND)
 	})
 

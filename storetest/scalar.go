@@ -109,7 +109,7 @@ func testScalars(t *testing.T, open func(t *testing.T) expt.Store) {
 
 	t.Run("UnknownExperiment", func(t *testing.T) {
 		f := newFixture(t, open)
-		missing := newUUID()
+		missing := expt.NewUUID()
 		_, err := f.s.WriteScalars(f.ctx, missing, []expt.Scalar{{Step: 1, Mode: "train", Name: "a"}}, "")
 		wantCode(t, "WriteScalars", err, expt.ENOTFOUND)
 		_, err = f.s.Metrics(f.ctx, missing)

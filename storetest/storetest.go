@@ -5,8 +5,6 @@ package storetest
 
 import (
 	"context"
-	"crypto/rand"
-	"fmt"
 	"math"
 	"testing"
 
@@ -56,20 +54,12 @@ func (f *fixture) newUser(email string) *expt.User {
 
 func (f *fixture) newExperiment(userID int64, name string) *expt.Experiment {
 	f.t.Helper()
-	e := &expt.Experiment{ID: newUUID(), UserID: userID, Name: name}
+	e := &expt.Experiment{ID: expt.NewUUID(), UserID: userID, Name: name}
 	created, err := f.s.CreateExperiment(f.ctx, e)
 	if err != nil || !created {
 		f.t.Fatalf("CreateExperiment(%s) = %v, %v", name, created, err)
 	}
 	return e
-}
-
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
 func wantCode(t *testing.T, what string, err error, code string) {

@@ -166,7 +166,7 @@ func runKeysRevoke(ctx context.Context, args []string, stdout, stderr io.Writer)
 // keyOwner finds the user named by email, or the first user when email is
 // empty. With create it makes the user when missing: a password-less user
 // for an email, or the local admin on an empty database.
-func keyOwner(ctx context.Context, store expt.Store, email string, create bool) (*expt.User, error) {
+func keyOwner(ctx context.Context, store expt.MetaStore, email string, create bool) (*expt.User, error) {
 	var u *expt.User
 	var err error
 	if email != "" {

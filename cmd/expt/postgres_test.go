@@ -4,13 +4,13 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	exhttp "github.com/expt-logger/expt/http"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/expt-logger/expt"
 	"github.com/expt-logger/expt/postgres/pgtest"
 )
 
@@ -113,14 +113,14 @@ func TestKeysAndReplicasOnPostgres(t *testing.T) {
 		r.Body.Close()
 		return r.StatusCode
 	}
-	for i := range exhttp.SignInMaxFailures {
+	for i := range expt.SignInMaxFailures {
 		if code := signIn(servers[i%2], "wrong guess"); code != http.StatusUnauthorized {
 			t.Fatalf("guess %d: %d, want 401", i, code)
 		}
 	}
 	for _, base := range servers {
 		if code := signIn(base, "correct horse battery"); code != http.StatusTooManyRequests {
-			t.Fatalf("%s after %d guesses across replicas: %d, want 429", base, exhttp.SignInMaxFailures, code)
+			t.Fatalf("%s after %d guesses across replicas: %d, want 429", base, expt.SignInMaxFailures, code)
 		}
 	}
 

@@ -13,7 +13,6 @@ import (
 
 	"github.com/expt-logger/expt"
 	exhttp "github.com/expt-logger/expt/http"
-	"github.com/expt-logger/expt/postgres"
 	"github.com/expt-logger/expt/ui"
 )
 
@@ -108,7 +107,7 @@ type server struct {
 	cfg     *serveConfig
 	logger  *slog.Logger
 	store   expt.Store
-	bus     *postgres.EventBus // on PostgreSQL: live events reach the other replicas' watchers
+	shared  expt.Shared // what replicas on the same database share (PostgreSQL)
 	handler *exhttp.Server
 	http    *http.Server
 	ln      net.Listener
@@ -121,22 +120,19 @@ func (s *server) open(ctx context.Context) error {
 		return err
 	}
 	s.store = store
-	var events expt.EventBus = exhttp.NewEventBus()
-	var throttle exhttp.Throttle // nil: the in-process one
-	if db, ok := store.(*postgres.DB); ok {
-		if s.bus, err = db.NewEventBus(ctx, events); err != nil {
-			store.Close()
-			return err
-		}
-		events = s.bus
-		// Replicas share the count of failed sign-ins, or each would allow
-		// its own 10 guesses.
-		throttle = db.NewSignInThrottle(exhttp.SignInMaxFailures, exhttp.SignInWindow)
+	local := exhttp.NewEventBus()
+	if s.shared, err = store.Shared(ctx, local); err != nil {
+		store.Close()
+		return err
+	}
+	events := s.shared.Events
+	if events == nil {
+		events = local
 	}
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
-		if s.bus != nil {
-			s.bus.Close()
+		if s.shared.Close != nil {
+			s.shared.Close()
 		}
 		store.Close()
 		return fmt.Errorf("listen: %w", err)
@@ -149,7 +145,7 @@ func (s *server) open(ctx context.Context) error {
 		MaxBodyBytes: s.cfg.MaxBody,
 		Logger:       s.logger,
 		UI:           ui.FS(),
-		Throttle:     throttle,
+		Throttle:     s.shared.Throttle, // nil: the in-process one
 	})
 	s.http = &http.Server{
 		Handler:           exhttp.LimitWrites(s.handler, s.cfg.RateLimit, 0),
@@ -179,8 +175,8 @@ func (s *server) close() error {
 	if err := s.http.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("shutdown http: %w", err))
 	}
-	if s.bus != nil {
-		errs = append(errs, s.bus.Close())
+	if s.shared.Close != nil {
+		errs = append(errs, s.shared.Close())
 	}
 	if err := s.store.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close store: %w", err))

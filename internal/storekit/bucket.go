@@ -1,6 +1,10 @@
-package expt
+package storekit
 
-import "math"
+import (
+	"math"
+
+	"github.com/expt-logger/expt"
+)
 
 // BucketAgg folds points, given in step order, into a Bucket. It is the one
 // definition of a Bucket's rules (ties, NaN) that every store downsamples
@@ -10,7 +14,7 @@ import "math"
 // step of the first point. Stores read and write the fields directly when
 // they load or save a summary.
 type BucketAgg struct {
-	Bucket
+	expt.Bucket
 	First  int64
 	HasNum bool
 }
@@ -57,7 +61,7 @@ func (a *BucketAgg) Merge(o BucketAgg) {
 }
 
 // Summary returns the bucket; one of only NaNs has Min = Max = NaN at its last step.
-func (a *BucketAgg) Summary() Bucket {
+func (a *BucketAgg) Summary() expt.Bucket {
 	b := a.Bucket
 	if !a.HasNum {
 		b.Min, b.Max = math.NaN(), math.NaN()

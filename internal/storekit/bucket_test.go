@@ -1,9 +1,11 @@
-package expt
+package storekit
 
 import (
 	"math"
 	"math/rand"
 	"testing"
+
+	"github.com/expt-logger/expt"
 )
 
 type point struct {
@@ -12,8 +14,8 @@ type point struct {
 }
 
 // bruteBucket summarises points by the rules on Bucket, directly.
-func bruteBucket(ps []point) Bucket {
-	b := Bucket{Count: int64(len(ps))}
+func bruteBucket(ps []point) expt.Bucket {
+	b := expt.Bucket{Count: int64(len(ps))}
 	last := ps[len(ps)-1]
 	b.Last, b.LastStep, b.LastTS = last.v, last.step, last.ts
 	b.Min, b.Max = math.NaN(), math.NaN()
@@ -32,7 +34,7 @@ func bruteBucket(ps []point) Bucket {
 	return b
 }
 
-func sameBucket(a, b Bucket) bool {
+func sameBucket(a, b expt.Bucket) bool {
 	eq := func(x, y float64) bool { return x == y || math.IsNaN(x) && math.IsNaN(y) }
 	return a.Count == b.Count && a.MinStep == b.MinStep && a.MaxStep == b.MaxStep && a.LastStep == b.LastStep &&
 		eq(a.Min, b.Min) && eq(a.Max, b.Max) && eq(a.Last, b.Last) && eq(a.LastTS, b.LastTS)

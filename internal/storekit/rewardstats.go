@@ -1,6 +1,10 @@
-package expt
+package storekit
 
-import "math"
+import (
+	"math"
+
+	"github.com/expt-logger/expt"
+)
 
 // The reward summaries of both stores are computed here so that a group or
 // step reads the same whichever store holds it: exactly (two passes) when
@@ -9,8 +13,8 @@ import "math"
 // RewardStatsOf summarises vals exactly, in two passes so that a large
 // common offset costs no precision; NaNs are counted apart and left out of
 // the rest.
-func RewardStatsOf(name string, vals []float64) RewardStats {
-	s := RewardStats{Name: name}
+func RewardStatsOf(name string, vals []float64) expt.RewardStats {
+	s := expt.RewardStats{Name: name}
 	var sum float64
 	for _, v := range vals {
 		if math.IsNaN(v) {
@@ -94,3 +98,5 @@ func (g *RewardMoments) Add(v float64) {
 	g.Mean += d / float64(g.Count)
 	g.M2 += d * (v - g.Mean)
 }
+
+var nan = math.NaN()

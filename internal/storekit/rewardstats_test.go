@@ -1,9 +1,11 @@
-package expt
+package storekit
 
 import (
 	"math"
 	"math/rand"
 	"testing"
+
+	"github.com/expt-logger/expt"
 )
 
 func near(a, b, tol float64) bool {
@@ -28,14 +30,14 @@ func shiftedStd(vals []float64, offset float64) float64 {
 
 func TestRewardStatsOf(t *testing.T) {
 	s := RewardStatsOf("r", []float64{math.NaN(), 2, 4, math.NaN(), 4, 4, 5, 5, 7, 9})
-	want := RewardStats{Name: "r", Count: 8, NaNs: 2, Mean: 5, Std: 2, Min: 2, Max: 9}
+	want := expt.RewardStats{Name: "r", Count: 8, NaNs: 2, Mean: 5, Std: 2, Min: 2, Max: 9}
 	if s != want {
 		t.Fatalf("got %+v, want %+v", s, want)
 	}
-	if s := RewardStatsOf("r", []float64{math.NaN()}); s != (RewardStats{Name: "r", NaNs: 1}) {
+	if s := RewardStatsOf("r", []float64{math.NaN()}); s != (expt.RewardStats{Name: "r", NaNs: 1}) {
 		t.Fatalf("only NaN: %+v", s)
 	}
-	if s := RewardStatsOf("r", nil); s != (RewardStats{Name: "r"}) {
+	if s := RewardStatsOf("r", nil); s != (expt.RewardStats{Name: "r"}) {
 		t.Fatalf("none: %+v", s)
 	}
 }

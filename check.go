@@ -1,0 +1,164 @@
+package expt
+
+import (
+	"encoding/json"
+	"unicode/utf8"
+)
+
+// Limits of one batch and of its fields (docs/wire.md). They are checked
+// once, by CheckScalars, CheckRollouts, CheckRunErrors and CheckEnvLogs,
+// which every store calls before writing; decoders only parse.
+const (
+	MaxStep              = 1 << 53 // the largest integer every JSON client reads exactly
+	MaxScalarsPerBatch   = 100_000
+	MaxRolloutsPerBatch  = 10_000
+	MaxRunLogsPerBatch   = 10_000
+	MaxRewardsPerRollout = 1_000
+	MaxNameBytes         = 256 // metric, reward, key and client id names
+	MaxModeBytes         = 64
+	MaxErrorMessageBytes = 64 << 10
+)
+
+// CheckScalars checks a batch of scalars. Errors name the point as the
+// wire does: "scalars[3].mode: must not be empty".
+func CheckScalars(batch []Scalar) error {
+	if len(batch) > MaxScalarsPerBatch {
+		return Errorf(ETOOLARGE, "scalars: more than %d points in one batch", MaxScalarsPerBatch)
+	}
+	for i := range batch {
+		s := &batch[i]
+		if err := checkStep(s.Step, "scalars", i); err != nil {
+			return err
+		}
+		if err := checkText(s.Mode, MaxModeBytes, "scalars", i, "mode"); err != nil {
+			return err
+		}
+		if err := checkText(s.Name, MaxNameBytes, "scalars", i, "name"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CheckRollouts checks a batch of rollouts: modes, steps, reward names
+// (present, short, each once per rollout), and that the raw JSON of the
+// prompt and of every message is valid.
+func CheckRollouts(batch []*Rollout) error {
+	if len(batch) > MaxRolloutsPerBatch {
+		return Errorf(ETOOLARGE, "rollouts: more than %d in one batch", MaxRolloutsPerBatch)
+	}
+	for i, r := range batch {
+		if r == nil {
+			return Errorf(EINVALID, "rollouts[%d]: must be an object", i)
+		}
+		if err := checkStep(r.Step, "rollouts", i); err != nil {
+			return err
+		}
+		if err := checkText(r.Mode, MaxModeBytes, "rollouts", i, "mode"); err != nil {
+			return err
+		}
+		if len(r.ClientID) > MaxNameBytes {
+			return Errorf(EINVALID, "rollouts[%d].id: longer than %d bytes", i, MaxNameBytes)
+		}
+		if r.PromptRaw != nil && !json.Valid(r.PromptRaw) {
+			return Errorf(EINVALID, "rollouts[%d].promptText: not valid JSON", i)
+		}
+		for j, m := range r.Messages {
+			if len(m.Raw) > 0 && !json.Valid(m.Raw) {
+				return Errorf(EINVALID, "rollouts[%d].messages[%d]: not valid JSON", i, j)
+			}
+		}
+		if len(r.Rewards) > MaxRewardsPerRollout {
+			return Errorf(EINVALID, "rollouts[%d].rewards: more than %d rewards", i, MaxRewardsPerRollout)
+		}
+		if err := checkRewardNames(r.Rewards, i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkRewardNames(rewards []Reward, i int) error {
+	var seen map[string]bool
+	if len(rewards) > 8 {
+		seen = make(map[string]bool, len(rewards))
+	}
+	for j, rw := range rewards {
+		switch {
+		case rw.Name == "":
+			return Errorf(EINVALID, "rollouts[%d].rewards: a reward name must not be empty", i)
+		case len(rw.Name) > MaxNameBytes:
+			return Errorf(EINVALID, "rollouts[%d].rewards: reward name longer than %d bytes", i, MaxNameBytes)
+		}
+		dup := false
+		if seen != nil {
+			dup, seen[rw.Name] = seen[rw.Name], true
+		} else {
+			for _, o := range rewards[:j] {
+				dup = dup || o.Name == rw.Name
+			}
+		}
+		if dup {
+			return Errorf(EINVALID, "rollouts[%d].rewards: reward %q appears twice", i, rw.Name)
+		}
+	}
+	return nil
+}
+
+// CheckRunErrors checks a batch of reported errors.
+func CheckRunErrors(batch []RunError) error {
+	if len(batch) > MaxRunLogsPerBatch {
+		return Errorf(ETOOLARGE, "errors: more than %d in one batch", MaxRunLogsPerBatch)
+	}
+	for i, e := range batch {
+		if e.Step != nil {
+			if err := checkStep(*e.Step, "errors", i); err != nil {
+				return err
+			}
+		}
+		switch {
+		case len(e.Mode) > MaxModeBytes:
+			return Errorf(EINVALID, "errors[%d].mode: longer than %d bytes", i, MaxModeBytes)
+		case len(e.Message) > MaxErrorMessageBytes:
+			return Errorf(EINVALID, "errors[%d].message: longer than %d bytes", i, MaxErrorMessageBytes)
+		case len(e.Type) > MaxNameBytes:
+			return Errorf(EINVALID, "errors[%d].error_type: longer than %d bytes", i, MaxNameBytes)
+		}
+	}
+	return nil
+}
+
+// CheckEnvLogs checks a batch of environment logs.
+func CheckEnvLogs(batch []EnvLog) error {
+	if len(batch) > MaxRunLogsPerBatch {
+		return Errorf(ETOOLARGE, "logs: more than %d in one batch", MaxRunLogsPerBatch)
+	}
+	for i, l := range batch {
+		if err := checkText(l.RolloutID, MaxNameBytes, "logs", i, "rolloutId"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkStep(step int64, list string, i int) error {
+	switch {
+	case step < 0:
+		return Errorf(EINVALID, "%s[%d].step: must not be negative", list, i)
+	case step > MaxStep:
+		return Errorf(EINVALID, "%s[%d].step: must be at most 2^53", list, i)
+	}
+	return nil
+}
+
+func checkText(s string, max int, list string, i int, field string) error {
+	switch {
+	case s == "":
+		return Errorf(EINVALID, "%s[%d].%s: must not be empty", list, i, field)
+	case len(s) > max:
+		return Errorf(EINVALID, "%s[%d].%s: longer than %d bytes", list, i, field, max)
+	case !utf8.ValidString(s):
+		return Errorf(EINVALID, "%s[%d].%s: not valid UTF-8", list, i, field)
+	}
+	return nil
+}
