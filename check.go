@@ -79,28 +79,17 @@ func CheckRollouts(batch []*Rollout) error {
 }
 
 func checkRewardNames(rewards []Reward, i int) error {
-	var seen map[string]bool
-	if len(rewards) > 8 {
-		seen = make(map[string]bool, len(rewards))
-	}
-	for j, rw := range rewards {
+	seen := make(map[string]bool, len(rewards))
+	for _, rw := range rewards {
 		switch {
 		case rw.Name == "":
 			return Errorf(EINVALID, "rollouts[%d].rewards: a reward name must not be empty", i)
 		case len(rw.Name) > MaxNameBytes:
 			return Errorf(EINVALID, "rollouts[%d].rewards: reward name longer than %d bytes", i, MaxNameBytes)
-		}
-		dup := false
-		if seen != nil {
-			dup, seen[rw.Name] = seen[rw.Name], true
-		} else {
-			for _, o := range rewards[:j] {
-				dup = dup || o.Name == rw.Name
-			}
-		}
-		if dup {
+		case seen[rw.Name]:
 			return Errorf(EINVALID, "rollouts[%d].rewards: reward %q appears twice", i, rw.Name)
 		}
+		seen[rw.Name] = true
 	}
 	return nil
 }

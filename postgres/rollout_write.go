@@ -27,10 +27,7 @@ func (db *DB) WriteRollouts(ctx context.Context, experimentID string, batch []*e
 	if err := expt.CheckRollouts(batch); err != nil {
 		return false, err
 	}
-	msgs, err := storekit.BatchMessages(batch)
-	if err != nil {
-		return false, err
-	}
+	msgs := storekit.BatchMessages(batch)
 	var w *rolloutWriter
 	applied, err := db.appendBatch(ctx, experimentID, idemKey, func(tx pgx.Tx, pk int64) error {
 		w = &rolloutWriter{db: db, tx: tx, exp: pk, newNames: storekit.Pending[string]{}, newPrompts: storekit.Pending[string]{}}

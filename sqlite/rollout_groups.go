@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 
 	"github.com/expt-logger/expt"
 	"github.com/expt-logger/expt/internal/storekit"
@@ -42,13 +41,10 @@ func (db *DB) storedGroups(ctx context.Context, pk int64, q expt.GroupQuery, lim
 	}
 	w := storekit.NewWhere(false)
 	w.Add(`g.experiment = ` + w.Bind(pk) + ` AND g.step BETWEEN ` + w.Bind(page.FirstStep()) + ` AND ` + w.Bind(page.LastStep()))
-	in := make([]string, len(page.Prompts))
-	for i, id := range page.Prompts {
-		in[i] = w.Bind(id)
-	}
+	in := storekit.BindList(w, page.Prompts)
 	rows, err = tx.QueryContext(ctx, `SELECT g.step, g.prompt_id, g.mode, n.name, g.count, g.nans, g.sum, g.m2, g.min, g.max
 		FROM group_rewards g JOIN reward_names n ON n.id = g.name_id
-		WHERE `+w.SQL()+` AND g.prompt_id IN (`+strings.Join(in, ",")+`) ORDER BY n.name`, w.Args...)
+		WHERE `+w.SQL()+` AND g.prompt_id IN (`+in+`) ORDER BY n.name`, w.Args...)
 	if err != nil {
 		return nil, false, fmt.Errorf("select group rewards: %w", err)
 	}

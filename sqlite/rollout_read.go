@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 
 	"github.com/expt-logger/expt"
 	"github.com/expt-logger/expt/internal/storekit"
@@ -42,13 +41,9 @@ func (db *DB) scanRollouts(ctx context.Context, rows *sql.Rows, experimentID str
 		return out, err
 	}
 	w := storekit.NewWhere(false)
-	ids := storekit.RolloutIDs(out)
-	in := make([]string, len(ids))
-	for i, id := range ids {
-		in[i] = w.Bind(id)
-	}
+	in := storekit.BindList(w, storekit.RolloutIDs(out))
 	rw, err := db.read.QueryContext(ctx, `SELECT w.rollout_id, n.name, w.value FROM rewards w JOIN reward_names n ON n.id = w.name_id
-		WHERE w.rollout_id IN (`+strings.Join(in, ",")+`) ORDER BY w.rollout_id, w.name_id`, w.Args...)
+		WHERE w.rollout_id IN (`+in+`) ORDER BY w.rollout_id, w.name_id`, w.Args...)
 	if err != nil {
 		return nil, fmt.Errorf("select rewards: %w", err)
 	}

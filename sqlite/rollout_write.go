@@ -17,10 +17,7 @@ func (db *DB) WriteRollouts(ctx context.Context, experimentID string, batch []*e
 	if err := expt.CheckRollouts(batch); err != nil {
 		return false, err
 	}
-	msgs, err := storekit.BatchMessages(batch)
-	if err != nil {
-		return false, err
-	}
+	msgs := storekit.BatchMessages(batch)
 	w := &rolloutWriter{db: db}
 	applied, err := db.appendBatch(ctx, experimentID, idemKey, func(tx *sql.Tx, pk int64) error {
 		w.tx, w.exp = tx, pk

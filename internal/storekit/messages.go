@@ -8,9 +8,12 @@ import (
 	"github.com/expt-logger/expt"
 )
 
-// MessagesJSON is the stored form of messages: a JSON array of each
-// message's raw object, so that extra keys survive byte for byte.
-func MessagesJSON(ms []expt.Message) (string, error) {
+// MessagesJSON is the stored form of a checked rollout's messages
+// (expt.CheckRollouts, which every store runs first, has checked that each
+// raw object is valid JSON): a JSON array of each message's raw object, so
+// that extra keys survive byte for byte. A message without raw bytes is
+// written as {"role", "content"}.
+func MessagesJSON(ms []expt.Message) string {
 	var b strings.Builder
 	b.WriteByte('[')
 	for i, m := range ms {
@@ -19,31 +22,22 @@ func MessagesJSON(ms []expt.Message) (string, error) {
 		}
 		raw := m.Raw
 		if len(raw) == 0 {
-			var err error
-			if raw, err = json.Marshal(map[string]string{"role": m.Role, "content": m.Content}); err != nil {
-				return "", fmt.Errorf("message %d: %w", i, err)
-			}
-		} else if !json.Valid(raw) {
-			return "", fmt.Errorf("message %d is not valid JSON", i)
+			// Marshalling a map of strings cannot fail.
+			raw, _ = json.Marshal(map[string]string{"role": m.Role, "content": m.Content})
 		}
 		b.Write(raw)
 	}
 	b.WriteByte(']')
-	return b.String(), nil
+	return b.String()
 }
 
-// BatchMessages is MessagesJSON of every rollout of a batch, in order.
-// A batch has been validated (expt.ValidateRollouts), so an error here is a
-// message whose raw bytes a caller changed afterwards.
-func BatchMessages(batch []*expt.Rollout) ([]string, error) {
+// BatchMessages is MessagesJSON of every rollout of a checked batch, in order.
+func BatchMessages(batch []*expt.Rollout) []string {
 	msgs := make([]string, len(batch))
 	for i, r := range batch {
-		var err error
-		if msgs[i], err = MessagesJSON(r.Messages); err != nil {
-			return nil, expt.Errorf(expt.EINVALID, "rollout %d: %v", i, err)
-		}
+		msgs[i] = MessagesJSON(r.Messages)
 	}
-	return msgs, nil
+	return msgs
 }
 
 // DecodeMessages splits the stored array back into messages, each keeping

@@ -76,12 +76,10 @@ func Value(v *float64) float64 {
 	return *v
 }
 
-// RolloutColumns is the column order ScanRollouts reads; each store writes
-// its own expressions for them.
-const RolloutColumns = "id, step, mode, prompt text, prompt raw (nullable), messages, ts, created_at, client_id (nullable)"
-
-// ScanRollouts reads rollouts in RolloutColumns order, each with an empty
-// reward list for AttachRewards to fill.
+// ScanRollouts reads rollouts from rows of (id, step, mode, prompt text,
+// nullable prompt raw, messages, ts, created_at, nullable client id), each
+// store writing its own expressions for those columns, each rollout with an
+// empty reward list for AttachRewards to fill.
 func ScanRollouts(rows Rows, experimentID string) ([]*expt.Rollout, error) {
 	out := []*expt.Rollout{}
 	for rows.Next() {

@@ -25,6 +25,16 @@ func (w *Where) Bind(v any) string {
 	return "?"
 }
 
+// BindList adds the arguments of an IN list and returns its placeholders,
+// comma-separated.
+func BindList[T any](w *Where, vs []T) string {
+	ps := make([]string, len(vs))
+	for i, v := range vs {
+		ps[i] = w.Bind(v)
+	}
+	return strings.Join(ps, ",")
+}
+
 // Add adds a condition; the conditions are ANDed.
 func (w *Where) Add(cond string) { w.conds = append(w.conds, cond) }
 
