@@ -16,12 +16,16 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/expt-logger/expt"
+	"github.com/expt-logger/expt/internal/storekit"
 )
 
 // DB is the PostgreSQL store. It is safe for concurrent use, and any number
 // of DBs (in any number of processes) may share one database.
 type DB struct {
+	storekit.Common // the methods both stores share
+
 	pool  *pgxpool.Pool
+	rd    storekit.Conn // pool, for the store kit's query flows
 	cache *cache
 }
 
@@ -64,7 +68,30 @@ func connect(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
-	return &DB{pool: pool, cache: newCache()}, nil
+	db := &DB{pool: pool, rd: conn{pool}, cache: newCache()}
+	db.Common = storekit.NewCommon(storekit.Engine{
+		Read:       db.rd,
+		Write:      db.rd,
+		EmailKey:   `lower(email)`,
+		EmailMatch: func(p string) string { return `lower(u.email) = lower(` + p + `)` },
+		Tx: func(ctx context.Context, fn func(storekit.Conn) error) error {
+			return db.tx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error { return fn(conn{tx}) })
+		},
+		ReadTx: func(ctx context.Context, fn func(storekit.Conn) error) error {
+			return db.tx(ctx, readOnly, func(tx pgx.Tx) error { return fn(conn{tx}) })
+		},
+		RolloutFilter:  baseFilter,
+		Collate:        ` COLLATE "C"`,
+		ExperimentPK:   experimentPK,
+		Time:           func(t time.Time) any { return t },
+		RolloutColumns: rolloutColumns,
+		// FOR UPDATE: two replicas updating different fields must not undo each other.
+		LockUpdate: ` FOR UPDATE`,
+		// strpos rather than LIKE: % and _ in the query are literal.
+		NameMatch:       func(p string) string { return `strpos(lower(name), lower(` + p + `)) > 0` },
+		ExperimentSorts: experimentSorts,
+	})
+	return db, nil
 }
 
 // Close closes every connection of the pool.

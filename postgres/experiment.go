@@ -2,87 +2,13 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/expt-logger/expt"
 	"github.com/expt-logger/expt/internal/storekit"
 )
-
-const experimentColumns = storekit.ExperimentColumns
-
-var scanExperiment = storekit.ScanExperiment
-
-// CreateExperiment inserts e, or loads it when the user already has it.
-func (db *DB) CreateExperiment(ctx context.Context, e *expt.Experiment) (bool, error) {
-	if err := storekit.NewExperiment(e, now()); err != nil {
-		return false, err
-	}
-	e.CreatedAt, e.UpdatedAt = micro(e.CreatedAt), micro(e.UpdatedAt)
-	created := false
-	err := db.tx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `INSERT INTO experiments(id, user_id, name, config, status, job_id, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING`,
-			e.ID, e.UserID, e.Name, string(e.Config), e.Status, e.JobID, e.CreatedAt, e.UpdatedAt)
-		if err != nil {
-			return fmt.Errorf("insert experiment: %w", err)
-		}
-		if tag.RowsAffected() == 1 {
-			created = true
-			return nil
-		}
-		old, err := scanExperiment(tx.QueryRow(ctx, `SELECT `+experimentColumns+` FROM experiments WHERE id = $1`, e.ID))
-		if err != nil {
-			return fmt.Errorf("select experiment: %w", err)
-		}
-		return storekit.ExistingExperiment(old, e)
-	})
-	return created, err
-}
-
-// Experiment loads one of userID's experiments.
-func (db *DB) Experiment(ctx context.Context, userID int64, id string) (*expt.Experiment, error) {
-	return experimentOf(ctx, db.pool, userID, id, "")
-}
-
-type queryRower interface {
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-}
-
-func experimentOf(ctx context.Context, q queryRower, userID int64, id, lock string) (*expt.Experiment, error) {
-	e, err := scanExperiment(q.QueryRow(ctx, `SELECT `+experimentColumns+` FROM experiments WHERE id = $1 AND user_id = $2`+lock, id, userID))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, expt.Errorf(expt.ENOTFOUND, "experiment %q not found", id)
-	} else if err != nil {
-		return nil, fmt.Errorf("select experiment: %w", err)
-	}
-	return e, nil
-}
-
-// UpdateExperiment changes the fields of upd that are set.
-func (db *DB) UpdateExperiment(ctx context.Context, userID int64, id string, upd expt.ExperimentUpdate) (*expt.Experiment, error) {
-	var e *expt.Experiment
-	err := db.tx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
-		var err error
-		// FOR UPDATE: two replicas updating different fields must not undo each other.
-		if e, err = experimentOf(ctx, tx, userID, id, ` FOR UPDATE`); err != nil {
-			return err
-		}
-		storekit.UpdateExperiment(e, upd, now())
-		if _, err := tx.Exec(ctx, `UPDATE experiments SET name = $1, config = $2, status = $3, updated_at = $4 WHERE id = $5`,
-			e.Name, string(e.Config), e.Status, e.UpdatedAt, id); err != nil {
-			return fmt.Errorf("update experiment: %w", err)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return e, nil
-}
 
 // Sort keys compare like SQLite's: names case-insensitively in byte order
 // (COLLATE "C", whatever the database's locale).
@@ -92,38 +18,6 @@ var experimentSorts = map[string]string{
 	expt.SortUpdated:    "updated_at",
 	expt.SortName:       `lower(name) COLLATE "C"`,
 	expt.SortLatestStep: "coalesce(latest_step, -1)",
-}
-
-// Experiments returns one page of a user's experiments and the total matching.
-func (db *DB) Experiments(ctx context.Context, f expt.ExperimentFilter) ([]*expt.Experiment, int, error) {
-	orderBy, limit, err := storekit.ExperimentOrder(f, experimentSorts)
-	if err != nil {
-		return nil, 0, err
-	}
-	where := `WHERE user_id = $1`
-	args := []any{f.UserID}
-	if f.Query != "" {
-		// strpos rather than LIKE: % and _ in the query are literal.
-		args = append(args, f.Query)
-		where += ` AND strpos(lower(name), lower($` + strconv.Itoa(len(args)) + `)) > 0`
-	}
-	if f.Status != "" {
-		args = append(args, f.Status)
-		where += ` AND status = $` + strconv.Itoa(len(args))
-	}
-	var total int
-	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM experiments `+where, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count experiments: %w", err)
-	}
-	n := len(args)
-	rows, err := db.pool.Query(ctx, `SELECT `+experimentColumns+` FROM experiments `+where+
-		` ORDER BY `+orderBy+fmt.Sprintf(` LIMIT $%d OFFSET $%d`, n+1, n+2), append(args, limit, f.Offset)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("select experiments: %w", err)
-	}
-	defer rows.Close()
-	out, err := storekit.ScanExperiments(rows)
-	return out, total, err
 }
 
 // DeleteExperiments deletes those of ids owned by userID with all their data.
@@ -187,29 +81,15 @@ func deleteExperimentData(ctx context.Context, tx pgx.Tx, pks []int64) error {
 }
 
 // experimentPK resolves an experiment uuid to its row id; ENOTFOUND when missing.
-func experimentPK(ctx context.Context, q queryRower, id string) (int64, error) {
-	var pk int64
-	err := q.QueryRow(ctx, `SELECT pk FROM experiments WHERE id = $1`, id).Scan(&pk)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, expt.Errorf(expt.ENOTFOUND, "experiment %q not found", id)
-	} else if err != nil {
-		return 0, fmt.Errorf("select experiment: %w", err)
-	}
-	return pk, nil
+func experimentPK(ctx context.Context, c storekit.Conn, id string) (int64, error) {
+	return storekit.ExperimentPK(ctx, c, id, "")
 }
 
 // lockExperiment resolves the experiment for a write and holds it (FOR KEY
 // SHARE: writers do not block each other) until the transaction ends, so
 // that a concurrent DeleteExperiments cannot leave this batch's rows behind.
 func lockExperiment(ctx context.Context, tx pgx.Tx, id string) (int64, error) {
-	var pk int64
-	err := tx.QueryRow(ctx, `SELECT pk FROM experiments WHERE id = $1 FOR KEY SHARE`, id).Scan(&pk)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, expt.Errorf(expt.ENOTFOUND, "experiment %q not found", id)
-	} else if err != nil {
-		return 0, fmt.Errorf("select experiment: %w", err)
-	}
-	return pk, nil
+	return storekit.ExperimentPK(ctx, conn{tx}, id, ` FOR KEY SHARE`)
 }
 
 // claimKey records key for the experiment in the batch's transaction and

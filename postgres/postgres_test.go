@@ -12,13 +12,7 @@ import (
 )
 
 func openTemp(t *testing.T) *postgres.DB {
-	t.Helper()
-	db, err := postgres.Open(context.Background(), pgtest.URL(t))
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	storetest.CloseAtEnd(t, db)
-	return db
+	return storetest.Open(t, func() (*postgres.DB, error) { return postgres.Open(context.Background(), pgtest.URL(t)) })
 }
 
 func TestConformance(t *testing.T) {

@@ -2,10 +2,7 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/expt-logger/expt"
 	"github.com/expt-logger/expt/internal/storekit"
@@ -13,51 +10,7 @@ import (
 
 const rolloutColumns = `r.id, r.step, r.mode, p.text, r.prompt_raw, r.messages, r.ts, r.created_at, r.client_id`
 
-// Rollout loads one rollout of an experiment.
-func (db *DB) Rollout(ctx context.Context, experimentID string, id int64) (*expt.Rollout, error) {
-	pk, err := experimentPK(ctx, db.pool, experimentID)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := db.pool.Query(ctx, `SELECT `+rolloutColumns+` FROM rollouts r JOIN prompts p ON p.id = r.prompt_id
-		WHERE r.id = $1 AND r.experiment = $2`, id, pk)
-	if err != nil {
-		return nil, fmt.Errorf("select rollout: %w", err)
-	}
-	list, err := db.scanRollouts(ctx, rows, experimentID)
-	if err != nil {
-		return nil, err
-	}
-	if len(list) == 0 {
-		return nil, expt.Errorf(expt.ENOTFOUND, "rollout %d not found", id)
-	}
-	return list[0], nil
-}
-
-// scanRollouts reads rollouts (and closes rows), then attaches their
-// rewards in one query.
-func (db *DB) scanRollouts(ctx context.Context, rows pgx.Rows, experimentID string) ([]*expt.Rollout, error) {
-	out, err := storekit.ScanRollouts(rows, experimentID)
-	rows.Close()
-	if err != nil {
-		return nil, searchError(err)
-	}
-	if len(out) == 0 {
-		return out, nil
-	}
-	rw, err := db.pool.Query(ctx, `SELECT w.rollout_id, n.name, w.value FROM rewards w JOIN reward_names n ON n.id = w.name_id
-		WHERE w.rollout_id = ANY($1) ORDER BY w.rollout_id, w.name_id`, storekit.RolloutIDs(out))
-	if err != nil {
-		return nil, fmt.Errorf("select rewards: %w", err)
-	}
-	defer rw.Close()
-	return out, storekit.AttachRewards(rw, out)
-}
-
-// rolloutFilter is the WHERE clause of a rollout or group query.
-type rolloutFilter = storekit.Where
-
-func baseFilter(pk int64, mode string, step, from, to *int64, search string) *rolloutFilter {
+func baseFilter(pk int64, mode string, step, from, to *int64, search string) *storekit.Where {
 	f := storekit.RolloutWhere(true, pk, mode, step, from, to)
 	if terms, ok := storekit.SearchTerms(search); ok {
 		// The matches are found through the GIN index first (ARRAY(...) is
@@ -72,12 +25,8 @@ func baseFilter(pk int64, mode string, step, from, to *int64, search string) *ro
 
 // rewardNameID finds a reward name of an experiment; ok is false when unknown.
 func (db *DB) rewardNameID(ctx context.Context, pk int64, name string) (int64, bool, error) {
-	return db.cache.rewards.Load(pk, name, func() (id int64, ok bool, err error) {
-		ok, err = found(db.pool.QueryRow(ctx, `SELECT id FROM reward_names WHERE experiment = $1 AND name = $2`, pk, name).Scan(&id))
-		if err != nil {
-			err = fmt.Errorf("select reward name: %w", err)
-		}
-		return id, ok, err
+	return db.cache.rewards.Load(pk, name, func() (int64, bool, error) {
+		return storekit.QueryID(ctx, db.rd, "reward name", `SELECT id FROM reward_names WHERE experiment = $1 AND name = $2`, pk, name)
 	})
 }
 
@@ -87,7 +36,7 @@ func (db *DB) Rollouts(ctx context.Context, q expt.RolloutQuery) ([]*expt.Rollou
 	if err != nil {
 		return nil, false, err
 	}
-	pk, err := experimentPK(ctx, db.pool, q.ExperimentID)
+	pk, err := experimentPK(ctx, db.rd, q.ExperimentID)
 	if err != nil {
 		return nil, false, err
 	}
@@ -131,22 +80,13 @@ func (db *DB) Rollouts(ctx context.Context, q expt.RolloutQuery) ([]*expt.Rollou
 		order = `r.step` + dir + `, r.id` + dir
 	}
 	lim, off := f.Bind(limit+1), f.Bind(q.Offset)
-	list, err := db.queryRollouts(ctx, q.ExperimentID, `SELECT `+rolloutColumns+` FROM rollouts r JOIN prompts p ON p.id = r.prompt_id`+
+	list, err := storekit.QueryRollouts(ctx, db.rd, q.ExperimentID, `SELECT `+rolloutColumns+` FROM rollouts r JOIN prompts p ON p.id = r.prompt_id`+
 		` WHERE `+f.SQL()+` ORDER BY `+order+` LIMIT `+lim+` OFFSET `+off, f.Args...)
 	if err != nil {
 		return nil, false, err
 	}
 	list, more := storekit.Page(list, limit)
 	return list, more, nil
-}
-
-// queryRollouts runs a query of rolloutColumns and reads its rollouts.
-func (db *DB) queryRollouts(ctx context.Context, experimentID, query string, args ...any) ([]*expt.Rollout, error) {
-	rows, err := db.pool.Query(ctx, query, args...)
-	if err != nil {
-		return nil, searchError(fmt.Errorf("select rollouts: %w", err))
-	}
-	return db.scanRollouts(ctx, rows, experimentID)
 }
 
 // selectiveLimit is the most matches a reward filter may have to be
@@ -168,7 +108,7 @@ func (db *DB) selectiveReward(ctx context.Context, nid int64, rf expt.RewardFilt
 
 // rolloutsByReward pages rollouts by one reward's value (storekit.RewardSort),
 // the first part walking the (name, value, rollout) index in order.
-func (db *DB) rolloutsByReward(ctx context.Context, pk int64, q expt.RolloutQuery, base *rolloutFilter, name, dir string, limit int) ([]*expt.Rollout, bool, error) {
+func (db *DB) rolloutsByReward(ctx context.Context, pk int64, q expt.RolloutQuery, base *storekit.Where, name, dir string, limit int) ([]*expt.Rollout, bool, error) {
 	nid, known, err := db.rewardNameID(ctx, pk, name)
 	if err != nil {
 		return nil, false, err
@@ -177,9 +117,9 @@ func (db *DB) rolloutsByReward(ctx context.Context, pk int64, q expt.RolloutQuer
 	cond := `sw.name_id = ` + valued.Bind(nid) + ` AND sw.value IS NOT NULL AND r.id = sw.rollout_id AND ` + valued.SQL()
 	rest := base.Clone()
 	rest.Add(`NOT EXISTS (SELECT 1 FROM rewards w WHERE w.rollout_id = r.id AND w.name_id = ` + rest.Bind(nid) + ` AND w.value IS NOT NULL)`)
-	page := func(f *rolloutFilter, from, where, order string, n, offset int) ([]*expt.Rollout, error) {
+	page := func(f *storekit.Where, from, where, order string, n, offset int) ([]*expt.Rollout, error) {
 		args := append(append([]any{}, f.Args...), n, offset)
-		return db.queryRollouts(ctx, q.ExperimentID, `SELECT `+rolloutColumns+` FROM `+from+` JOIN prompts p ON p.id = r.prompt_id
+		return storekit.QueryRollouts(ctx, db.rd, q.ExperimentID, `SELECT `+rolloutColumns+` FROM `+from+` JOIN prompts p ON p.id = r.prompt_id
 			WHERE `+where+` ORDER BY `+order+fmt.Sprintf(` LIMIT $%d OFFSET $%d`, len(args)-1, len(args)), args...)
 	}
 	return storekit.RewardSort{
@@ -208,12 +148,4 @@ func searchError(err error) error {
 		return expt.Errorf(expt.EINVALID, "search query could not be parsed")
 	}
 	return err
-}
-
-// found turns a single-row query's error into ok=false for no row.
-func found(err error) (bool, error) {
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
-	}
-	return err == nil, err
 }

@@ -99,7 +99,7 @@ func foldRows(rows pgx.Rows, fn func(step int64, v, ts float64)) error {
 }
 
 // eachPoint calls fn for every point of a series in [lo, hi], by step.
-func eachPoint(ctx context.Context, q pgxQuerier, sid, lo, hi int64, fn func(step int64, v, ts float64)) error {
+func eachPoint(ctx context.Context, q pointQuerier, sid, lo, hi int64, fn func(step int64, v, ts float64)) error {
 	rows, err := q.Query(ctx, selectPointsSQL, sid, lo, hi)
 	if err != nil {
 		return fmt.Errorf("select points: %w", err)
@@ -107,6 +107,6 @@ func eachPoint(ctx context.Context, q pgxQuerier, sid, lo, hi int64, fn func(ste
 	return foldRows(rows, fn)
 }
 
-type pgxQuerier interface {
+type pointQuerier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }

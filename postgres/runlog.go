@@ -7,7 +7,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/expt-logger/expt"
-	"github.com/expt-logger/expt/internal/storekit"
 )
 
 // WriteErrors appends reported errors, all or nothing, once per idemKey.
@@ -38,30 +37,6 @@ func (db *DB) WriteErrors(ctx context.Context, experimentID string, batch []expt
 	})
 }
 
-// Errors returns an experiment's errors in logging order.
-func (db *DB) Errors(ctx context.Context, experimentID string, offset, limit int) ([]expt.RunError, bool, error) {
-	pk, err := experimentPK(ctx, db.pool, experimentID)
-	if err != nil {
-		return nil, false, err
-	}
-	if limit <= 0 {
-		limit = 50
-	}
-	offset = max(offset, 0)
-	rows, err := db.pool.Query(ctx, `SELECT `+storekit.RunErrorColumns+` FROM run_errors
-		WHERE experiment = $1 ORDER BY id LIMIT $2 OFFSET $3`, pk, limit+1, offset)
-	if err != nil {
-		return nil, false, fmt.Errorf("select errors: %w", err)
-	}
-	defer rows.Close()
-	out, err := storekit.ScanRunErrors(rows)
-	if err != nil {
-		return nil, false, err
-	}
-	out, more := storekit.Page(out, limit)
-	return out, more, nil
-}
-
 // WriteEnvLogs appends environment logs, all or nothing, once per idemKey.
 func (db *DB) WriteEnvLogs(ctx context.Context, experimentID string, batch []expt.EnvLog, idemKey string) (bool, error) {
 	ids, contents := make([]string, len(batch)), make([]string, len(batch))
@@ -81,18 +56,4 @@ func (db *DB) WriteEnvLogs(ctx context.Context, experimentID string, batch []exp
 		}
 		return nil
 	})
-}
-
-// EnvLogs returns the logs of one client rollout id in logging order.
-func (db *DB) EnvLogs(ctx context.Context, experimentID, rolloutID string) ([]expt.EnvLog, error) {
-	pk, err := experimentPK(ctx, db.pool, experimentID)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := db.pool.Query(ctx, `SELECT id, content, created_at FROM env_logs WHERE experiment = $1 AND rollout = $2 ORDER BY id`, pk, rolloutID)
-	if err != nil {
-		return nil, fmt.Errorf("select env logs: %w", err)
-	}
-	defer rows.Close()
-	return storekit.ScanEnvLogs(rows, rolloutID)
 }

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"math"
 
 	"github.com/jackc/pgx/v5"
 
@@ -11,14 +10,9 @@ import (
 	"github.com/expt-logger/expt/internal/storekit"
 )
 
-// rawScanLimit is the most points Series folds from raw rows when the
-// requested bucket width is under one rollup bucket; above it, Series uses
-// 1024-step rollup buckets (fewer buckets than asked, still fast).
-const rawScanLimit = 128 << 10
-
 // Metrics lists the series of an experiment with their point counts.
 func (db *DB) Metrics(ctx context.Context, experimentID string) ([]expt.Metric, error) {
-	pk, err := experimentPK(ctx, db.pool, experimentID)
+	pk, err := experimentPK(ctx, db.rd, experimentID)
 	if err != nil {
 		return nil, err
 	}
@@ -26,63 +20,18 @@ func (db *DB) Metrics(ctx context.Context, experimentID string) ([]expt.Metric, 
 		return nil, err
 	}
 	// Dirty buckets (written after the refresh) are counted from points.
-	rows, err := db.pool.Query(ctx, `SELECT s.mode, s.name,
+	return storekit.QueryMetrics(ctx, db.rd, `SELECT s.mode, s.name,
 			coalesce(sum(CASE WHEN r.dirty = 0 THEN r.count ELSE (SELECT count(*) FROM points p
 				WHERE p.series_id = s.id AND p.step BETWEEN r.bucket * 1024 AND r.bucket * 1024 + 1023) END), 0),
 			coalesce((SELECT max(step) FROM points p WHERE p.series_id = s.id), 0)
 		FROM series s LEFT JOIN rollups r ON r.series_id = s.id WHERE s.experiment = $1
 		GROUP BY s.id ORDER BY s.mode COLLATE "C", s.name COLLATE "C"`, pk)
-	if err != nil {
-		return nil, fmt.Errorf("select metrics: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (expt.Metric, error) {
-		var m expt.Metric
-		err := r.Scan(&m.Mode, &m.Name, &m.Count, &m.LastStep)
-		return m, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("select metrics: %w", err)
-	}
-	return out, nil
-}
-
-// Scalars returns every point of every metric of one mode.
-func (db *DB) Scalars(ctx context.Context, experimentID, mode string) (map[string][]expt.Point, error) {
-	pk, err := experimentPK(ctx, db.pool, experimentID)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := db.pool.Query(ctx, `SELECT s.name, p.step, p.value, p.ts FROM series s JOIN points p ON p.series_id = s.id
-		WHERE s.experiment = $1 AND s.mode = $2 ORDER BY s.name, p.step`, pk, mode)
-	if err != nil {
-		return nil, fmt.Errorf("select scalars: %w", err)
-	}
-	defer rows.Close()
-	out := map[string][]expt.Point{}
-	for rows.Next() {
-		var name string
-		var p expt.Point
-		var v *float64
-		if err := rows.Scan(&name, &p.Step, &v, &p.TS); err != nil {
-			return nil, fmt.Errorf("scan scalar: %w", err)
-		}
-		p.Value = math.NaN()
-		if v != nil {
-			p.Value = *v
-		}
-		out[name] = append(out[name], p)
-	}
-	return out, rows.Err()
 }
 
 // seriesID finds a series; ok is false when the experiment has no such metric.
 func (db *DB) seriesID(ctx context.Context, pk int64, mode, name string) (int64, bool, error) {
-	return db.cache.series.Load(pk, seriesKey{Mode: mode, Name: name}, func() (id int64, ok bool, err error) {
-		ok, err = found(db.pool.QueryRow(ctx, `SELECT id FROM series WHERE experiment = $1 AND mode = $2 AND name = $3`, pk, mode, name).Scan(&id))
-		if err != nil {
-			err = fmt.Errorf("select series: %w", err)
-		}
-		return id, ok, err
+	return db.cache.series.Load(pk, seriesKey{Mode: mode, Name: name}, func() (int64, bool, error) {
+		return storekit.QueryID(ctx, db.rd, "series", `SELECT id FROM series WHERE experiment = $1 AND mode = $2 AND name = $3`, pk, mode, name)
 	})
 }
 
@@ -92,7 +41,7 @@ func (db *DB) Series(ctx context.Context, q expt.SeriesQuery) (*expt.Series, err
 	if q.MaxPoints < 0 {
 		return nil, expt.Errorf(expt.EINVALID, "maxPoints must not be negative")
 	}
-	pk, err := experimentPK(ctx, db.pool, q.ExperimentID)
+	pk, err := experimentPK(ctx, db.rd, q.ExperimentID)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +56,7 @@ func (db *DB) Series(ctx context.Context, q expt.SeriesQuery) (*expt.Series, err
 	// One snapshot for rollups and raw edge points alike.
 	err = db.tx(ctx, readOnly, func(tx pgx.Tx) error {
 		out.Total, out.Downsampled, out.Buckets = 0, false, []expt.Bucket{}
-		lo, hi, ok, err := stepRange(ctx, tx, sid, q.FromStep, q.ToStep)
+		lo, hi, ok, err := storekit.StepRange(ctx, conn{tx}, sid, q.FromStep, q.ToStep)
 		if err != nil || !ok {
 			return err
 		}
@@ -141,7 +90,7 @@ func fillSeries(ctx context.Context, tx pgx.Tx, out *expt.Series, sid, lo, hi in
 			out.Buckets = append(out.Buckets, cur.Summary())
 		}
 	}
-	if need < rollupWidth && out.Total <= rawScanLimit {
+	if need < rollupWidth && out.Total <= storekit.RawScanLimit {
 		err := eachPoint(ctx, tx, sid, lo, hi, func(step int64, v, ts float64) {
 			if k := step / need; k != curKey {
 				flush()
@@ -164,28 +113,6 @@ func fillSeries(ctx context.Context, tx pgx.Tx, out *expt.Series, sid, lo, hi in
 	return nil
 }
 
-// stepRange clips [from, to] to the steps the series has; ok is false when
-// no point can be in it.
-func stepRange(ctx context.Context, tx pgx.Tx, sid int64, from, to *int64) (lo, hi int64, ok bool, err error) {
-	var first, last *int64
-	err = tx.QueryRow(ctx, `SELECT (SELECT step FROM points WHERE series_id = $1 ORDER BY step LIMIT 1),
-		(SELECT step FROM points WHERE series_id = $1 ORDER BY step DESC LIMIT 1)`, sid).Scan(&first, &last)
-	if err != nil {
-		return 0, 0, false, fmt.Errorf("select step range: %w", err)
-	}
-	if first == nil {
-		return 0, 0, false, nil
-	}
-	lo, hi = *first, *last
-	if from != nil {
-		lo = max(lo, *from)
-	}
-	if to != nil {
-		hi = min(hi, *to)
-	}
-	return lo, hi, lo <= hi, nil
-}
-
 // unit is one rollup bucket's summary, restricted to [lo, hi].
 type unit struct {
 	bucket int64
@@ -206,18 +133,9 @@ func rollupUnits(ctx context.Context, tx pgx.Tx, sid, lo, hi int64) ([]unit, err
 	for rows.Next() {
 		var u unit
 		var d int64
-		var minV, maxV, last *float64
-		if err := rows.Scan(&u.bucket, &d, &u.Count, &u.First, &u.MinStep, &minV, &u.MaxStep, &maxV, &u.LastStep, &last, &u.LastTS); err != nil {
+		if err := storekit.ScanRollup(rows, &u.bucket, &d, &u.BucketAgg); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("scan rollup: %w", err)
-		}
-		u.HasNum = minV != nil
-		if u.HasNum {
-			u.Min, u.Max = *minV, *maxV
-		}
-		u.Last = math.NaN()
-		if last != nil {
-			u.Last = *last
+			return nil, err
 		}
 		units = append(units, u)
 		dirty = append(dirty, d > 0)

@@ -2,12 +2,8 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"errors"
-	"fmt"
 	"sync"
 
-	"github.com/expt-logger/expt"
 	"github.com/expt-logger/expt/internal/storekit"
 )
 
@@ -61,27 +57,14 @@ func (c *cache) putExperiment(id string, pk int64) {
 }
 
 // experimentPK resolves an experiment uuid to its row id; ENOTFOUND when missing.
-func (db *DB) experimentPK(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, id string) (int64, error) {
+func (db *DB) experimentPK(ctx context.Context, c storekit.Conn, id string) (int64, error) {
 	if pk, ok := db.cache.experiment(id); ok {
 		return pk, nil
 	}
-	var pk int64
-	err := q.QueryRowContext(ctx, `SELECT pk FROM experiments WHERE id = ?`, id).Scan(&pk)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, expt.Errorf(expt.ENOTFOUND, "experiment %q not found", id)
-	} else if err != nil {
-		return 0, fmt.Errorf("select experiment: %w", err)
+	pk, err := storekit.ExperimentPK(ctx, c, id, "")
+	if err != nil {
+		return 0, err
 	}
 	db.cache.putExperiment(id, pk)
 	return pk, nil
-}
-
-// found turns a single-row query's error into ok=false for no row.
-func found(err error) (bool, error) {
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	return err == nil, err
 }

@@ -15,14 +15,18 @@ import (
 	"time"
 
 	"github.com/expt-logger/expt"
+	"github.com/expt-logger/expt/internal/storekit"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
 // DB is the SQLite store. It is safe for concurrent use.
 type DB struct {
-	write *sql.DB // one connection: SQLite has one writer anyway, and this one never waits on SQLITE_BUSY from itself
-	read  *sql.DB // query_only pool for concurrent readers (WAL)
+	storekit.Common // the methods both stores share
+
+	write *sql.DB       // one connection: SQLite has one writer anyway, and this one never waits on SQLITE_BUSY from itself
+	read  *sql.DB       // query_only pool for concurrent readers (WAL)
+	rd    storekit.Conn // read, for the store kit's query flows
 	cache *cache
 
 	scalars *groupWriter // commits WriteScalars batches, several per transaction
@@ -58,7 +62,32 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	n := max(4, runtime.NumCPU())
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
-	db.read = read
+	db.read, db.rd = read, conn{read}
+	db.Common = storekit.NewCommon(storekit.Engine{
+		Read:  db.rd,
+		Write: conn{write},
+		// The email column is COLLATE NOCASE.
+		EmailKey:   `email`,
+		EmailMatch: func(p string) string { return `u.email = ` + p },
+		Tx: func(ctx context.Context, fn func(storekit.Conn) error) error {
+			return db.tx(ctx, func(tx *sql.Tx) error { return fn(conn{tx}) })
+		},
+		ReadTx: func(ctx context.Context, fn func(storekit.Conn) error) error {
+			tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+			if err != nil {
+				return fmt.Errorf("begin read: %w", err)
+			}
+			defer tx.Rollback()
+			return fn(conn{tx})
+		},
+		RolloutFilter:  baseFilter,
+		ExperimentPK:   db.experimentPK,
+		Time:           func(t time.Time) any { return nanos(t) },
+		RolloutColumns: rolloutColumns,
+		// instr on lower() rather than LIKE: % and _ in the query are literal.
+		NameMatch:       func(p string) string { return `instr(lower(name), lower(` + p + `)) > 0` },
+		ExperimentSorts: experimentSorts,
+	})
 	if err := read.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("ping read pool: %w", err)

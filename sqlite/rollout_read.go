@@ -11,51 +11,8 @@ import (
 
 const rolloutColumns = `r.id, r.step, r.mode, p.text, p.raw, r.messages, r.ts, r.created_at, r.client_id`
 
-// Rollout loads one rollout of an experiment.
-func (db *DB) Rollout(ctx context.Context, experimentID string, id int64) (*expt.Rollout, error) {
-	pk, err := db.experimentPK(ctx, db.read, experimentID)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := db.read.QueryContext(ctx, `SELECT `+rolloutColumns+` FROM rollouts r JOIN prompts p ON p.id = r.prompt_id
-		WHERE r.id = ? AND r.experiment = ?`, id, pk)
-	if err != nil {
-		return nil, fmt.Errorf("select rollout: %w", err)
-	}
-	list, err := db.scanRollouts(ctx, rows, experimentID)
-	if err != nil {
-		return nil, err
-	}
-	if len(list) == 0 {
-		return nil, expt.Errorf(expt.ENOTFOUND, "rollout %d not found", id)
-	}
-	return list[0], nil
-}
-
-// scanRollouts reads rollouts (and closes rows), then attaches their
-// rewards in one query.
-func (db *DB) scanRollouts(ctx context.Context, rows *sql.Rows, experimentID string) ([]*expt.Rollout, error) {
-	out, err := storekit.ScanRollouts(rows, experimentID)
-	rows.Close()
-	if err != nil || len(out) == 0 {
-		return out, err
-	}
-	w := storekit.NewWhere(false)
-	in := storekit.BindList(w, storekit.RolloutIDs(out))
-	rw, err := db.read.QueryContext(ctx, `SELECT w.rollout_id, n.name, w.value FROM rewards w JOIN reward_names n ON n.id = w.name_id
-		WHERE w.rollout_id IN (`+in+`) ORDER BY w.rollout_id, w.name_id`, w.Args...)
-	if err != nil {
-		return nil, fmt.Errorf("select rewards: %w", err)
-	}
-	defer rw.Close()
-	return out, storekit.AttachRewards(rw, out)
-}
-
-// rolloutFilter is the WHERE clause of a rollout or group query.
-type rolloutFilter = storekit.Where
-
 // baseFilter is the conditions every rollout query may have.
-func baseFilter(pk int64, mode string, step, from, to *int64, search string) *rolloutFilter {
+func baseFilter(pk int64, mode string, step, from, to *int64, search string) *storekit.Where {
 	f := storekit.RolloutWhere(false, pk, mode, step, from, to)
 	addSearch(f, search, nil)
 	return f
@@ -65,7 +22,7 @@ func baseFilter(pk int64, mode string, step, from, to *int64, search string) *ro
 // ids, when known, bounds the ids of the rollouts the other conditions
 // leave: the index then reads only that stretch of each word's rollouts
 // instead of all of them (a common word is in most of 1M rollouts).
-func addSearch(f *rolloutFilter, search string, ids *[2]int64) {
+func addSearch(f *storekit.Where, search string, ids *[2]int64) {
 	q, ok := ftsQuery(search)
 	switch {
 	case !ok:
@@ -78,12 +35,8 @@ func addSearch(f *rolloutFilter, search string, ids *[2]int64) {
 
 // rewardNameID finds a reward name of an experiment; ok is false when unknown.
 func (db *DB) rewardNameID(ctx context.Context, pk int64, name string) (int64, bool, error) {
-	return db.cache.rewards.Load(pk, name, func() (id int64, ok bool, err error) {
-		ok, err = found(db.read.QueryRowContext(ctx, `SELECT id FROM reward_names WHERE experiment = ? AND name = ?`, pk, name).Scan(&id))
-		if err != nil {
-			err = fmt.Errorf("select reward name: %w", err)
-		}
-		return id, ok, err
+	return db.cache.rewards.Load(pk, name, func() (int64, bool, error) {
+		return storekit.QueryID(ctx, db.rd, "reward name", `SELECT id FROM reward_names WHERE experiment = ? AND name = ?`, pk, name)
 	})
 }
 
@@ -93,7 +46,7 @@ func (db *DB) Rollouts(ctx context.Context, q expt.RolloutQuery) ([]*expt.Rollou
 	if err != nil {
 		return nil, false, err
 	}
-	pk, err := db.experimentPK(ctx, db.read, q.ExperimentID)
+	pk, err := db.experimentPK(ctx, db.rd, q.ExperimentID)
 	if err != nil {
 		return nil, false, err
 	}
@@ -131,23 +84,13 @@ func (db *DB) Rollouts(ctx context.Context, q expt.RolloutQuery) ([]*expt.Rollou
 	if q.Sort == expt.SortStep {
 		order = `r.step` + dir + `, r.id` + dir
 	}
-	list, err := db.queryRollouts(ctx, q.ExperimentID, `SELECT `+rolloutColumns+` FROM rollouts r JOIN prompts p ON p.id = r.prompt_id`+
+	list, err := storekit.QueryRollouts(ctx, db.rd, q.ExperimentID, `SELECT `+rolloutColumns+` FROM rollouts r JOIN prompts p ON p.id = r.prompt_id`+
 		` WHERE `+f.SQL()+` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(f.Args, limit+1, q.Offset)...)
 	if err != nil {
 		return nil, false, err
 	}
 	list, more := storekit.Page(list, limit)
 	return list, more, nil
-}
-
-// queryRollouts runs a query of rolloutColumns and reads its rollouts.
-func (db *DB) queryRollouts(ctx context.Context, experimentID, query string, args ...any) ([]*expt.Rollout, error) {
-	rows, err := db.read.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, ftsError(fmt.Errorf("select rollouts: %w", err))
-	}
-	list, err := db.scanRollouts(ctx, rows, experimentID)
-	return list, ftsError(err)
 }
 
 // sortLimit is the most rollouts a sort by reward reads and sorts itself
@@ -159,7 +102,7 @@ const sortLimit = 20000
 
 // narrowFilter is the conditions of q on the rollouts table itself: mode,
 // steps and prompt.
-func narrowFilter(pk int64, q expt.RolloutQuery) *rolloutFilter {
+func narrowFilter(pk int64, q expt.RolloutQuery) *storekit.Where {
 	f := baseFilter(pk, q.Mode, q.Step, q.FromStep, q.ToStep, "")
 	if q.Prompt != nil {
 		f.Add(`r.prompt_id IN (SELECT id FROM prompts WHERE experiment = ` + f.Bind(pk) + ` AND text_hash = ` + f.Bind(textHash(*q.Prompt)) + ` AND text = ` + f.Bind(*q.Prompt) + `)`)
@@ -192,14 +135,14 @@ func (db *DB) fewRollouts(ctx context.Context, pk int64, q expt.RolloutQuery) (*
 // rolloutsByRewardSorted is rolloutsByReward for few rollouts: it reads
 // every rollout matching f with its value of the reward and sorts them,
 // ids only, then loads the page.
-func (db *DB) rolloutsByRewardSorted(ctx context.Context, pk int64, q expt.RolloutQuery, f *rolloutFilter, name, dir string, limit int) ([]*expt.Rollout, bool, error) {
+func (db *DB) rolloutsByRewardSorted(ctx context.Context, pk int64, q expt.RolloutQuery, f *storekit.Where, name, dir string, limit int) ([]*expt.Rollout, bool, error) {
 	nid, _, err := db.rewardNameID(ctx, pk, name) // unknown: id 0 matches no reward, so all sort by id
 	if err != nil {
 		return nil, false, err
 	}
 	// NULL (missing or NaN) sorts after every value in both directions.
 	order := func(v, id string) string { return v + ` IS NULL, ` + v + dir + `, ` + id + dir }
-	list, err := db.queryRollouts(ctx, q.ExperimentID, `SELECT `+rolloutColumns+` FROM (
+	list, err := storekit.QueryRollouts(ctx, db.rd, q.ExperimentID, `SELECT `+rolloutColumns+` FROM (
 			SELECT r.id AS id, sw.value AS v FROM rollouts r LEFT JOIN rewards sw ON sw.rollout_id = r.id AND sw.name_id = ?
 			WHERE `+f.SQL()+` ORDER BY `+order("sw.value", "r.id")+` LIMIT ? OFFSET ?
 		) k JOIN rollouts r ON r.id = k.id JOIN prompts p ON p.id = r.prompt_id ORDER BY `+order("k.v", "k.id"),
@@ -213,7 +156,7 @@ func (db *DB) rolloutsByRewardSorted(ctx context.Context, pk int64, q expt.Rollo
 
 // rolloutsByReward pages rollouts by one reward's value (storekit.RewardSort).
 // CROSS JOIN keeps rewards as the outer loop: the index order is the page order.
-func (db *DB) rolloutsByReward(ctx context.Context, pk int64, q expt.RolloutQuery, f *rolloutFilter, name, dir string, limit int) ([]*expt.Rollout, bool, error) {
+func (db *DB) rolloutsByReward(ctx context.Context, pk int64, q expt.RolloutQuery, f *storekit.Where, name, dir string, limit int) ([]*expt.Rollout, bool, error) {
 	nid, known, err := db.rewardNameID(ctx, pk, name)
 	if err != nil {
 		return nil, false, err
@@ -223,7 +166,7 @@ func (db *DB) rolloutsByReward(ctx context.Context, pk int64, q expt.RolloutQuer
 	return storekit.RewardSort{
 		Known: known,
 		Valued: func(n, offset int) ([]*expt.Rollout, error) {
-			return db.queryRollouts(ctx, q.ExperimentID, `SELECT `+rolloutColumns+` FROM rewards sw CROSS JOIN rollouts r JOIN prompts p ON p.id = r.prompt_id WHERE `+valued+
+			return storekit.QueryRollouts(ctx, db.rd, q.ExperimentID, `SELECT `+rolloutColumns+` FROM rewards sw CROSS JOIN rollouts r JOIN prompts p ON p.id = r.prompt_id WHERE `+valued+
 				` ORDER BY sw.value`+dir+`, sw.rollout_id`+dir+` LIMIT ? OFFSET ?`, append(args, n, offset)...)
 		},
 		CountValued: func() (n int, err error) {
@@ -233,7 +176,7 @@ func (db *DB) rolloutsByReward(ctx context.Context, pk int64, q expt.RolloutQuer
 			return n, err
 		},
 		Rest: func(n, offset int) ([]*expt.Rollout, error) {
-			return db.queryRollouts(ctx, q.ExperimentID, `SELECT `+rolloutColumns+` FROM rollouts r JOIN prompts p ON p.id = r.prompt_id
+			return storekit.QueryRollouts(ctx, db.rd, q.ExperimentID, `SELECT `+rolloutColumns+` FROM rollouts r JOIN prompts p ON p.id = r.prompt_id
 				WHERE `+f.SQL()+` AND NOT EXISTS (SELECT 1 FROM rewards w WHERE w.rollout_id = r.id AND w.name_id = ? AND w.value IS NOT NULL)
 				ORDER BY r.id`+dir+` LIMIT ? OFFSET ?`, append(f.Args, nid, n, offset)...)
 		},

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/expt-logger/expt"
-	"github.com/expt-logger/expt/internal/storekit"
 )
 
 // WriteErrors appends reported errors, all or nothing, once per idemKey.
@@ -36,29 +35,6 @@ func (db *DB) WriteErrors(ctx context.Context, experimentID string, batch []expt
 	})
 }
 
-// Errors returns an experiment's errors in logging order.
-func (db *DB) Errors(ctx context.Context, experimentID string, offset, limit int) ([]expt.RunError, bool, error) {
-	pk, err := db.experimentPK(ctx, db.read, experimentID)
-	if err != nil {
-		return nil, false, err
-	}
-	if limit <= 0 {
-		limit = 50
-	}
-	rows, err := db.read.QueryContext(ctx, `SELECT `+storekit.RunErrorColumns+` FROM run_errors
-		WHERE experiment = ? ORDER BY id LIMIT ? OFFSET ?`, pk, limit+1, offset)
-	if err != nil {
-		return nil, false, fmt.Errorf("select errors: %w", err)
-	}
-	defer rows.Close()
-	out, err := storekit.ScanRunErrors(rows)
-	if err != nil {
-		return nil, false, err
-	}
-	out, more := storekit.Page(out, limit)
-	return out, more, nil
-}
-
 // WriteEnvLogs appends environment logs, all or nothing, once per idemKey.
 func (db *DB) WriteEnvLogs(ctx context.Context, experimentID string, batch []expt.EnvLog, idemKey string) (bool, error) {
 	if err := expt.CheckEnvLogs(batch); err != nil {
@@ -80,26 +56,12 @@ func (db *DB) WriteEnvLogs(ctx context.Context, experimentID string, batch []exp
 	})
 }
 
-// EnvLogs returns the logs of one client rollout id in logging order.
-func (db *DB) EnvLogs(ctx context.Context, experimentID, rolloutID string) ([]expt.EnvLog, error) {
-	pk, err := db.experimentPK(ctx, db.read, experimentID)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := db.read.QueryContext(ctx, `SELECT id, content, created_at FROM env_logs WHERE experiment = ? AND rollout = ? ORDER BY id`, pk, rolloutID)
-	if err != nil {
-		return nil, fmt.Errorf("select env logs: %w", err)
-	}
-	defer rows.Close()
-	return storekit.ScanEnvLogs(rows, rolloutID)
-}
-
 // appendBatch runs write in one transaction after claiming idemKey; it
 // reports applied=false when the key was already used.
 func (db *DB) appendBatch(ctx context.Context, experimentID, idemKey string, write func(*sql.Tx, int64) error) (bool, error) {
 	applied := false
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		pk, err := db.experimentPK(ctx, tx, experimentID)
+		pk, err := db.experimentPK(ctx, conn{tx}, experimentID)
 		if err != nil {
 			return err
 		}

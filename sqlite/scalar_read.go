@@ -4,81 +4,29 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"math"
 
 	"github.com/expt-logger/expt"
 	"github.com/expt-logger/expt/internal/storekit"
 )
 
-// rawScanLimit is the widest step range Series folds from raw points when
-// asked for buckets narrower than a quarter of a sub-bucket; wider ranges
-// use sub-buckets (fewer buckets than asked, still fast).
-const rawScanLimit = 128 << 10
-
 // Metrics lists the series of an experiment with their point counts.
 func (db *DB) Metrics(ctx context.Context, experimentID string) ([]expt.Metric, error) {
-	pk, err := db.experimentPK(ctx, db.read, experimentID)
+	pk, err := db.experimentPK(ctx, db.rd, experimentID)
 	if err != nil {
 		return nil, err
 	}
 	if err := db.refreshRollups(ctx, `SELECT id FROM series WHERE experiment = ?`, pk); err != nil {
 		return nil, err
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT s.mode, s.name, coalesce(sum(r.count), 0), coalesce(max(r.last_step), 0)
+	return storekit.QueryMetrics(ctx, db.rd, `SELECT s.mode, s.name, coalesce(sum(r.count), 0), coalesce(max(r.last_step), 0)
 		FROM series s LEFT JOIN rollups r ON r.series_id = s.id WHERE s.experiment = ?
 		GROUP BY s.id ORDER BY s.mode, s.name`, pk)
-	if err != nil {
-		return nil, fmt.Errorf("select metrics: %w", err)
-	}
-	defer rows.Close()
-	out := []expt.Metric{}
-	for rows.Next() {
-		var m expt.Metric
-		if err := rows.Scan(&m.Mode, &m.Name, &m.Count, &m.LastStep); err != nil {
-			return nil, fmt.Errorf("scan metric: %w", err)
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
-}
-
-// Scalars returns every point of every metric of one mode.
-func (db *DB) Scalars(ctx context.Context, experimentID, mode string) (map[string][]expt.Point, error) {
-	pk, err := db.experimentPK(ctx, db.read, experimentID)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := db.read.QueryContext(ctx, `SELECT s.name, p.step, p.value, p.ts FROM series s JOIN points p ON p.series_id = s.id
-		WHERE s.experiment = ? AND s.mode = ? ORDER BY s.name, p.step`, pk, mode)
-	if err != nil {
-		return nil, fmt.Errorf("select scalars: %w", err)
-	}
-	defer rows.Close()
-	out := map[string][]expt.Point{}
-	for rows.Next() {
-		var name string
-		var p expt.Point
-		var v sql.NullFloat64
-		if err := rows.Scan(&name, &p.Step, &v, &p.TS); err != nil {
-			return nil, fmt.Errorf("scan scalar: %w", err)
-		}
-		p.Value = v.Float64
-		if !v.Valid {
-			p.Value = math.NaN()
-		}
-		out[name] = append(out[name], p)
-	}
-	return out, rows.Err()
 }
 
 // seriesID finds a series; ok is false when the experiment has no such metric.
 func (db *DB) seriesID(ctx context.Context, pk int64, mode, name string) (int64, bool, error) {
-	return db.cache.series.Load(pk, storekit.SeriesName{Mode: mode, Name: name}, func() (id int64, ok bool, err error) {
-		ok, err = found(db.read.QueryRowContext(ctx, `SELECT id FROM series WHERE experiment = ? AND mode = ? AND name = ?`, pk, mode, name).Scan(&id))
-		if err != nil {
-			err = fmt.Errorf("select series: %w", err)
-		}
-		return id, ok, err
+	return db.cache.series.Load(pk, storekit.SeriesName{Mode: mode, Name: name}, func() (int64, bool, error) {
+		return storekit.QueryID(ctx, db.rd, "series", `SELECT id FROM series WHERE experiment = ? AND mode = ? AND name = ?`, pk, mode, name)
 	})
 }
 
@@ -88,7 +36,7 @@ func (db *DB) Series(ctx context.Context, q expt.SeriesQuery) (*expt.Series, err
 	if q.MaxPoints < 0 {
 		return nil, expt.Errorf(expt.EINVALID, "maxPoints must not be negative")
 	}
-	pk, err := db.experimentPK(ctx, db.read, q.ExperimentID)
+	pk, err := db.experimentPK(ctx, db.rd, q.ExperimentID)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +45,7 @@ func (db *DB) Series(ctx context.Context, q expt.SeriesQuery) (*expt.Series, err
 	if err != nil || !ok {
 		return out, err
 	}
-	lo, hi, ok, err := db.stepRange(ctx, sid, q.FromStep, q.ToStep)
+	lo, hi, ok, err := storekit.StepRange(ctx, db.rd, sid, q.FromStep, q.ToStep)
 	if err != nil || !ok {
 		return out, err
 	}
@@ -198,7 +146,7 @@ func planSeries(lo, hi int64, maxPoints int) seriesPlan {
 	switch {
 	case need >= rollupWidth:
 		return seriesPlan{levelRollup, storekit.BucketWidth(lo, hi, maxPoints, rollupWidth)}
-	case need*4 <= fineWidth && hi-lo < rawScanLimit:
+	case need*4 <= fineWidth && hi-lo < storekit.RawScanLimit:
 		return seriesPlan{levelRaw, need}
 	}
 	w := storekit.BucketWidth(lo, hi, maxPoints, fineWidth)
@@ -206,28 +154,6 @@ func planSeries(lo, hi int64, maxPoints int) seriesPlan {
 		return seriesPlan{levelRollup, w}
 	}
 	return seriesPlan{levelFine, w}
-}
-
-// stepRange clips [from, to] to the steps the series has; ok is false when
-// no point can be in it.
-func (db *DB) stepRange(ctx context.Context, sid int64, from, to *int64) (lo, hi int64, ok bool, err error) {
-	var first, last sql.NullInt64
-	err = db.read.QueryRowContext(ctx, `SELECT (SELECT step FROM points WHERE series_id = ?1 ORDER BY step LIMIT 1),
-		(SELECT step FROM points WHERE series_id = ?1 ORDER BY step DESC LIMIT 1)`, sid).Scan(&first, &last)
-	if err != nil {
-		return 0, 0, false, fmt.Errorf("select step range: %w", err)
-	}
-	if !first.Valid {
-		return 0, 0, false, nil
-	}
-	lo, hi = first.Int64, last.Int64
-	if from != nil {
-		lo = max(lo, *from)
-	}
-	if to != nil {
-		hi = min(hi, *to)
-	}
-	return lo, hi, lo <= hi, nil
 }
 
 // unit is one rollup bucket's summary, restricted to [lo, hi]. Its
@@ -267,15 +193,9 @@ func rollupUnits(ctx context.Context, tx *sql.Tx, sid, lo, hi int64, withFine bo
 	for rows.Next() {
 		var u unit
 		var d bool
-		var minV, maxV, last sql.NullFloat64
-		if err := rows.Scan(&u.bucket, &d, &u.Count, &u.First, &u.MinStep, &minV, &u.MaxStep, &maxV, &u.LastStep, &last, &u.LastTS, &u.fine); err != nil {
+		if err := storekit.ScanRollup(rows, &u.bucket, &d, &u.BucketAgg, &u.fine); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("scan rollup: %w", err)
-		}
-		u.HasNum = minV.Valid
-		u.Min, u.Max, u.Last = minV.Float64, maxV.Float64, last.Float64
-		if !last.Valid {
-			u.Last = math.NaN()
+			return nil, err
 		}
 		units = append(units, u)
 		// A bucket dirtied by a write that landed after refreshRollups is

@@ -15,13 +15,8 @@ import (
 )
 
 func openTemp(t *testing.T) *sqlite.DB {
-	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "sub", "expt.db"))
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	storetest.CloseAtEnd(t, db)
-	return db
+	path := filepath.Join(t.TempDir(), "sub", "expt.db")
+	return storetest.Open(t, func() (*sqlite.DB, error) { return sqlite.Open(context.Background(), path) })
 }
 
 func TestConformance(t *testing.T) {

@@ -41,6 +41,18 @@ func CloseAtEnd(tb testing.TB, s interface{ Close() error }) {
 	})
 }
 
+// Open returns the store open makes, closed when the test ends; a failure
+// to open fails the test.
+func Open[S interface{ Close() error }](tb testing.TB, open func() (S, error)) S {
+	tb.Helper()
+	s, err := open()
+	if err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	CloseAtEnd(tb, s)
+	return s
+}
+
 // ScalarBatch is 50 metrics x 20 steps starting at step: an RL logger's shape.
 func ScalarBatch(step int64) []expt.Scalar {
 	batch := make([]expt.Scalar, 0, 1000)

@@ -1,6 +1,7 @@
 package storekit
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/expt-logger/expt"
@@ -86,4 +87,25 @@ func BucketWidth(lo, hi int64, maxPoints int, unit int64) int64 {
 		}
 	}
 	return w
+}
+
+// RawScanLimit is the most raw points a Series read folds itself; past it
+// the store folds its rollups instead (fewer buckets than asked for, still
+// fast). SQLite bounds the step range by it when the buckets asked for are
+// under a quarter of a sub-bucket; PostgreSQL the point count when they are
+// under one rollup bucket.
+const RawScanLimit = 128 << 10
+
+// ScanRollup reads a row of (bucket, dirty, count, first_step, min_step,
+// min, max_step, max, last_step, last, last_ts, extra...) of either store's
+// rollups table into a; NULL min, max and last are NaN.
+func ScanRollup(rows Rows, bucket *int64, dirty any, a *BucketAgg, extra ...any) error {
+	var minV, maxV, last *float64
+	dest := append([]any{bucket, dirty, &a.Count, &a.First, &a.MinStep, &minV, &a.MaxStep, &maxV, &a.LastStep, &last, &a.LastTS}, extra...)
+	if err := rows.Scan(dest...); err != nil {
+		return fmt.Errorf("scan rollup: %w", err)
+	}
+	a.HasNum = minV != nil
+	a.Min, a.Max, a.Last = Value(minV), Value(maxV), Value(last)
+	return nil
 }

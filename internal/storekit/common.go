@@ -1,0 +1,235 @@
+package storekit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/expt-logger/expt"
+)
+
+// Engine is what Common needs of a store: its read connection, its
+// transactions and the few places where the engines' SQL differs.
+type Engine struct {
+	Read Conn
+	// Write is where single statements outside a transaction run (SQLite:
+	// its one write connection).
+	Write Conn
+	// Tx runs fn in a write transaction, committing when fn returns nil.
+	Tx func(ctx context.Context, fn func(tx Conn) error) error
+	// ExperimentPK resolves an experiment's uuid to its row id (ENOTFOUND
+	// when missing); the store may cache it.
+	ExperimentPK func(ctx context.Context, c Conn, id string) (int64, error)
+	// ReadTx runs fn in a read-only transaction: one snapshot.
+	ReadTx func(ctx context.Context, fn func(tx Conn) error) error
+	// RolloutFilter is the WHERE clause every rollout query starts from
+	// (rollouts r), with the engine's full-text search.
+	RolloutFilter func(pk int64, mode string, step, from, to *int64, search string) *Where
+	// Collate is appended to text in ORDER BY, so that both engines sort
+	// by bytes whatever the database's locale.
+	Collate string
+	// Time is a time as the engine stores it.
+	Time func(time.Time) any
+	// RolloutColumns is the column list of ScanRollouts (rollouts r,
+	// prompts p): where the raw prompt is kept differs.
+	RolloutColumns string
+	// LockUpdate is what a SELECT appends to hold a row it will update
+	// (PostgreSQL: FOR UPDATE, or two replicas undo each other's change;
+	// SQLite's write transaction holds the database already).
+	LockUpdate string
+	// NameMatch is the condition "the experiment name contains the text
+	// bound at placeholder p", case-insensitively and literally (no LIKE
+	// wildcards).
+	NameMatch func(p string) string
+	// EmailKey is the conflict target of the users' unique email index,
+	// and EmailMatch the condition "u.email is the one bound at p"; both
+	// case-insensitive.
+	EmailKey   string
+	EmailMatch func(p string) string
+	// ExperimentSorts maps expt.Sort* to ORDER BY columns, with the
+	// engine's collation.
+	ExperimentSorts map[string]string
+}
+
+// Common is the part of expt.Store that both engines implement the same
+// way. Each store embeds one, so these methods are its methods.
+type Common struct{ e Engine }
+
+// NewCommon returns the shared methods over e.
+func NewCommon(e Engine) Common { return Common{e: e} }
+
+// ExperimentPK resolves an experiment uuid to its row id with the query
+// "SELECT pk ... WHERE id = ?" followed by lock; ENOTFOUND when missing.
+func ExperimentPK(ctx context.Context, c Conn, id, lock string) (int64, error) {
+	w := NewWhere(c.Dollar())
+	pk, ok, err := QueryID(ctx, c, "experiment", `SELECT pk FROM experiments WHERE id = `+w.Bind(id)+lock, w.Args...)
+	if err == nil && !ok {
+		err = expt.Errorf(expt.ENOTFOUND, "experiment %q not found", id)
+	}
+	return pk, err
+}
+
+func (s Common) pk(ctx context.Context, id string) (int64, error) {
+	return s.e.ExperimentPK(ctx, s.e.Read, id)
+}
+
+// UserByID finds a user by id.
+func (s Common) UserByID(ctx context.Context, id int64) (*expt.User, error) {
+	w := NewWhere(s.e.Read.Dollar())
+	return QueryUser(ctx, s.e.Read, fmt.Sprint(id), `WHERE u.id = `+w.Bind(id), w.Args...)
+}
+
+// FirstUser returns the oldest user.
+func (s Common) FirstUser(ctx context.Context) (*expt.User, error) {
+	return QueryUser(ctx, s.e.Read, "(first)", `ORDER BY u.created_at, u.id LIMIT 1`)
+}
+
+// APIKeys lists a user's keys, oldest first.
+func (s Common) APIKeys(ctx context.Context, userID int64) ([]*expt.APIKey, error) {
+	return QueryAPIKeys(ctx, s.e.Read, userID)
+}
+
+// Experiment loads one of userID's experiments.
+func (s Common) Experiment(ctx context.Context, userID int64, id string) (*expt.Experiment, error) {
+	return experimentOf(ctx, s.e.Read, userID, id, "")
+}
+
+func experimentOf(ctx context.Context, c Conn, userID int64, id, lock string) (*expt.Experiment, error) {
+	w := NewWhere(c.Dollar())
+	e, err := ScanExperiment(c.QueryRow(ctx, `SELECT `+ExperimentColumns+` FROM experiments
+		WHERE id = `+w.Bind(id)+` AND user_id = `+w.Bind(userID)+lock, w.Args...))
+	if errors.Is(err, ErrNoRows) {
+		return nil, expt.Errorf(expt.ENOTFOUND, "experiment %q not found", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("select experiment: %w", err)
+	}
+	return e, nil
+}
+
+// UpdateExperiment changes the fields of upd that are set.
+func (s Common) UpdateExperiment(ctx context.Context, userID int64, id string, upd expt.ExperimentUpdate) (*expt.Experiment, error) {
+	var e *expt.Experiment
+	err := s.e.Tx(ctx, func(tx Conn) error {
+		var err error
+		if e, err = experimentOf(ctx, tx, userID, id, s.e.LockUpdate); err != nil {
+			return err
+		}
+		UpdateExperiment(e, upd, time.Now().UTC().Truncate(time.Microsecond))
+		w := NewWhere(tx.Dollar())
+		if _, err := tx.Exec(ctx, `UPDATE experiments SET name = `+w.Bind(e.Name)+`, config = `+w.Bind(string(e.Config))+
+			`, status = `+w.Bind(e.Status)+`, updated_at = `+w.Bind(s.e.Time(e.UpdatedAt))+` WHERE id = `+w.Bind(id), w.Args...); err != nil {
+			return fmt.Errorf("update experiment: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Experiments returns one page of a user's experiments and the total matching.
+func (s Common) Experiments(ctx context.Context, f expt.ExperimentFilter) ([]*expt.Experiment, int, error) {
+	orderBy, limit, err := ExperimentOrder(f, s.e.ExperimentSorts)
+	if err != nil {
+		return nil, 0, err
+	}
+	c := s.e.Read
+	w := NewWhere(c.Dollar())
+	w.Add(`user_id = ` + w.Bind(f.UserID))
+	if f.Query != "" {
+		w.Add(s.e.NameMatch(w.Bind(f.Query)))
+	}
+	if f.Status != "" {
+		w.Add(`status = ` + w.Bind(f.Status))
+	}
+	var total int
+	if err := c.QueryRow(ctx, `SELECT count(*) FROM experiments WHERE `+w.SQL(), w.Args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count experiments: %w", err)
+	}
+	page := w.Clone()
+	rows, err := c.Query(ctx, `SELECT `+ExperimentColumns+` FROM experiments WHERE `+page.SQL()+
+		` ORDER BY `+orderBy+` LIMIT `+page.Bind(limit)+` OFFSET `+page.Bind(f.Offset), page.Args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("select experiments: %w", err)
+	}
+	defer rows.Close()
+	out, err := ScanExperiments(rows)
+	return out, total, err
+}
+
+// Rollout loads one rollout of an experiment.
+func (s Common) Rollout(ctx context.Context, experimentID string, id int64) (*expt.Rollout, error) {
+	pk, err := s.pk(ctx, experimentID)
+	if err != nil {
+		return nil, err
+	}
+	w := NewWhere(s.e.Read.Dollar())
+	return QueryRollout(ctx, s.e.Read, experimentID, id, `SELECT `+s.e.RolloutColumns+` FROM rollouts r JOIN prompts p ON p.id = r.prompt_id
+		WHERE r.id = `+w.Bind(id)+` AND r.experiment = `+w.Bind(pk), w.Args...)
+}
+
+// Scalars returns every point of every metric of one mode.
+func (s Common) Scalars(ctx context.Context, experimentID, mode string) (map[string][]expt.Point, error) {
+	pk, err := s.pk(ctx, experimentID)
+	if err != nil {
+		return nil, err
+	}
+	return QueryScalars(ctx, s.e.Read, pk, mode)
+}
+
+// Errors returns an experiment's errors in logging order.
+func (s Common) Errors(ctx context.Context, experimentID string, offset, limit int) ([]expt.RunError, bool, error) {
+	pk, err := s.pk(ctx, experimentID)
+	if err != nil {
+		return nil, false, err
+	}
+	return QueryRunErrors(ctx, s.e.Read, pk, limit, offset)
+}
+
+// EnvLogs returns the environment logs of one client rollout id, oldest first.
+func (s Common) EnvLogs(ctx context.Context, experimentID, rolloutID string) ([]expt.EnvLog, error) {
+	pk, err := s.pk(ctx, experimentID)
+	if err != nil {
+		return nil, err
+	}
+	w := NewWhere(s.e.Read.Dollar())
+	rows, err := s.e.Read.Query(ctx, `SELECT id, content, created_at FROM env_logs
+		WHERE experiment = `+w.Bind(pk)+` AND rollout = `+w.Bind(rolloutID)+` ORDER BY id`, w.Args...)
+	if err != nil {
+		return nil, fmt.Errorf("select env logs: %w", err)
+	}
+	defer rows.Close()
+	return ScanEnvLogs(rows, rolloutID)
+}
+
+// CreateExperiment inserts e, or loads it when the user already has it.
+func (s Common) CreateExperiment(ctx context.Context, e *expt.Experiment) (bool, error) {
+	if err := NewExperiment(e, time.Now()); err != nil {
+		return false, err
+	}
+	// Microseconds: what both engines keep and JSON carries.
+	e.CreatedAt, e.UpdatedAt = e.CreatedAt.UTC().Truncate(time.Microsecond), e.UpdatedAt.UTC().Truncate(time.Microsecond)
+	created := false
+	err := s.e.Tx(ctx, func(tx Conn) error {
+		w := NewWhere(tx.Dollar())
+		n, err := tx.Exec(ctx, `INSERT INTO experiments(id, user_id, name, config, status, job_id, created_at, updated_at)
+			VALUES (`+BindList(w, []any{e.ID, e.UserID, e.Name, string(e.Config), e.Status, e.JobID, s.e.Time(e.CreatedAt), s.e.Time(e.UpdatedAt)})+`)
+			ON CONFLICT (id) DO NOTHING`, w.Args...)
+		if err != nil {
+			return fmt.Errorf("insert experiment: %w", err)
+		}
+		if n == 1 {
+			created = true
+			return nil
+		}
+		w = NewWhere(tx.Dollar())
+		old, err := ScanExperiment(tx.QueryRow(ctx, `SELECT `+ExperimentColumns+` FROM experiments WHERE id = `+w.Bind(e.ID), w.Args...))
+		if err != nil {
+			return fmt.Errorf("select experiment: %w", err)
+		}
+		return ExistingExperiment(old, e)
+	})
+	return created, err
+}

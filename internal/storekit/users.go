@@ -1,0 +1,131 @@
+package storekit
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/expt-logger/expt"
+)
+
+// micro is how both engines keep times: microseconds, UTC (what
+// PostgreSQL stores and JSON carries).
+func micro(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// CreateUser inserts u and sets its ID and CreatedAt.
+func (s Common) CreateUser(ctx context.Context, u *expt.User) error {
+	if u.CreatedAt.IsZero() {
+		u.CreatedAt = time.Now()
+	}
+	u.CreatedAt = micro(u.CreatedAt)
+	w := NewWhere(s.e.Write.Dollar())
+	err := s.e.Write.QueryRow(ctx, `INSERT INTO users(email, name, password_hash, created_at) VALUES (`+
+		BindList(w, []any{u.Email, u.Name, u.PasswordHash, s.e.Time(u.CreatedAt)})+`)
+		ON CONFLICT (`+s.e.EmailKey+`) DO NOTHING RETURNING id`, w.Args...).Scan(&u.ID)
+	if ok, err := Found(err); err != nil {
+		return fmt.Errorf("insert user: %w", err)
+	} else if !ok {
+		return expt.Errorf(expt.ECONFLICT, "email %q is already registered", u.Email)
+	}
+	return nil
+}
+
+// UserByEmail finds a user by email, case-insensitively.
+func (s Common) UserByEmail(ctx context.Context, email string) (*expt.User, error) {
+	w := NewWhere(s.e.Read.Dollar())
+	return QueryUser(ctx, s.e.Read, fmt.Sprintf("%q", email), `WHERE `+s.e.EmailMatch(w.Bind(email)), w.Args...)
+}
+
+// CreateAPIKey stores k with the hash of its secret.
+func (s Common) CreateAPIKey(ctx context.Context, k *expt.APIKey, hash []byte) error {
+	if len(hash) == 0 {
+		return expt.Errorf(expt.EINVALID, "api key hash is empty")
+	}
+	if k.ID == "" {
+		k.ID = expt.NewUUID()
+	}
+	if k.CreatedAt.IsZero() {
+		k.CreatedAt = time.Now()
+	}
+	k.CreatedAt = micro(k.CreatedAt)
+	w := NewWhere(s.e.Write.Dollar())
+	_, err := s.e.Write.Exec(ctx, `INSERT INTO api_keys(id, user_id, name, prefix, hash, created_at) VALUES (`+
+		BindList(w, []any{k.ID, k.UserID, k.Name, k.Prefix, hash, s.e.Time(k.CreatedAt)})+`)`, w.Args...)
+	switch s.e.Write.Violation(err) {
+	case Unique:
+		return expt.Errorf(expt.ECONFLICT, "api key already exists")
+	case ForeignKey:
+		return expt.Errorf(expt.ENOTFOUND, "user %d not found", k.UserID)
+	}
+	if err != nil {
+		return fmt.Errorf("insert api key: %w", err)
+	}
+	return nil
+}
+
+// UserByAPIKey finds the owner of the key with this hash, and notes the
+// key's use (at most once a minute, see KeyUseStale).
+func (s Common) UserByAPIKey(ctx context.Context, hash []byte) (*expt.User, *expt.APIKey, error) {
+	u, k, err := QueryKeyOwner(ctx, s.e.Read, hash)
+	if err != nil {
+		return nil, nil, err
+	}
+	if t := micro(time.Now()); KeyUseStale(k, t) {
+		w := NewWhere(s.e.Write.Dollar())
+		if _, err := s.e.Write.Exec(ctx, `UPDATE api_keys SET last_used_at = `+w.Bind(s.e.Time(t))+` WHERE id = `+w.Bind(k.ID), w.Args...); err != nil {
+			return nil, nil, fmt.Errorf("touch api key: %w", err)
+		}
+		k.LastUsedAt = &t
+	}
+	return u, k, nil
+}
+
+// deleteChunk bounds the ids of one DELETE: SQLite allows 32,766
+// placeholders and a request may name more keys than that.
+const deleteChunk = 500
+
+// DeleteAPIKeys deletes those of ids that belong to userID.
+func (s Common) DeleteAPIKeys(ctx context.Context, userID int64, ids []string) (int, error) {
+	n := 0
+	err := s.e.Tx(ctx, func(tx Conn) error {
+		n = 0
+		for len(ids) > 0 {
+			chunk := ids[:min(len(ids), deleteChunk)]
+			ids = ids[len(chunk):]
+			w := NewWhere(tx.Dollar())
+			m, err := tx.Exec(ctx, `DELETE FROM api_keys WHERE user_id = `+w.Bind(userID)+` AND `+In(w, "id", chunk), w.Args...)
+			if err != nil {
+				return fmt.Errorf("delete api keys: %w", err)
+			}
+			n += int(m)
+		}
+		return nil
+	})
+	return n, err
+}
+
+// CreateSession stores a session by the hash of its token.
+func (s Common) CreateSession(ctx context.Context, ss *expt.Session) error {
+	w := NewWhere(s.e.Write.Dollar())
+	if _, err := s.e.Write.Exec(ctx, `INSERT INTO sessions(hash, user_id, expires_at) VALUES (`+
+		BindList(w, []any{ss.TokenHash, ss.UserID, s.e.Time(ss.ExpiresAt.UTC())})+`)`, w.Args...); err != nil {
+		return fmt.Errorf("insert session: %w", err)
+	}
+	return nil
+}
+
+// UserBySession returns the user of an unexpired session.
+func (s Common) UserBySession(ctx context.Context, hash []byte, at time.Time) (*expt.User, error) {
+	w := NewWhere(s.e.Read.Dollar())
+	return QueryUser(ctx, s.e.Read, "of session", `JOIN sessions s ON s.user_id = u.id WHERE s.hash = `+w.Bind(hash)+
+		` AND s.expires_at > `+w.Bind(s.e.Time(at.UTC())), w.Args...)
+}
+
+// DeleteSession removes a session; a missing one is not an error.
+func (s Common) DeleteSession(ctx context.Context, hash []byte) error {
+	w := NewWhere(s.e.Write.Dollar())
+	if _, err := s.e.Write.Exec(ctx, `DELETE FROM sessions WHERE hash = `+w.Bind(hash), w.Args...); err != nil {
+		return fmt.Errorf("delete session: %w", err)
+	}
+	return nil
+}
