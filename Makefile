@@ -100,7 +100,7 @@ compat-venv:
 	@.venv-compat/bin/python -c 'import expt_logger' 2>/dev/null || \
 		.venv-compat/bin/pip install --quiet --pre '$(PUBLISHED_CLIENT)'
 
-## lint: go vet, gofmt, staticcheck, ruff and mypy
+## lint: go vet, gofmt, staticcheck, ruff, mypy, tsc, and the UI's API types current with api/openapi.yaml
 lint:
 	$(GO) vet ./...
 	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
@@ -113,6 +113,7 @@ ifneq ($(HAVE_PY),)
 	$(VENV)/bin/mypy --strict faults
 endif
 	cd ui && npx tsc --noEmit
+	cd ui && npm run --silent check:api
 
 ## demo: serve .demo/, log a demo run with the Python SDK, keep serving until Ctrl+C
 demo: build venv

@@ -14,15 +14,15 @@ const (
 
 // Experiment is one training run.
 type Experiment struct {
-	ID         string          `json:"id"` // UUID, possibly chosen by the SDK
-	UserID     int64           `json:"-"`
-	Name       string          `json:"name"`
-	Config     json.RawMessage `json:"config"` // a JSON object; {} when none
-	Status     string          `json:"status"`
-	JobID      string          `json:"jobId,omitempty"`
-	CreatedAt  time.Time       `json:"createdAt"`
-	UpdatedAt  time.Time       `json:"updatedAt"`  // also moved by every accepted batch
-	LatestStep *int64          `json:"latestStep"` // highest step of any scalar or rollout; nil when none
+	ID         string // UUID, possibly chosen by the SDK
+	UserID     int64
+	Name       string
+	Config     json.RawMessage // a JSON object; {} when none
+	Status     string
+	JobID      string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time // also moved by every accepted batch
+	LatestStep *int64    // highest step of any scalar or rollout; nil when none
 }
 
 // ExperimentUpdate changes the fields that are not nil.

@@ -98,13 +98,13 @@ func (q RolloutQuery) Check() (sortReward string, err error) {
 // RewardStats summarises one reward over a set of rollouts; NaN values are
 // counted in NaNs and left out of the rest.
 type RewardStats struct {
-	Name  string  `json:"name"`
-	Count int64   `json:"count"`
-	NaNs  int64   `json:"nans,omitempty"`
-	Mean  float64 `json:"mean"`
-	Std   float64 `json:"std"` // population standard deviation
-	Min   float64 `json:"min"`
-	Max   float64 `json:"max"`
+	Name  string
+	Count int64
+	NaNs  int64
+	Mean  float64
+	Std   float64 // population standard deviation
+	Min   float64
+	Max   float64
 }
 
 // RolloutGroup is a GRPO group: rollouts of one experiment with the same
@@ -139,9 +139,9 @@ type StepRewards struct {
 
 // StepCount is how many rollouts one step of one mode has.
 type StepCount struct {
-	Mode  string `json:"mode"`
-	Step  int64  `json:"step"`
-	Count int64  `json:"count"`
+	Mode  string
+	Step  int64
+	Count int64
 }
 
 // RolloutStore keeps rollouts. Callers check that the experiment is the

@@ -9,23 +9,23 @@ import (
 // client's log_error): shown beside the charts so a crashed reward model or
 // a NaN loss has its traceback next to the step where it happened.
 type RunError struct {
-	ID        int64     `json:"id"`
-	Step      *int64    `json:"step"`
-	Mode      string    `json:"mode"`
-	Message   string    `json:"message"`
-	Type      string    `json:"errorType"`
-	Traceback string    `json:"traceback"`
-	TS        float64   `json:"ts,omitempty"`
-	CreatedAt time.Time `json:"createdAt"`
+	ID        int64
+	Step      *int64
+	Mode      string
+	Message   string
+	Type      string
+	Traceback string
+	TS        float64
+	CreatedAt time.Time
 }
 
 // EnvLog is text an environment produced while scoring one rollout (the
 // published client's log_environment), keyed by the client's rollout id.
 type EnvLog struct {
-	ID        int64     `json:"id"`
-	RolloutID string    `json:"rolloutId"`
-	Content   string    `json:"content"`
-	CreatedAt time.Time `json:"createdAt"`
+	ID        int64
+	RolloutID string
+	Content   string
+	CreatedAt time.Time
 }
 
 // RunLogStore keeps reported errors and environment logs. Callers check

@@ -14,10 +14,10 @@ type Scalar struct {
 
 // Metric names one series of an experiment.
 type Metric struct {
-	Mode     string `json:"mode"`
-	Name     string `json:"name"`
-	Count    int64  `json:"count"`
-	LastStep int64  `json:"lastStep"`
+	Mode     string
+	Name     string
+	Count    int64
+	LastStep int64
 }
 
 // SeriesQuery asks for one metric's points, downsampled to at most MaxPoints buckets.

@@ -7,22 +7,22 @@ import (
 
 // User owns experiments and API keys.
 type User struct {
-	ID           int64     `json:"id"`
-	Email        string    `json:"email"`
-	Name         string    `json:"name"`
-	PasswordHash string    `json:"-"` // bcrypt; empty for a local admin made by `expt keys create`
-	CreatedAt    time.Time `json:"createdAt"`
+	ID           int64
+	Email        string
+	Name         string
+	PasswordHash string // bcrypt; empty for a local admin made by `expt keys create`
+	CreatedAt    time.Time
 }
 
 // APIKey is the stored half of an API key: the secret itself is shown once
 // and only its SHA-256 is kept.
 type APIKey struct {
-	ID         string     `json:"id"` // UUID
-	UserID     int64      `json:"-"`
-	Name       string     `json:"name"`
-	Prefix     string     `json:"prefix"` // first characters of the secret, to tell keys apart
-	CreatedAt  time.Time  `json:"createdAt"`
-	LastUsedAt *time.Time `json:"lastUsedAt"`
+	ID         string // UUID
+	UserID     int64
+	Name       string
+	Prefix     string // first characters of the secret, to tell keys apart
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
 }
 
 // Session is a browser sign-in; the cookie carries the token, the store its hash.

@@ -5,22 +5,14 @@ import (
 	"strings"
 
 	"github.com/expt-logger/expt"
+	"github.com/expt-logger/expt/api"
 )
 
 // keyPrefixLen is how much of a secret the key list shows to tell keys apart.
 const keyPrefixLen = 12
 
-type createKeyRequest struct {
-	Name string `json:"name"`
-}
-
-type createKeyResponse struct {
-	Key string `json:"key"` // shown once; only its hash is stored
-	*expt.APIKey
-}
-
 func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) error {
-	var req createKeyRequest
+	var req api.CreateKeyRequest
 	if err := s.decodeJSON(w, r, &req); err != nil {
 		return err
 	}
@@ -36,7 +28,7 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 	if err := s.store.CreateAPIKey(r.Context(), k, hash); err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusCreated, createKeyResponse{Key: secret, APIKey: k})
+	return writeJSON(w, http.StatusCreated, api.CreateKeyResponse{Key: secret, APIKey: api.APIKeyOf(k)})
 }
 
 func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request) error {
@@ -44,19 +36,11 @@ func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if keys == nil {
-		keys = []*expt.APIKey{}
-	}
-	return writeJSON(w, http.StatusOK, map[string]any{"keys": keys})
+	return writeJSON(w, http.StatusOK, api.APIKeysOf(keys))
 }
 
-// idsRequest is the body of the original platform's deletes: {"id"} or {"ids":[...]}.
-type idsRequest struct {
-	ID  *string  `json:"id"`
-	IDs []string `json:"ids"`
-}
-
-func (q idsRequest) list() ([]string, error) {
+// idList is the ids of a delete: id, ids or both.
+func idList(q api.IDs) ([]string, error) {
 	var ids []string
 	if q.ID != nil {
 		ids = append(ids, *q.ID)
@@ -69,11 +53,11 @@ func (q idsRequest) list() ([]string, error) {
 }
 
 func (s *Server) deleteAPIKeys(w http.ResponseWriter, r *http.Request) error {
-	var req idsRequest
+	var req api.IDs
 	if err := s.decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	ids, err := req.list()
+	ids, err := idList(req)
 	if err != nil {
 		return err
 	}
@@ -81,7 +65,7 @@ func (s *Server) deleteAPIKeys(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]int{"deletedCount": n})
+	return writeJSON(w, http.StatusOK, api.Deleted{DeletedCount: n})
 }
 
 // deleteAPIKey is the published client's delete, one id in the path.
@@ -93,5 +77,5 @@ func (s *Server) deleteAPIKey(w http.ResponseWriter, r *http.Request) error {
 	} else if n == 0 {
 		return expt.Errorf(expt.ENOTFOUND, "API key %q not found", id)
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"success": true, "deletedCount": n})
+	return writeJSON(w, http.StatusOK, api.DeletedOne{Success: true, DeletedCount: n})
 }

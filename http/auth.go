@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/expt-logger/expt"
+	"github.com/expt-logger/expt/api"
 )
 
 const (
@@ -114,21 +115,11 @@ func clientIP(r *http.Request) string {
 	return host
 }
 
-type signUpRequest struct {
-	Email    string `json:"email"`
-	Password string `json:"password"`
-	Name     string `json:"name"`
-}
-
-type userResponse struct {
-	User *expt.User `json:"user"`
-}
-
 func (s *Server) signUp(w http.ResponseWriter, r *http.Request) error {
 	if err := checkOrigin(r); err != nil {
 		return err
 	}
-	var req signUpRequest
+	var req api.SignUpRequest
 	if err := s.decodeJSON(w, r, &req); err != nil {
 		return err
 	}
@@ -151,23 +142,18 @@ func (s *Server) signUp(w http.ResponseWriter, r *http.Request) error {
 	if err := s.startSession(w, r, u); err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, userResponse{User: u})
+	return writeJSON(w, http.StatusOK, api.UserResponse{User: api.UserOf(u)})
 }
 
 // timingOnlyHash is a bcrypt hash (default cost) of a password no one has;
 // sign-in compares against it when there is no real hash to compare with.
 const timingOnlyHash = "$2a$10$61Q6gmDcXYGDEl2/NzPoWOLrT9seMUOnt.DbGC2R6.XZhUsbhzDpu"
 
-type signInRequest struct {
-	Email    string `json:"email"`
-	Password string `json:"password"`
-}
-
 func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
 	if err := checkOrigin(r); err != nil {
 		return err
 	}
-	var req signInRequest
+	var req api.SignInRequest
 	if err := s.decodeJSON(w, r, &req); err != nil {
 		return err
 	}
@@ -204,7 +190,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
 	if err := s.startSession(w, r, u); err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, userResponse{User: u})
+	return writeJSON(w, http.StatusOK, api.UserResponse{User: api.UserOf(u)})
 }
 
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *expt.User) error {
@@ -244,9 +230,9 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) error {
 		Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, Secure: isHTTPS(r), SameSite: http.SameSiteLaxMode,
 	})
-	return writeJSON(w, http.StatusOK, map[string]bool{"success": true})
+	return writeJSON(w, http.StatusOK, api.Success{Success: true})
 }
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
-	return writeJSON(w, http.StatusOK, userResponse{User: userFrom(r)})
+	return writeJSON(w, http.StatusOK, api.UserResponse{User: api.UserOf(userFrom(r))})
 }

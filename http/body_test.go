@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/expt-logger/expt"
+	"github.com/expt-logger/expt/api"
 )
 
 func gzipped(t testing.TB, b []byte) []byte {
@@ -100,7 +101,7 @@ func TestNumJSON(t *testing.T) {
 		{1.5, "1.5"}, {0, "0"}, {-2, "-2"}, {1e21, "1e+21"}, {1e-7, "1e-7"}, {123456789, "123456789"},
 		{math.NaN(), `"NaN"`}, {math.Inf(1), `"Infinity"`}, {math.Inf(-1), `"-Infinity"`},
 	} {
-		got, _ := json.Marshal(num(tc.v))
+		got, _ := json.Marshal(api.Num(tc.v))
 		if string(got) != tc.want {
 			t.Errorf("num(%v) = %s, want %s", tc.v, got, tc.want)
 		}
@@ -110,7 +111,7 @@ func TestNumJSON(t *testing.T) {
 				t.Errorf("num(%v) = %s, encoding/json says %s", tc.v, got, std)
 			}
 		}
-		var back num
+		var back api.Num
 		if err := json.Unmarshal(got, &back); err != nil || math.Float64bits(float64(back)) != math.Float64bits(tc.v) && !math.IsNaN(tc.v) {
 			t.Errorf("round trip of %v: %v, %v", tc.v, back, err)
 		}

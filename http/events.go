@@ -7,33 +7,22 @@ import (
 	"time"
 
 	"github.com/expt-logger/expt"
+	"github.com/expt-logger/expt/api"
 )
 
 // keepAlive is how often an idle stream sends a comment so that proxies do
 // not close it.
 var keepAlive = 15 * time.Second
 
-type scalarEventJSON struct {
-	Step  int64  `json:"step"`
-	Mode  string `json:"mode"`
-	Name  string `json:"name"`
-	Value num    `json:"value"`
-	TS    num    `json:"ts"`
-}
-
 // eventData is the JSON of one event's data line.
 func eventData(e expt.Event) ([]byte, error) {
 	switch e.Type {
 	case expt.EventScalars:
-		list := make([]scalarEventJSON, len(e.Scalars))
-		for i, sc := range e.Scalars {
-			list[i] = scalarEventJSON{sc.Step, sc.Mode, sc.Name, num(sc.Value), num(sc.TS)}
-		}
-		return json.Marshal(map[string]any{"scalars": list})
+		return json.Marshal(api.ScalarsEvent{Scalars: api.ScalarEventsOf(e.Scalars)})
 	case expt.EventRollouts:
-		return json.Marshal(map[string]any{"rollouts": toRolloutsJSON(e.Rollouts)})
+		return json.Marshal(api.RolloutsEvent{Rollouts: api.RolloutsOf(e.Rollouts)})
 	case expt.EventExperiment:
-		return json.Marshal(map[string]any{"experiment": e.Experiment})
+		return json.Marshal(api.ExperimentEvent{Experiment: api.InfoOf(e.Experiment)})
 	}
 	return nil, fmt.Errorf("unknown event type %q", e.Type)
 }

@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/expt-logger/expt"
+	"github.com/expt-logger/expt/api"
 )
 
 // validUUID reports whether s is a UUID in its canonical 8-4-4-4-12 hex form.
@@ -53,26 +53,9 @@ func (s *Server) experimentURL(r *http.Request, id string) string {
 	return strings.TrimRight(base, "/") + "/experiments/" + id
 }
 
-// experimentJSON is an experiment on the wire.
-type experimentJSON struct {
-	*expt.Experiment
-	URL string `json:"url"`
-}
-
-type createExperimentRequest struct {
-	ID     string          `json:"id"`
-	Name   *string         `json:"name"`
-	Config json.RawMessage `json:"config"`
-	JobID  string          `json:"jobId"`
-}
-
-type createExperimentResponse struct {
-	ExperimentID string    `json:"experimentId"`
-	Name         string    `json:"name"`
-	Status       string    `json:"status"`
-	CreatedAt    time.Time `json:"createdAt"`
-	Created      bool      `json:"created"`
-	URL          string    `json:"url"`
+// experimentJSON is e on the wire, with its page's URL.
+func (s *Server) experimentJSON(r *http.Request, e *expt.Experiment) api.Experiment {
+	return api.ExperimentOf(e, s.experimentURL(r, e.ID))
 }
 
 // configObject checks that a config is a JSON object; null means none.
@@ -102,7 +85,7 @@ func experimentName(name *string) (string, error) {
 }
 
 func (s *Server) createExperiment(w http.ResponseWriter, r *http.Request) error {
-	var req createExperimentRequest
+	var req api.CreateExperimentRequest
 	if err := s.decodeJSON(w, r, &req); err != nil {
 		return err
 	}
@@ -134,7 +117,7 @@ func (s *Server) createExperiment(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, createExperimentResponse{
+	return writeJSON(w, http.StatusOK, api.CreateExperimentResponse{
 		ExperimentID: e.ID, Name: e.Name, Status: e.Status, CreatedAt: e.CreatedAt,
 		Created: created, URL: s.experimentURL(r, e.ID),
 	})
@@ -145,7 +128,7 @@ func (s *Server) getExperiment(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, experimentJSON{e, s.experimentURL(r, e.ID)})
+	return writeJSON(w, http.StatusOK, s.experimentJSON(r, e))
 }
 
 func (s *Server) experimentDetails(w http.ResponseWriter, r *http.Request) error {
@@ -157,21 +140,11 @@ func (s *Server) experimentDetails(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, struct {
-		experimentJSON
-		Metrics []expt.Metric `json:"metrics"`
-	}{experimentJSON{e, s.experimentURL(r, e.ID)}, metrics})
-}
-
-type updateExperimentRequest struct {
-	ID     string          `json:"id"` // only in the older PUT /api/experiments
-	Name   *string         `json:"name"`
-	Config json.RawMessage `json:"config"`
-	Status *string         `json:"status"`
+	return writeJSON(w, http.StatusOK, api.ExperimentDetails{Experiment: s.experimentJSON(r, e), Metrics: api.MetricsOf(metrics)})
 }
 
 func (s *Server) updateExperiment(w http.ResponseWriter, r *http.Request) error {
-	var req updateExperimentRequest
+	var req api.ExperimentUpdate
 	if err := s.decodeJSON(w, r, &req); err != nil {
 		return err
 	}
@@ -183,7 +156,7 @@ func (s *Server) updateExperiment(w http.ResponseWriter, r *http.Request) error 
 
 // updateExperimentLegacy is the older client's PUT with the id in the body.
 func (s *Server) updateExperimentLegacy(w http.ResponseWriter, r *http.Request) error {
-	var req updateExperimentRequest
+	var req api.ExperimentUpdate
 	if err := s.decodeJSON(w, r, &req); err != nil {
 		return err
 	}
@@ -193,7 +166,7 @@ func (s *Server) updateExperimentLegacy(w http.ResponseWriter, r *http.Request) 
 	return s.applyUpdate(w, r, req.ID, req)
 }
 
-func (s *Server) applyUpdate(w http.ResponseWriter, r *http.Request, id string, req updateExperimentRequest) error {
+func (s *Server) applyUpdate(w http.ResponseWriter, r *http.Request, id string, req api.ExperimentUpdate) error {
 	var upd expt.ExperimentUpdate
 	var err error
 	if req.Name != nil {
@@ -223,15 +196,15 @@ func (s *Server) applyUpdate(w http.ResponseWriter, r *http.Request, id string, 
 		return err
 	}
 	s.events.Publish(r.Context(), expt.Event{Type: expt.EventExperiment, ExperimentID: e.ID, Experiment: e})
-	return writeJSON(w, http.StatusOK, experimentJSON{e, s.experimentURL(r, e.ID)})
+	return writeJSON(w, http.StatusOK, s.experimentJSON(r, e))
 }
 
 func (s *Server) deleteExperiments(w http.ResponseWriter, r *http.Request) error {
-	var req idsRequest
+	var req api.IDs
 	if err := s.decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	ids, err := req.list()
+	ids, err := idList(req)
 	if err != nil {
 		return err
 	}
@@ -248,7 +221,7 @@ func (s *Server) deleteExperiments(w http.ResponseWriter, r *http.Request) error
 			return err
 		}
 	}
-	return writeJSON(w, http.StatusOK, map[string]int{"deletedCount": n})
+	return writeJSON(w, http.StatusOK, api.Deleted{DeletedCount: n})
 }
 
 // deleteExperiment is the published client's delete, one id in the path:
@@ -263,7 +236,7 @@ func (s *Server) deleteExperiment(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"success": n == 1, "deletedCount": n})
+	return writeJSON(w, http.StatusOK, api.DeletedOne{Success: n == 1, DeletedCount: n})
 }
 
 func (s *Server) listExperiments(w http.ResponseWriter, r *http.Request) error {
@@ -276,9 +249,9 @@ func (s *Server) listExperiments(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := make([]experimentJSON, len(list))
+	out := api.Experiments{Experiments: make([]api.Experiment, len(list)), Total: total}
 	for i, e := range list {
-		out[i] = experimentJSON{e, s.experimentURL(r, e.ID)}
+		out.Experiments[i] = s.experimentJSON(r, e)
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"experiments": out, "total": total})
+	return writeJSON(w, http.StatusOK, out)
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/expt-logger/expt"
+	"github.com/expt-logger/expt/api"
 )
 
 // Query parsing for the read endpoints. Every error names the parameter.
@@ -145,7 +146,7 @@ func parseRewardFilter(s string) (expt.RewardFilter, error) {
 			if name == "" || val == "" {
 				return bad()
 			}
-			f, ok := specialFloat(val)
+			f, ok := api.NonFinite(val)
 			if !ok {
 				var err error
 				if f, err = strconv.ParseFloat(val, 64); err != nil {

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/expt-logger/expt"
+	"github.com/expt-logger/expt/api"
 )
 
 // rolloutIn is one rollout as a client sends it; the parts that may take
@@ -115,9 +116,9 @@ func checkRollout(in *rolloutIn, path string) (*expt.Rollout, error) {
 	if len(in.Step) == 0 {
 		return nil, invalid("%s.step is required", path)
 	}
-	step, ferr := parseStep(in.Step)
+	step, ferr := api.ParseStep(in.Step)
 	if ferr != nil {
-		return nil, invalid("%s.step: %s", path, ferr.msg)
+		return nil, invalid("%s.step: %s", path, ferr.Msg)
 	}
 	ro.Step = step
 	if in.Mode == nil {
@@ -128,7 +129,7 @@ func checkRollout(in *rolloutIn, path string) (*expt.Rollout, error) {
 		ro.ClientID = *in.ID
 	}
 	if k := firstByte(in.TS); k != 0 && k != 'n' {
-		ts, ferr := parseValue(in.TS)
+		ts, ferr := api.ParseNum(in.TS)
 		if ferr != nil || k == '"' {
 			return nil, invalid("%s.ts: must be a number of seconds since the epoch", path)
 		}
@@ -253,9 +254,9 @@ func decodeRewards(raw json.RawMessage, path string) ([]expt.Reward, error) {
 			if len(in.Value) == 0 {
 				return nil, invalid("%s.value is required", p)
 			}
-			v, ferr := parseValue(in.Value)
+			v, ferr := api.ParseNum(in.Value)
 			if ferr != nil {
-				return nil, invalid("%s.value: %s", p, ferr.msg)
+				return nil, invalid("%s.value: %s", p, ferr.Msg)
 			}
 			out = append(out, expt.Reward{Name: *in.Name, Value: v})
 		}
@@ -272,9 +273,9 @@ func decodeRewards(raw json.RawMessage, path string) ([]expt.Reward, error) {
 			if err := dec.Decode(&v); err != nil && err != io.EOF {
 				return nil, jsonError(err, path)
 			}
-			f, ferr := parseValue(v)
+			f, ferr := api.ParseNum(v)
 			if ferr != nil {
-				return nil, invalid("%s.%s: %s", path, name, ferr.msg)
+				return nil, invalid("%s.%s: %s", path, name, ferr.Msg)
 			}
 			out = append(out, expt.Reward{Name: name, Value: f})
 		}

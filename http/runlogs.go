@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/expt-logger/expt"
+	"github.com/expt-logger/expt/api"
 )
 
 // Errors and environment logs: what the published client sends with
@@ -47,9 +48,9 @@ func decodeRunErrors(body []byte) ([]expt.RunError, error) {
 		}
 		e := &out[i]
 		if k := firstByte(in.Step); k != 0 && k != 'n' {
-			step, ferr := parseStep(in.Step)
+			step, ferr := api.ParseStep(in.Step)
 			if ferr != nil {
-				return nil, invalid("%s.step: %s", path, ferr.msg)
+				return nil, invalid("%s.step: %s", path, ferr.Msg)
 			}
 			e.Step = &step
 		}
@@ -70,7 +71,7 @@ func decodeRunErrors(body []byte) ([]expt.RunError, error) {
 			e.Traceback = *in.Traceback
 		}
 		if k := firstByte(in.TS); k != 0 && k != 'n' {
-			ts, ferr := parseValue(in.TS)
+			ts, ferr := api.ParseNum(in.TS)
 			if ferr != nil || k == '"' {
 				return nil, invalid("%s.ts: must be a number of seconds since the epoch", path)
 			}
@@ -132,7 +133,7 @@ func (s *Server) writeErrors(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, writeResponse{Accepted: len(batch), Replayed: !applied})
+	return writeJSON(w, http.StatusOK, api.Written{Accepted: len(batch), Replayed: !applied})
 }
 
 func (s *Server) listErrors(w http.ResponseWriter, r *http.Request) error {
@@ -148,10 +149,7 @@ func (s *Server) listErrors(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if page == nil {
-		page = []expt.RunError{}
-	}
-	return writeJSON(w, http.StatusOK, map[string]any{"errors": page, "more": more})
+	return writeJSON(w, http.StatusOK, api.RunErrorsOf(page, more))
 }
 
 func (s *Server) writeEnvLogs(w http.ResponseWriter, r *http.Request) error {
@@ -167,7 +165,7 @@ func (s *Server) writeEnvLogs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, writeResponse{Accepted: len(batch), Replayed: !applied})
+	return writeJSON(w, http.StatusOK, api.Written{Accepted: len(batch), Replayed: !applied})
 }
 
 func (s *Server) listEnvLogs(w http.ResponseWriter, r *http.Request) error {
@@ -183,8 +181,5 @@ func (s *Server) listEnvLogs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if logs == nil {
-		logs = []expt.EnvLog{}
-	}
-	return writeJSON(w, http.StatusOK, map[string]any{"logs": logs})
+	return writeJSON(w, http.StatusOK, api.EnvLogsOf(logs))
 }

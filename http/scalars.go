@@ -4,13 +4,8 @@ import (
 	"net/http"
 
 	"github.com/expt-logger/expt"
+	"github.com/expt-logger/expt/api"
 )
-
-type writeResponse struct {
-	Accepted int     `json:"accepted"`
-	IDs      []int64 `json:"ids,omitempty"`
-	Replayed bool    `json:"replayed"`
-}
 
 // batchRequest reads what every batch write starts with, in the order that
 // answers first what costs least: the Idempotency-Key header, the caller's
@@ -44,14 +39,7 @@ func (s *Server) writeScalars(w http.ResponseWriter, r *http.Request) error {
 	if applied && len(batch) > 0 {
 		s.events.Publish(r.Context(), expt.Event{Type: expt.EventScalars, ExperimentID: e.ID, Scalars: batch})
 	}
-	return writeJSON(w, http.StatusOK, writeResponse{Accepted: len(batch), Replayed: !applied})
-}
-
-// pointJSON is one point of the original platform's scalar GET.
-type pointJSON struct {
-	Step  int64 `json:"step"`
-	Value num   `json:"value"`
-	TS    num   `json:"ts,omitempty"`
+	return writeJSON(w, http.StatusOK, api.Written{Accepted: len(batch), Replayed: !applied})
 }
 
 func (s *Server) getScalars(w http.ResponseWriter, r *http.Request) error {
@@ -69,15 +57,7 @@ func (s *Server) getScalars(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := make(map[string][]pointJSON, len(points))
-	for name, ps := range points {
-		col := make([]pointJSON, len(ps))
-		for i, p := range ps {
-			col[i] = pointJSON{Step: p.Step, Value: num(p.Value), TS: num(p.TS)}
-		}
-		out[name] = col
-	}
-	return writeJSON(w, http.StatusOK, out)
+	return writeJSON(w, http.StatusOK, api.PointsOf(points))
 }
 
 // metrics lists an experiment's series, as [] rather than null when there are none.
@@ -98,22 +78,7 @@ func (s *Server) getMetrics(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"metrics": metrics})
-}
-
-// seriesJSON is a series as aligned columns, the shape uPlot draws.
-type seriesJSON struct {
-	Mode        string  `json:"mode"`
-	Name        string  `json:"name"`
-	Total       int64   `json:"total"`
-	Downsampled bool    `json:"downsampled"`
-	Step        []int64 `json:"step"`
-	Value       []num   `json:"value"`
-	Min         []num   `json:"min"`
-	MinStep     []int64 `json:"minStep"`
-	Max         []num   `json:"max"`
-	MaxStep     []int64 `json:"maxStep"`
-	TS          []num   `json:"ts"`
+	return writeJSON(w, http.StatusOK, api.Metrics{Metrics: api.MetricsOf(metrics)})
 }
 
 func (s *Server) getSeries(w http.ResponseWriter, r *http.Request) error {
@@ -130,20 +95,5 @@ func (s *Server) getSeries(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	n := len(series.Buckets)
-	out := seriesJSON{
-		Mode: series.Mode, Name: series.Name, Total: series.Total, Downsampled: series.Downsampled,
-		Step: make([]int64, n), Value: make([]num, n), Min: make([]num, n), MinStep: make([]int64, n),
-		Max: make([]num, n), MaxStep: make([]int64, n), TS: make([]num, n),
-	}
-	if out.Mode == "" {
-		out.Mode, out.Name = q.Mode, q.Name
-	}
-	for i, b := range series.Buckets {
-		out.Step[i], out.Value[i] = b.LastStep, num(b.Last)
-		out.Min[i], out.MinStep[i] = num(b.Min), b.MinStep
-		out.Max[i], out.MaxStep[i] = num(b.Max), b.MaxStep
-		out.TS[i] = num(b.LastTS)
-	}
-	return writeJSON(w, http.StatusOK, out)
+	return writeJSON(w, http.StatusOK, api.SeriesOf(series, q.Mode, q.Name))
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/expt-logger/expt"
+	"github.com/expt-logger/expt/api"
 )
 
 // decodeScalars parses {"scalars":[{"step","mode","name"|"type","value","ts"?},...]}.
@@ -194,7 +195,7 @@ func (d *scalarDecoder) point(idx int, sc *expt.Scalar) error {
 			case "step":
 				v, ferr := stepOf(kind, raw)
 				if ferr != nil {
-					return invalid("scalars[%d].step: %s", idx, ferr.msg)
+					return invalid("scalars[%d].step: %s", idx, ferr.Msg)
 				}
 				sc.Step, hasStep = v, true
 			case "mode":
@@ -218,7 +219,7 @@ func (d *scalarDecoder) point(idx int, sc *expt.Scalar) error {
 			case "value":
 				v, ferr := valueOf(kind, raw)
 				if ferr != nil {
-					return invalid("scalars[%d].value: %s", idx, ferr.msg)
+					return invalid("scalars[%d].value: %s", idx, ferr.Msg)
 				}
 				sc.Value, hasValue = v, true
 			case "ts":
@@ -226,7 +227,7 @@ func (d *scalarDecoder) point(idx int, sc *expt.Scalar) error {
 				case 'n':
 					sc.TS = 0
 				case '0':
-					f, err := parseFloat(raw)
+					f, err := api.ParseFloat(raw)
 					if err != nil {
 						return invalid("scalars[%d].ts: number is out of range", idx)
 					}
@@ -283,24 +284,24 @@ func keyBit(key []byte) uint8 {
 
 // stepOf and valueOf check the value's kind before parsing so that the
 // common case (a plain number) does no extra work.
-func stepOf(kind byte, raw []byte) (int64, *fieldError) {
+func stepOf(kind byte, raw []byte) (int64, *api.FieldError) {
 	switch kind {
 	case '0':
-		return parseStep(raw)
+		return api.ParseStep(raw)
 	case 't':
-		return 0, &fieldError{"booleans are not numbers"}
+		return 0, &api.FieldError{Msg: "booleans are not numbers"}
 	}
-	return 0, &fieldError{"must be an integer"}
+	return 0, &api.FieldError{Msg: "must be an integer"}
 }
 
-func valueOf(kind byte, raw []byte) (float64, *fieldError) {
+func valueOf(kind byte, raw []byte) (float64, *api.FieldError) {
 	switch kind {
 	case '0', '"':
-		return parseValue(raw)
+		return api.ParseNum(raw)
 	case 't':
-		return 0, &fieldError{"booleans are not numbers"}
+		return 0, &api.FieldError{Msg: "booleans are not numbers"}
 	}
-	return 0, &fieldError{`must be a number or one of "NaN", "Infinity", "-Infinity"`}
+	return 0, &api.FieldError{Msg: `must be a number or one of "NaN", "Infinity", "-Infinity"`}
 }
 
 // text returns a string field, interned across the batch (expt.CheckScalars
@@ -423,7 +424,7 @@ func (d *scalarDecoder) skipValue() (byte, error) {
 	case '{', '[':
 		return c, d.skipComposite()
 	default:
-		end, ok := scanNumber(d.b, d.i)
+		end, ok := api.ScanNumber(d.b, d.i)
 		if !ok {
 			d.i = end
 			return 0, d.syntax("a value")

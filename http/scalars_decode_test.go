@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/expt-logger/expt"
+	"github.com/expt-logger/expt/api"
 )
 
 func TestDecodeScalars(t *testing.T) {
@@ -154,7 +155,7 @@ func referenceDecodeScalars(body []byte) ([]expt.Scalar, bool) {
 				if !ok {
 					return nil, false
 				}
-				step, ferr := parseStep([]byte(n))
+				step, ferr := api.ParseStep([]byte(n))
 				if ferr != nil {
 					return nil, false
 				}
@@ -177,7 +178,7 @@ func referenceDecodeScalars(body []byte) ([]expt.Scalar, bool) {
 					}
 					sc.Value = f
 				case string:
-					f, ok := specialFloat(v)
+					f, ok := api.NonFinite(v)
 					if !ok {
 						return nil, false
 					}
@@ -356,15 +357,15 @@ func BenchmarkDecodeScalarsEncodingJSON(b *testing.B) {
 		}
 		out := make([]expt.Scalar, len(top.Scalars))
 		for i, p := range top.Scalars {
-			step, ferr := parseStep([]byte(p.Step))
+			step, ferr := api.ParseStep([]byte(p.Step))
 			if ferr != nil {
-				b.Fatal(ferr.msg)
+				b.Fatal(ferr.Msg)
 			}
-			v, ferr := parseValue(p.Value)
+			v, ferr := api.ParseNum(p.Value)
 			if ferr != nil {
-				b.Fatal(ferr.msg)
+				b.Fatal(ferr.Msg)
 			}
-			ts, _ := parseValue(p.TS)
+			ts, _ := api.ParseNum(p.TS)
 			out[i] = expt.Scalar{Step: step, Mode: p.Mode, Name: p.Name, Value: v, TS: ts}
 		}
 		if len(out) != 1000 {

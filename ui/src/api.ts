@@ -2,8 +2,41 @@
 // The browser authenticates with the HttpOnly session cookie; every write
 // sends a JSON content type, which the server's CSRF check requires.
 
+import type { components, paths } from './api.gen';
+
+// The wire types come from api/openapi.yaml (npm run gen:api writes
+// api.gen.ts; make lint checks it is current), so the UI cannot drift from
+// the server. What the UI works with is the same with numbers decoded:
+// non-finite values arrive as strings and become NaN or ±Infinity.
+type Schemas = components['schemas'];
+
 /** A double from the wire: non-finite values arrive as strings. */
-export type WireNumber = number | 'NaN' | 'Infinity' | '-Infinity';
+export type WireNumber = Schemas['Number'];
+
+/** T with every WireNumber decoded to a number. */
+export type Decoded<T> = T extends WireNumber
+  ? number
+  : T extends (infer U)[]
+    ? Decoded<U>[]
+    : T extends object
+      ? { [K in keyof T]: Decoded<T[K]> }
+      : T;
+
+type Method = 'get' | 'post' | 'put' | 'delete';
+/** The JSON a route answers with 200 (or 201). */
+export type Answer<P extends keyof paths, M extends Method = 'get'> = paths[P][M] extends {
+  responses: { 200: { content: { 'application/json': infer T } } };
+}
+  ? T
+  : paths[P][M] extends { responses: { 201: { content: { 'application/json': infer T } } } }
+    ? T
+    : never;
+/** The JSON body a route takes. */
+export type Body<P extends keyof paths, M extends Method> = paths[P][M] extends {
+  requestBody?: { content: { 'application/json': infer T } };
+}
+  ? T
+  : never;
 
 export function num(v: WireNumber | null | undefined): number {
   if (typeof v === 'number') return v;
@@ -12,118 +45,23 @@ export function num(v: WireNumber | null | undefined): number {
   return NaN;
 }
 
-export type Status = 'active' | 'complete';
-
-export interface User {
-  id: number;
-  email: string;
-  name: string;
-  createdAt: string;
-}
-
-export interface APIKey {
-  id: string;
-  name: string;
-  prefix: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-}
-
-export interface Experiment {
-  id: string;
-  name: string;
-  config: Record<string, unknown>;
-  status: Status;
-  jobId?: string;
-  createdAt: string;
-  updatedAt: string;
-  latestStep: number | null;
-  url: string;
-}
-
-export interface Metric {
-  mode: string;
-  name: string;
-  count: number;
-  lastStep: number;
-}
-
-export interface Series {
-  mode: string;
-  name: string;
-  total: number;
-  downsampled: boolean;
-  step: number[];
-  value: number[];
-  min: number[];
-  minStep: number[];
-  max: number[];
-  maxStep: number[];
-  ts: number[];
-}
-
-export interface Message {
-  role: string;
-  content?: string | null;
-  [extra: string]: unknown;
-}
-
-export interface Reward {
-  name: string;
-  value: number;
-}
-
-export interface Rollout {
-  id: number;
-  clientId?: string;
-  step: number;
-  mode: string;
-  promptText: string;
-  prompt?: Message;
-  messages: Message[];
-  rewards: Reward[];
-  ts: number;
-  createdAt: string;
-}
-
-export interface RewardStats {
-  name: string;
-  count: number;
-  nans: number;
-  mean: number;
-  std: number;
-  min: number;
-  max: number;
-}
-
-export interface Group {
-  step: number;
-  mode: string;
-  promptText: string;
-  count: number;
-  rewards: RewardStats[];
-}
-
-export interface StepCount {
-  mode: string;
-  step: number;
-  count: number;
-}
-
-export interface StepRewards {
-  step: number;
-  mode: string;
-  count: number;
-  rewards: RewardStats[];
-}
-
-export interface ScalarEvent {
-  step: number;
-  mode: string;
-  name: string;
-  value: number;
-  ts: number;
-}
+export type Status = Schemas['Status'];
+export type User = Schemas['User'];
+export type APIKey = Schemas['APIKey'];
+export type Experiment = Schemas['Experiment'];
+export type Metric = Schemas['Metric'];
+export type Series = Decoded<Answer<'/api/experiments/{id}/series'>>;
+export type Message = Schemas['Message'];
+export type Rollout = Decoded<Schemas['Rollout']>;
+export type Reward = Rollout['rewards'][number];
+export type RewardStats = Decoded<Schemas['RewardStats']>;
+export type Group = Decoded<Schemas['Group']>;
+export type StepCount = Answer<'/api/experiments/{id}/rollouts/steps'>['steps'][number];
+export type StepRewards = Decoded<Answer<'/api/experiments/{id}/rewards'>['steps'][number]>;
+export type ScalarEvent = Decoded<Schemas['ScalarEvent']>;
+export type ScalarsEvent = Schemas['ScalarsEvent'];
+export type RolloutsEvent = Schemas['RolloutsEvent'];
+export type ExperimentEvent = Schemas['ExperimentEvent'];
 
 export class ApiError extends Error {
   constructor(
@@ -188,45 +126,54 @@ function numbers(a: WireNumber[]): number[] {
   return a as number[];
 }
 
-function fixStats(s: RewardStats): RewardStats {
-  const w = s as unknown as Record<string, WireNumber>;
-  return { ...s, mean: num(w.mean), std: num(w.std), min: num(w.min), max: num(w.max) };
+function fixStats(s: Schemas['RewardStats']): RewardStats {
+  return { ...s, mean: num(s.mean), std: num(s.std), min: num(s.min), max: num(s.max) };
 }
 
-export function fixRollout(r: Rollout): Rollout {
-  return { ...r, ts: num(r.ts as WireNumber), rewards: r.rewards.map((x) => ({ name: x.name, value: num(x.value as WireNumber) })) };
+export function fixRollout(r: Schemas['Rollout']): Rollout {
+  return { ...r, ts: num(r.ts), rewards: r.rewards.map((x) => ({ name: x.name, value: num(x.value) })) };
 }
 
 const exp = (id: string) => `/api/experiments/${encodeURIComponent(id)}`;
+type E = '/api/experiments/{id}';
 
 export const api = {
   signUp: (email: string, password: string, name?: string) =>
-    request<{ user: User }>('POST', '/api/auth/sign-up/email', { email, password, ...(name ? { name } : {}) }),
-  signIn: (email: string, password: string) => request<{ user: User }>('POST', '/api/auth/sign-in/email', { email, password }),
-  signOut: () => request<{ success: boolean }>('POST', '/api/auth/sign-out', {}),
-  me: () => get<{ user: User }>('/api/me'),
+    request<Answer<'/api/auth/sign-up/email', 'post'>>('POST', '/api/auth/sign-up/email', {
+      email,
+      password,
+      ...(name ? { name } : {}),
+    } satisfies Body<'/api/auth/sign-up/email', 'post'>),
+  signIn: (email: string, password: string) =>
+    request<Answer<'/api/auth/sign-in/email', 'post'>>('POST', '/api/auth/sign-in/email', {
+      email,
+      password,
+    } satisfies Body<'/api/auth/sign-in/email', 'post'>),
+  signOut: () => request<Answer<'/api/auth/sign-out', 'post'>>('POST', '/api/auth/sign-out', {}),
+  me: () => get<Answer<'/api/me'>>('/api/me'),
 
-  listKeys: () => get<{ keys: APIKey[] }>('/api/api-keys'),
-  createKey: (name: string) => request<APIKey & { key: string }>('POST', '/api/api-keys', { name }),
-  revokeKey: (id: string) => request<{ success: boolean }>('DELETE', `/api/api-keys/${encodeURIComponent(id)}`),
+  listKeys: () => get<Answer<'/api/api-keys'>>('/api/api-keys'),
+  createKey: (name: string) =>
+    request<Answer<'/api/api-keys', 'post'>>('POST', '/api/api-keys', { name } satisfies Body<'/api/api-keys', 'post'>),
+  revokeKey: (id: string) =>
+    request<Answer<'/api/api-keys/{id}', 'delete'>>('DELETE', `/api/api-keys/${encodeURIComponent(id)}`),
 
   listExperiments: (q: { q?: string; status?: Status; sort?: string; order?: 'asc' | 'desc'; offset?: number; limit?: number }) =>
-    get<{ experiments: Experiment[]; total: number }>('/api/experiments', q),
-  getExperiment: (id: string) => get<Experiment>(exp(id)),
-  details: (id: string) => get<Experiment & { metrics: Metric[] }>(`${exp(id)}/details`),
-  updateExperiment: (id: string, u: { name?: string; status?: Status; config?: Record<string, unknown> }) =>
-    request<Experiment>('PUT', exp(id), u),
-  deleteExperiments: (ids: string[]) => request<{ deletedCount: number }>('DELETE', '/api/experiments', { ids }),
+    get<Answer<'/api/experiments'>>('/api/experiments', q),
+  getExperiment: (id: string) => get<Answer<E>>(exp(id)),
+  details: (id: string) => get<Answer<`${E}/details`>>(`${exp(id)}/details`),
+  updateExperiment: (id: string, u: Body<E, 'put'>) => request<Answer<E, 'put'>>('PUT', exp(id), u),
+  deleteExperiments: (ids: string[]) =>
+    request<Answer<'/api/experiments', 'delete'>>('DELETE', '/api/experiments', { ids } satisfies Body<'/api/experiments', 'delete'>),
 
-  metrics: (id: string) => get<{ metrics: Metric[] }>(`${exp(id)}/metrics`),
+  metrics: (id: string) => get<Answer<`${E}/metrics`>>(`${exp(id)}/metrics`),
   async series(
     id: string,
     q: { mode: string; name: string; maxPoints?: number; from?: number; to?: number },
     signal?: AbortSignal,
   ): Promise<Series> {
-    const s = await get<Series>(`${exp(id)}/series`, q, signal);
-    const w = s as unknown as Record<string, WireNumber[]>;
-    return { ...s, value: numbers(w.value), min: numbers(w.min), max: numbers(w.max), ts: numbers(w.ts) };
+    const s = await get<Answer<`${E}/series`>>(`${exp(id)}/series`, q, signal);
+    return { ...s, value: numbers(s.value), min: numbers(s.min), max: numbers(s.max), ts: numbers(s.ts) };
   },
 
   async rollouts(
@@ -246,23 +193,23 @@ export const api = {
     },
     signal?: AbortSignal,
   ): Promise<{ rollouts: Rollout[]; more: boolean }> {
-    const r = await get<{ rollouts: Rollout[]; more: boolean }>(`${exp(id)}/rollouts`, q, signal);
+    const r = await get<Answer<`${E}/rollouts`>>(`${exp(id)}/rollouts`, q, signal);
     return { rollouts: r.rollouts.map(fixRollout), more: r.more };
   },
   async rollout(id: string, rolloutId: number): Promise<Rollout> {
-    return fixRollout(await get<Rollout>(`${exp(id)}/rollouts/${rolloutId}`));
+    return fixRollout(await get<Answer<`${E}/rollouts/{rolloutId}`>>(`${exp(id)}/rollouts/${rolloutId}`));
   },
   async groups(
     id: string,
     q: { mode?: string; step?: number; from?: number; to?: number; q?: string; offset?: number; limit?: number },
     signal?: AbortSignal,
   ): Promise<{ groups: Group[]; more: boolean }> {
-    const r = await get<{ groups: Group[]; more: boolean }>(`${exp(id)}/rollouts/groups`, q, signal);
+    const r = await get<Answer<`${E}/rollouts/groups`>>(`${exp(id)}/rollouts/groups`, q, signal);
     return { groups: r.groups.map((g) => ({ ...g, rewards: g.rewards.map(fixStats) })), more: r.more };
   },
-  rolloutSteps: (id: string) => get<{ steps: StepCount[] }>(`${exp(id)}/rollouts/steps`),
+  rolloutSteps: (id: string) => get<Answer<`${E}/rollouts/steps`>>(`${exp(id)}/rollouts/steps`),
   async rewards(id: string, mode?: string): Promise<{ steps: StepRewards[] }> {
-    const r = await get<{ steps: StepRewards[] }>(`${exp(id)}/rewards`, { mode });
+    const r = await get<Answer<`${E}/rewards`>>(`${exp(id)}/rewards`, { mode });
     return { steps: r.steps.map((s) => ({ ...s, rewards: s.rewards.map(fixStats) })) };
   },
 

@@ -1,4 +1,4 @@
-package http
+package api
 
 import (
 	"bytes"
@@ -11,23 +11,23 @@ import (
 	"github.com/expt-logger/expt"
 )
 
-// num is a float64 that travels as a JSON number, or as "NaN", "Infinity"
+// Num is a float64 that travels as a JSON number, or as "NaN", "Infinity"
 // and "-Infinity" when it is not finite (JSON has no such numbers).
-type num float64
+type Num float64
 
-func (n num) MarshalJSON() ([]byte, error) { return appendNum(nil, float64(n)), nil }
+func (n Num) MarshalJSON() ([]byte, error) { return AppendNum(nil, float64(n)), nil }
 
-func (n *num) UnmarshalJSON(b []byte) error {
-	v, err := parseValue(b)
+func (n *Num) UnmarshalJSON(b []byte) error {
+	v, err := ParseNum(b)
 	if err != nil {
-		return invalid("%s", err.msg)
+		return err
 	}
-	*n = num(v)
+	*n = Num(v)
 	return nil
 }
 
-// appendNum appends f as encoding/json would, or as a string when not finite.
-func appendNum(b []byte, f float64) []byte {
+// AppendNum appends f as encoding/json would, or as a string when not finite.
+func AppendNum(b []byte, f float64) []byte {
 	switch {
 	case math.IsNaN(f):
 		return append(b, `"NaN"`...)
@@ -55,42 +55,47 @@ func appendNum(b []byte, f float64) []byte {
 	return b
 }
 
-// fieldError is a decoding error without its place; callers prefix it.
-type fieldError struct{ msg string }
+// FieldError is a decoding error without its place; callers prefix it
+// with the field's path. The parsers return it as a pointer, nil for none:
+// they run for every value of every batch.
+type FieldError struct{ Msg string }
 
-// parseValue reads one metric or reward value from its raw JSON: a number,
+func (e *FieldError) Error() string { return e.Msg }
+
+// ParseNum reads one metric or reward value from its raw JSON: a number,
 // or one of the strings "NaN", "Infinity", "-Infinity".
-func parseValue(raw []byte) (float64, *fieldError) {
+func ParseNum(raw []byte) (float64, *FieldError) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
-		return 0, &fieldError{"must be a number"}
+		return 0, &FieldError{Msg: "must be a number"}
 	}
 	switch raw[0] {
 	case 't', 'f':
-		return 0, &fieldError{"booleans are not numbers"}
+		return 0, &FieldError{Msg: "booleans are not numbers"}
 	case '"':
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
-			return 0, &fieldError{"must be a number"}
+			return 0, &FieldError{Msg: "must be a number"}
 		}
-		if f, ok := specialFloat(s); ok {
+		if f, ok := NonFinite(s); ok {
 			return f, nil
 		}
-		return 0, &fieldError{`must be a number or one of "NaN", "Infinity", "-Infinity"`}
+		return 0, &FieldError{Msg: `must be a number or one of "NaN", "Infinity", "-Infinity"`}
 	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
 		if !validNumber(raw) {
-			return 0, &fieldError{"must be a number"}
+			return 0, &FieldError{Msg: "must be a number"}
 		}
-		f, err := parseFloat(raw)
+		f, err := ParseFloat(raw)
 		if err != nil {
-			return 0, &fieldError{"number is out of range"}
+			return 0, &FieldError{Msg: "number is out of range"}
 		}
 		return f, nil
 	}
-	return 0, &fieldError{"must be a number"}
+	return 0, &FieldError{Msg: "must be a number"}
 }
 
-func specialFloat(s string) (float64, bool) {
+// NonFinite is the value of "NaN", "Infinity" or "-Infinity"; ok is false for any other string.
+func NonFinite(s string) (float64, bool) {
 	switch s {
 	case "NaN":
 		return math.NaN(), true
@@ -104,12 +109,12 @@ func specialFloat(s string) (float64, bool) {
 
 // validNumber reports whether b is exactly one JSON number.
 func validNumber(b []byte) bool {
-	n, ok := scanNumber(b, 0)
+	n, ok := ScanNumber(b, 0)
 	return ok && n == len(b)
 }
 
-// scanNumber returns the end of the JSON number starting at b[i].
-func scanNumber(b []byte, i int) (int, bool) {
+// ScanNumber returns the end of the JSON number starting at b[i].
+func ScanNumber(b []byte, i int) (int, bool) {
 	if i < len(b) && b[i] == '-' {
 		i++
 	}
@@ -149,29 +154,29 @@ func scanNumber(b []byte, i int) (int, bool) {
 	return i, true
 }
 
-// parseStep reads a step: an integer from 0 to 2^53, written without a
+// ParseStep reads a step: an integer from 0 to 2^53, written without a
 // fraction or exponent.
-func parseStep(raw []byte) (int64, *fieldError) {
+func ParseStep(raw []byte) (int64, *FieldError) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
-		return 0, &fieldError{"must be an integer"}
+		return 0, &FieldError{Msg: "must be an integer"}
 	}
 	switch raw[0] {
 	case 't', 'f':
-		return 0, &fieldError{"booleans are not numbers"}
+		return 0, &FieldError{Msg: "booleans are not numbers"}
 	case '-':
 		if validNumber(raw) {
-			return 0, &fieldError{"must not be negative"}
+			return 0, &FieldError{Msg: "must not be negative"}
 		}
 	}
 	if !validNumber(raw) {
-		return 0, &fieldError{"must be an integer"}
+		return 0, &FieldError{Msg: "must be an integer"}
 	}
 	if bytes.ContainsAny(raw, ".eE") {
-		return 0, &fieldError{"must be an integer"}
+		return 0, &FieldError{Msg: "must be an integer"}
 	}
 	if len(raw) > 16 {
-		return 0, &fieldError{"must be at most 2^53"}
+		return 0, &FieldError{Msg: "must be at most 2^53"}
 	}
 	// At most 16 digits cannot overflow an int64.
 	var v int64
@@ -179,15 +184,15 @@ func parseStep(raw []byte) (int64, *fieldError) {
 		v = v*10 + int64(c-'0')
 	}
 	if v > expt.MaxStep {
-		return 0, &fieldError{"must be at most 2^53"}
+		return 0, &FieldError{Msg: "must be at most 2^53"}
 	}
 	return v, nil
 }
 
-// parseFloat parses a validated JSON number without copying it to a string:
+// ParseFloat parses a validated JSON number without copying it to a string:
 // this runs for every point of every batch. The string does not outlive the
 // call (the error, which would keep it, is replaced by the caller).
-func parseFloat(raw []byte) (float64, error) {
+func ParseFloat(raw []byte) (float64, error) {
 	f, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(raw), len(raw)), 64)
 	if err != nil {
 		return 0, errors.New("number is out of range")
