@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import expt_logger
-from expt_logger import _sender
+from expt_logger import _warn
 
 from .fake import FakeServer
 
@@ -19,7 +19,7 @@ def _isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         if k.startswith("EXPT_LOGGER_"):
             monkeypatch.delenv(k)
     monkeypatch.setenv("EXPT_LOGGER_DIR", str(tmp_path / "spool"))
-    _sender._warned.clear()
+    _warn._warned.clear()
     yield
     expt_logger.end(timeout=0)
 

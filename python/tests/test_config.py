@@ -15,7 +15,7 @@ def test_defaults_are_local(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     s = Settings.resolve()
     assert s.base_url == DEFAULT_BASE_URL == "http://127.0.0.1:8080"
-    assert (s.mode, s.api_key, s.experiment_id) == ("online", None, None)
+    assert (s.delivery, s.api_key, s.experiment_id) == ("online", None, None)
     assert s.spool_dir == default_dir() == tmp_path / "expt_logger"
 
 
@@ -24,12 +24,12 @@ def test_arguments_win_over_environment(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("EXPT_LOGGER_BASE_URL", "http://env:1")
     monkeypatch.setenv("EXPT_LOGGER_MODE", "OFFLINE")
     assert Settings.resolve().api_key == "env-key"
-    assert Settings.resolve().mode == "offline"
+    assert Settings.resolve().delivery == "offline"
     s = Settings.resolve(api_key="arg", base_url="https://arg:2/")
     assert (s.api_key, s.base_url) == ("arg", "https://arg:2")
 
 
-@pytest.mark.parametrize(("kw", "fragment"), [({"base_url": "ftp://x"}, "base_url"), ({"mode": "loud"}, "mode")])
+@pytest.mark.parametrize(("kw", "fragment"), [({"base_url": "ftp://x"}, "base_url"), ({"delivery": "loud"}, "mode")])
 def test_bad_settings(kw: dict[str, str], fragment: str) -> None:
     with pytest.raises(ValueError, match=fragment):
         Settings.resolve(**kw)

@@ -8,12 +8,11 @@ expt_logger.log_rollout(prompt="2+2?", messages=[{"role": "assistant", "content"
 expt_logger.end()
 """
 
-__version__ = "0.2.0"
-
-from ._api import commit, end, flush, get_run, init, log, log_rollout
 from ._config import Config
+from ._current import commit, end, flush, get_run, init, log, log_rollout
 from ._exceptions import AuthenticationError, ExptLoggerError, ExptLoggerWarning, TransportError
 from ._run import Run
+from ._version import __version__
 
 __all__ = [
     "AuthenticationError",

@@ -14,7 +14,7 @@ from typing import Any
 from ._exceptions import ExptLoggerWarning
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8080"
-MODES = ("online", "offline", "disabled")
+DELIVERY_MODES = ("online", "offline", "disabled")
 
 
 def default_dir() -> Path:
@@ -31,7 +31,7 @@ def default_dir() -> Path:
 class Settings:
     api_key: str | None
     base_url: str
-    mode: str
+    delivery: str  # "online", "offline" or "disabled": what the public API calls mode (EXPT_LOGGER_MODE)
     spool_dir: Path
     experiment_id: str | None
 
@@ -40,20 +40,20 @@ class Settings:
         cls,
         api_key: str | None = None,
         base_url: str | None = None,
-        mode: str | None = None,
+        delivery: str | None = None,
         spool_dir: str | os.PathLike[str] | None = None,
         experiment_id: str | None = None,
     ) -> Settings:
         url = (base_url or os.environ.get("EXPT_LOGGER_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
         if not url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must start with http:// or https://, got {url!r}")
-        m = (mode or os.environ.get("EXPT_LOGGER_MODE") or "online").strip().lower()
-        if m not in MODES:
-            raise ValueError(f"mode (EXPT_LOGGER_MODE) must be one of {', '.join(MODES)}, got {m!r}")
+        m = (delivery or os.environ.get("EXPT_LOGGER_MODE") or "online").strip().lower()
+        if m not in DELIVERY_MODES:
+            raise ValueError(f"mode (EXPT_LOGGER_MODE) must be one of {', '.join(DELIVERY_MODES)}, got {m!r}")
         return cls(
             api_key=api_key or os.environ.get("EXPT_LOGGER_API_KEY") or None,
             base_url=url,
-            mode=m,
+            delivery=m,
             spool_dir=Path(spool_dir) if spool_dir is not None else default_dir(),
             experiment_id=experiment_id or os.environ.get("EXPT_LOGGER_EXPERIMENT_ID") or None,
         )

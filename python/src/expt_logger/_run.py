@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import socket
 import sys
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -17,7 +16,8 @@ from typing import Any
 from . import _spool
 from ._config import Config, Settings
 from ._exceptions import AuthenticationError, ExptLoggerError
-from ._sender import Pipeline, warn_once
+from ._records import ROLLOUT, SCALAR, kind_of
+from ._sender import Pipeline
 from ._transport import HTTPTransport, Transport
 from ._validate import (
     _split_cache,
@@ -29,6 +29,7 @@ from ._validate import (
     split_key,
     to_float,
 )
+from ._warn import warn_once
 
 DEFAULT_END_TIMEOUT = 30.0
 # With the default timeout, end() stops waiting this long after the server is seen failing: the
@@ -67,25 +68,27 @@ class Run:
         self._step = 0
         self._acc: dict[tuple[str, str], float] = {}
         self._ended = False
+        # Called once by end(): the module-level functions forget their current run (see _current).
+        self._on_end: Callable[[Run], None] | None = None
         self._pipeline: Pipeline | None = None
         self._flush_items = auto_flush_buffer_size
-        self._disabled = settings.mode == "disabled"
+        self._disabled = settings.delivery == "disabled"
         attach = settings.experiment_id is not None
         self.id: str = settings.experiment_id or str(uuid.uuid4())
         if attach:
             self.id = str(uuid.UUID(self.id))  # a clear ValueError for a malformed id
         cfg: dict[str, Any] = dict(config or {})
-        mode = settings.mode
+        delivery = settings.delivery
         api_key = settings.api_key
-        if mode == "online" and not api_key:
+        if delivery == "online" and not api_key:
             warn_once(
                 "nokey",
                 "no API key (set EXPT_LOGGER_API_KEY or pass api_key=); logging offline to the local spool. "
                 "Upload later with `python -m expt_logger sync`.",
             )
-            mode = "offline"
-        self._mode = mode
-        if attach and mode == "online":
+            delivery = "offline"
+        self._delivery = delivery
+        if attach and delivery == "online":
             t = transport or HTTPTransport(self.base_url, api_key, ATTACH_TIMEOUT)
             try:
                 remote = self._attach(t)
@@ -117,7 +120,7 @@ class Run:
         }
         spool.write_meta(meta)
         factory = None
-        if mode == "online":
+        if delivery == "online":
             given = transport
             factory = (lambda: given) if given is not None else (lambda: HTTPTransport(self.base_url, api_key))
         self._pipeline = Pipeline(
@@ -164,13 +167,7 @@ class Run:
                 continue
             for seg in _spool.segments(d, include_open=True):
                 for ln in _spool.read_segment(seg):
-                    try:
-                        rec = json.loads(ln)
-                    except ValueError:
-                        continue
-                    step = rec.get("step", rec.get("r", {}).get("step", -1))
-                    if isinstance(step, int) and step > best:
-                        best = step
+                    best = max(best, kind_of(ln).step(ln))
         return best
 
     def _config_changed(self) -> None:
@@ -218,7 +215,7 @@ class Run:
         ts = time.time()
         items = [
             (
-                "s",
+                SCALAR,
                 s,
                 *(cache.get((k, mode)) or split_key(k, mode)),
                 v if type(v) is float else to_float(k, v),
@@ -240,7 +237,7 @@ class Run:
         assert p is not None
         s, ts = self._step, time.time()
         p.pending.extend(
-            ("s", s, m, n, v, ts) for (m, n), v in self._acc.items() if not exclude or (m, n) not in exclude
+            (SCALAR, s, m, n, v, ts) for (m, n), v in self._acc.items() if not exclude or (m, n) not in exclude
         )
         self._acc.clear()
 
@@ -276,7 +273,7 @@ class Run:
         }
         p = self._pipeline
         assert p is not None
-        p.pending.append(("r", rollout))
+        p.pending.append((ROLLOUT, rollout))
         if len(p.pending) >= self._flush_items:
             self._backpressure(p)
 
@@ -304,9 +301,8 @@ class Run:
         if self._acc:
             self._commit_acc()
         self._ended = True
-        from . import _api  # the module-level current run forgets us
-
-        _api._forget(self)
+        if self._on_end is not None:
+            self._on_end(self)
         p = self._pipeline
         if p is None:
             return True
@@ -314,7 +310,7 @@ class Run:
         ok = p.end(timeout, complete=os.getpid() == p.owner_pid, failing_timeout=failing_timeout)
         if not ok:
             where = p.spool.dir
-            if self._mode == "offline":
+            if self._delivery == "offline":
                 msg = f"expt_logger: offline run saved in {where}"
             else:
                 if p.last_error:

@@ -18,7 +18,7 @@ from typing import Any
 from . import _spool
 from ._exceptions import AuthenticationError, TransportError
 from ._transport import Response, Transport
-from ._validate import wire_number
+from ._warn import warn_once
 
 log = logging.getLogger("expt_logger")
 
@@ -29,14 +29,6 @@ MAX_BACKOFF = 30.0
 END_STALL = 10.0
 MAX_SEGMENT_ITEMS = 20_000  # while the sender is behind, segments grow up to this to send fewer requests
 MAX_SEGMENT_BYTES = 4 << 20
-
-_warned: set[str] = set()
-
-
-def warn_once(key: str, msg: str) -> None:
-    if key not in _warned:
-        _warned.add(key)
-        log.warning("expt_logger: %s", msg)
 
 
 class Rejected(Exception):
@@ -147,36 +139,6 @@ def upload_dir(transport: Transport, base_url: str, run_dir: Path, progress: Cal
     return total
 
 
-def encode_scalar(step: int, mode: str, name: str, value: float, ts: float) -> bytes:
-    return json.dumps(
-        {"step": step, "mode": mode, "name": name, "value": wire_number(value), "ts": round(ts, 6)},
-        separators=(",", ":"),
-    ).encode()
-
-
-def _default(o: Any) -> str:
-    warn_once(f"nonjson:{type(o).__name__}", f"a {type(o).__name__} in a rollout is not JSON; sent as str()")
-    return str(o)
-
-
-def _finite(o: Any) -> Any:
-    if isinstance(o, float):
-        return wire_number(o)
-    if isinstance(o, dict):
-        return {k: _finite(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [_finite(v) for v in o]
-    return o
-
-
-def encode_rollout(r: dict[str, Any]) -> bytes:
-    try:
-        text = json.dumps(r, separators=(",", ":"), ensure_ascii=False, default=_default, allow_nan=False)
-    except ValueError:  # a NaN/Inf somewhere in a message's extra keys: the wire spells them as strings
-        text = json.dumps(_finite(r), separators=(",", ":"), ensure_ascii=False, default=_default)
-    return b'{"r":' + text.encode() + b"}"
-
-
 class Pipeline:
     """Owns the in-memory queue, the spool, and the two background threads of one run."""
 
@@ -255,14 +217,10 @@ class Pipeline:
                 first_ts = 0.0
                 for i in range(n):
                     item = pending.popleft()
-                    if item[0] == "s":
-                        _, step, mode, name, value, ts = item
-                        lines.append(encode_scalar(step, mode, name, value, ts))
-                    else:
-                        ts = item[1]["ts"]
-                        lines.append(encode_rollout(item[1]))
+                    kind = item[0]
+                    lines.append(kind.encode(item))
                     if i == 0:
-                        first_ts = ts
+                        first_ts = kind.ts(item)
                 try:
                     self.spool.append(lines, first_ts)
                 except OSError as exc:

@@ -23,12 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from ._records import KINDS, Kind, kind_of
+
 META = "meta.json"
 OPEN_SUFFIX = ".open"
 SEALED_SUFFIX = ".seg"
-MAX_ROLLOUT_BATCH_BYTES = 1_000_000  # the original client's request size for rollouts
-MAX_SCALARS_PER_BATCH = 100_000
-MAX_ROLLOUTS_PER_BATCH = 10_000
 
 
 def runs_root(root: Path) -> Path:
@@ -117,7 +116,7 @@ def read_segment(path: Path) -> list[bytes]:
 
 @dataclass(frozen=True)
 class Batch:
-    kind: str  # "scalars" or "rollouts"
+    kind: str  # the endpoint: a Kind.endpoint
     key: str  # Idempotency-Key
     body: bytes  # JSON request body
     items: int
@@ -125,35 +124,23 @@ class Batch:
 
 def build_batches(lines: list[bytes], key_prefix: str) -> list[Batch]:
     """Turn a segment's lines into request bodies. Deterministic: same lines, same batches and keys."""
-    scalars: list[bytes] = []
-    rollouts: list[list[bytes]] = [[]]
-    size = 0
+    chunks: dict[Kind, list[list[bytes]]] = {}
+    size: dict[Kind, int] = {}
     for ln in lines:
-        # Scalars are stored as their wire objects; rollouts wrapped as {"r": <wire object>}.
-        if ln[:5] == b'{"r":':
-            body = ln[5:-1]
-            if rollouts[-1] and (
-                size + len(body) > MAX_ROLLOUT_BATCH_BYTES or len(rollouts[-1]) >= MAX_ROLLOUTS_PER_BATCH
-            ):
-                rollouts.append([])
-                size = 0
-            rollouts[-1].append(body)
-            size += len(body)
-        else:
-            scalars.append(ln)
+        k = kind_of(ln)
+        body = k.wire(ln)
+        cur = chunks.setdefault(k, [[]])[-1]
+        if cur and (len(cur) >= k.max_items or (k.max_bytes and size[k] + len(body) > k.max_bytes)):
+            cur = []
+            chunks[k].append(cur)
+            size[k] = 0
+        cur.append(body)
+        size[k] = size.get(k, 0) + len(body)
     out: list[Batch] = []
-    for i in range(0, len(scalars), MAX_SCALARS_PER_BATCH):
-        chunk = scalars[i : i + MAX_SCALARS_PER_BATCH]
-        out.append(
-            Batch(
-                "scalars",
-                f"{key_prefix}/s{i // MAX_SCALARS_PER_BATCH}",
-                b'{"scalars":[' + b",".join(chunk) + b"]}",
-                len(chunk),
-            )
-        )
-    for i, chunk in enumerate(r for r in rollouts if r):
-        out.append(Batch("rollouts", f"{key_prefix}/r{i}", b'{"rollouts":[' + b",".join(chunk) + b"]}", len(chunk)))
+    for k in KINDS:
+        head = b'{"' + k.endpoint.encode() + b'":['
+        for i, chunk in enumerate(chunks.get(k, [])):
+            out.append(Batch(k.endpoint, f"{key_prefix}/{k.key}{i}", head + b",".join(chunk) + b"]}", len(chunk)))
     return out
 
 

@@ -10,7 +10,7 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from . import __version__
+from ._version import __version__
 
 _GZIP_MIN = 1024  # smaller bodies are not worth the CPU
 

@@ -20,7 +20,7 @@ SIGTERM_TIMEOUT = 5.0  # container runtimes usually SIGKILL 10 s after SIGTERM
 # alive: everything is already in the spool, and the next init() or `sync` uploads it.
 EXIT_TIMEOUT_WHEN_FAILING = 3.0
 
-_current: Run | None = None
+_active: Run | None = None
 _hooks_installed = False
 _signals_installed = False
 _prev_handlers: dict[int, Any] = {}
@@ -46,31 +46,32 @@ def init(
     after its latest step; `dir` (or EXPT_LOGGER_DIR) is the spool root; `transport` replaces HTTP
     (tests).
     """
-    global _current
-    if _current is not None:
-        _current.end()
+    global _active
+    if _active is not None:
+        _active.end()
     settings = Settings.resolve(api_key, base_url, mode, dir, experiment_id)
     run = Run(settings, name, config, auto_flush_interval, auto_flush_buffer_size, transport)
-    _current = run
+    run._on_end = _forget
+    _active = run
     _install_hooks()
     return run
 
 
 def _forget(run: Run) -> None:
-    global _current
-    if _current is run:
-        _current = None
+    global _active
+    if _active is run:
+        _active = None
 
 
 def get_run() -> Run | None:
     """The current run, or None."""
-    return _current
+    return _active
 
 
 def _run() -> Run:
-    if _current is None:
+    if _active is None:
         raise RuntimeError("expt_logger: call expt_logger.init() first")
-    return _current
+    return _active
 
 
 def log(metrics: Mapping[str, Any], step: int | None = None, mode: str | None = None, commit: bool = True) -> None:
@@ -97,7 +98,7 @@ def flush(timeout: float | None = DEFAULT_END_TIMEOUT) -> bool:
 
 def end(timeout: float | None = DEFAULT_END_TIMEOUT) -> bool:
     """End the current run; a no-op (True) when there is none."""
-    return _current.end(timeout) if _current is not None else True
+    return _active.end(timeout) if _active is not None else True
 
 
 # --- process hooks ---------------------------------------------------------------------------------
@@ -123,7 +124,7 @@ def _install_hooks() -> None:
 
 
 def _at_exit() -> None:
-    run = _current
+    run = _active
     if run is not None:
         # At exit there is no one to raise to; whatever was not sent is in the spool.
         failing = run._pipeline is not None and run._pipeline.last_error is not None
@@ -132,13 +133,13 @@ def _at_exit() -> None:
 
 
 def _after_fork() -> None:
-    run = _current
+    run = _active
     if run is not None and run._pipeline is not None:
         run._pipeline.after_fork_in_child()
 
 
 def _on_signal(signum: int, frame: FrameType | None) -> None:
-    run = _current
+    run = _active
     if run is not None and run._pipeline is not None:
         try:
             if signum == signal.SIGINT:
