@@ -6,21 +6,14 @@ import uPlot from 'uplot';
 import { api, type ScalarEvent, type Series } from '../api';
 import { lowerBound } from '../lib/align';
 import { watch } from '../lib/live';
+import type { ChartLine } from './line';
 import { appendLive, lineFromSeries, type LineData } from './lineData';
 import { plotData, type PlotData } from './plotData';
 import { drawNonFinite, plotOptions } from './plotOptions';
 import { nearestLine, readoutHTML } from './readout';
 import { seriesQueue } from './queue';
 
-export interface ChartLine {
-  key: string;
-  label: string;
-  color: string;
-  /** The experiment a metric line is fetched from; absent for data the parent supplies. */
-  expId?: string;
-  /** Points the metric has (from the metrics list), to plan the first fetch. */
-  count?: number;
-}
+export type { ChartLine } from './line';
 
 /** Series longer than this get a quick overview before their detail. */
 const OVERVIEW_ABOVE = 20_000;

@@ -1,7 +1,7 @@
 // uPlot options for a chart: series styles, axes, the cursor, and the
 // marks for non-finite values. The controller supplies the behaviour hooks.
 import type uPlot from 'uplot';
-import type { ChartLine } from './chartController';
+import type { ChartLine } from './line';
 import { formatStep, formatValue } from './format';
 import { fade } from './palette';
 import type { PlotData } from './plotData';

@@ -1,6 +1,6 @@
 // The line under a chart that reads out the hovered step's values.
 import type uPlot from 'uplot';
-import type { ChartLine } from './chartController';
+import type { ChartLine } from './line';
 import { escapeHTML, formatStep, formatValue } from './format';
 import type { PlotData } from './plotData';
 
