@@ -74,7 +74,7 @@ func runCopy(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	defer dest.Close()
 	fmt.Fprintf(stderr, "copying %s to %s\n", path, redact(to.DBURL))
-	counts, err := dest.ImportSQLite(ctx, tx, stderr)
+	counts, err := dest.Import(ctx, sqlite.Dump(tx), stderr)
 	if err != nil {
 		return fmt.Errorf("copy: %w (nothing was written)", err)
 	}
