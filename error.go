@@ -8,13 +8,16 @@ import (
 // Error codes. The HTTP layer maps each to one status; everything that is
 // not an *Error is internal and answers 500 without leaking its text.
 const (
-	EINVALID      = "invalid"      // 400: bad input, the message names the field
-	EUNAUTHORIZED = "unauthorized" // 401: missing or wrong credentials
-	ENOTFOUND     = "not_found"    // 404: missing, or not the caller's to see
-	ECONFLICT     = "conflict"     // 409: the id or email is already taken
-	ETOOLARGE     = "too_large"    // 413: body or batch over a limit
-	ETOOMANY      = "too_many"     // 429: throttled
-	EINTERNAL     = "internal"     // 500
+	EINVALID       = "invalid"       // 400: bad input, the message names the field
+	EUNAUTHORIZED  = "unauthorized"  // 401: missing or wrong credentials
+	ENOTFOUND      = "not_found"     // 404: missing, or not the caller's to see
+	ECONFLICT      = "conflict"      // 409: the id or email is already taken
+	ETOOLARGE      = "too_large"     // 413: body or batch over a limit
+	ETOOMANY       = "too_many"      // 429: throttled
+	EUNPROCESSABLE = "unprocessable" // 422: well-formed, but contradicts what was stored (a reused Idempotency-Key)
+	EUNAVAILABLE   = "unavailable"   // 503: the server is at a limit of its own; retry shortly
+	ENOSPACE       = "no_space"      // 507: the server's storage is full
+	EINTERNAL      = "internal"      // 500
 )
 
 // Error is an error meant for the caller: Message is a human sentence that

@@ -127,7 +127,12 @@ func (s *Server) signUp(w http.ResponseWriter, r *http.Request) error {
 	if at := strings.IndexByte(email, '@'); at <= 0 || at == len(email)-1 || len(email) > 254 {
 		return invalid("email must be an email address")
 	}
+	release, err := s.hashSlot()
+	if err != nil {
+		return err
+	}
 	hash, err := expt.HashPassword(req.Password)
+	release()
 	if err != nil {
 		return err
 	}
@@ -143,6 +148,28 @@ func (s *Server) signUp(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, api.UserResponse{User: api.UserOf(u)})
+}
+
+// hashWait is how long a sign-in waits for a password-hashing slot before
+// it is answered 503.
+const hashWait = 250 * time.Millisecond
+
+// hashSlot takes one of the few password-hashing slots, or fails fast.
+// bcrypt costs ~50 ms of a core per attempt, so without a bound a flood of
+// sign-ins, which need no credentials, would take every core from
+// authenticated writes (64 at once took a 0.7 ms write to 300 ms).
+func (s *Server) hashSlot() (release func(), err error) {
+	if s.hashing == nil {
+		return func() {}, nil
+	}
+	t := time.NewTimer(hashWait)
+	defer t.Stop()
+	select {
+	case s.hashing <- struct{}{}:
+		return func() { <-s.hashing }, nil
+	case <-t.C:
+		return nil, expt.Errorf(expt.EUNAVAILABLE, "too many sign-ins at once; retry in a second")
+	}
 }
 
 // timingOnlyHash is a bcrypt hash (default cost) of a password no one has;
@@ -178,7 +205,13 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
 	if u != nil && u.PasswordHash != "" {
 		hash = u.PasswordHash
 	}
-	if ok := expt.CheckPassword(hash, req.Password); !ok || hash == timingOnlyHash {
+	release, err := s.hashSlot()
+	if err != nil {
+		return err
+	}
+	ok := expt.CheckPassword(hash, req.Password)
+	release()
+	if !ok || hash == timingOnlyHash {
 		if err := s.throttle.Fail(r.Context(), tkey, s.now()); err != nil {
 			return fmt.Errorf("sign-in throttle: %w", err)
 		}

@@ -8,52 +8,79 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/expt-logger/expt"
 )
 
 // readBody returns the request body, gunzipped when Content-Encoding says
-// so. The limit applies to the decompressed size: a small gzip bomb must not
-// become a huge allocation.
+// so, within the bounds of bodies.go. The limit applies to the decompressed
+// size: a small gzip bomb must not become a huge allocation.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	var src io.ReadCloser = r.Body
+	acct := accountOf(r.Context())
+	if acct == nil { // called outside wrap (unit tests): an account of its own
+		var done func()
+		r, done = withBodyAccount(r, s.bodies, s.maxBody)
+		defer done()
+		acct = accountOf(r.Context())
+	}
+	limit := acct.limit
+	tooLarge := expt.Errorf(expt.ETOOLARGE, "request body exceeds the %d-byte limit", limit)
+	var src io.Reader = r.Body
 	enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding")))
 	switch enc {
 	case "", "identity":
-		if r.ContentLength > s.maxBody {
+		if r.ContentLength > limit {
 			// Known to be too large: answer before reading any of it.
-			return nil, expt.Errorf(expt.ETOOLARGE, "request body exceeds the %d-byte limit", s.maxBody)
+			return nil, tooLarge
 		}
 	case "gzip":
+		select {
+		case s.bodies.gunzip <- struct{}{}:
+			defer func() { <-s.bodies.gunzip }()
+		default:
+			return nil, expt.Errorf(expt.EUNAVAILABLE, "the server is inflating too many gzip bodies at once; retry shortly")
+		}
+	default:
+		return nil, invalid("Content-Encoding %q is not supported; use gzip or none", enc)
+	}
+	// The whole body must arrive in time, however slowly it trickles.
+	rc := http.NewResponseController(w)
+	if err := rc.SetReadDeadline(time.Now().Add(s.bodyTimeout)); err == nil {
+		defer rc.SetReadDeadline(time.Time{})
+	}
+	if enc == "gzip" {
 		zr, err := gzip.NewReader(r.Body)
 		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				return nil, s.slowBody(w)
+			}
 			return nil, invalid("request body is not valid gzip: %v", err)
 		}
 		defer zr.Close()
 		src = zr
-	default:
-		return nil, invalid("Content-Encoding %q is not supported; use gzip or none", enc)
 	}
-	limited := http.MaxBytesReader(w, src, s.maxBody)
-	var buf bytes.Buffer
-	if n := r.ContentLength; n > 0 && n <= s.maxBody {
-		buf.Grow(int(n) + bytes.MinRead)
-	}
-	if _, err := buf.ReadFrom(limited); err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return nil, expt.Errorf(expt.ETOOLARGE, "request body exceeds the %d-byte limit", s.maxBody)
-		} else if enc == "gzip" && (errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF)) {
+	b, err := readLimited(src, limit, acct)
+	if err != nil {
+		switch {
+		case errors.Is(err, errTooLarge):
+			return nil, tooLarge
+		case expt.ErrorCode(err) == expt.EUNAVAILABLE:
+			w.Header().Set("Connection", "close") // the rest of the body is not read
+			return nil, err
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return nil, s.slowBody(w)
+		case enc == "gzip" && (errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF)):
 			return nil, invalid("request body is not valid gzip: %v", err)
-		} else if errors.Is(err, io.ErrUnexpectedEOF) {
+		case errors.Is(err, io.ErrUnexpectedEOF):
 			// The client hung up mid-body: its fault, and nothing to log.
 			return nil, invalid("request body ended early")
 		}
 		return nil, fmt.Errorf("read body: %w", err)
 	}
-	b := buf.Bytes()
 	if !utf8.Valid(b) {
 		return nil, invalid("request body is not valid UTF-8")
 	}
@@ -64,6 +91,72 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 		return nil, invalid("request body has a NUL character (\\u0000) at byte %d; text must not contain NUL", i)
 	}
 	return b, nil
+}
+
+// slowBody is the answer to a body that did not arrive within bodyTimeout;
+// the connection is closed after it.
+func (s *Server) slowBody(w http.ResponseWriter) error {
+	w.Header().Set("Connection", "close")
+	return expt.Errorf(codeTimeout, "the request body did not arrive within %s", s.bodyTimeout)
+}
+
+var errTooLarge = errors.New("body over its limit")
+
+// readLimited reads src to its end, charging acct for what it holds:
+// chunks that grow with what arrives (from bodyChunk, doubling up to
+// maxChunk), joined at the end into one buffer of the exact size. A body
+// past limit is refused having held at most limit bytes; a complete one
+// costs at most about three times its size (chunks, the last part-filled,
+// then the join), briefly, and never the size it announced.
+func readLimited(src io.Reader, limit int64, acct *bodyAccount) ([]byte, error) {
+	var chunks [][]byte
+	total := int64(0)
+	size := int64(bodyChunk)
+	for {
+		n := min(size, limit+1-total)
+		if err := acct.grow(n); err != nil {
+			return nil, err
+		}
+		c := make([]byte, n)
+		m, err := fill(src, c)
+		total += int64(m)
+		chunks = append(chunks, c[:m])
+		if total > limit {
+			return nil, errTooLarge
+		}
+		if err == io.EOF {
+			break // the body ended inside this chunk
+		} else if err != nil {
+			return nil, err
+		}
+		size = min(2*size, maxChunk)
+	}
+	if len(chunks) == 1 {
+		return chunks[0], nil
+	}
+	if err := acct.grow(total); err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, total)
+	for _, c := range chunks {
+		out = append(out, c...)
+	}
+	return out, nil
+}
+
+// fill reads into c until it is full or src ends (io.EOF) or fails; unlike
+// io.ReadFull it passes src's own errors through, such as a truncated gzip
+// stream's io.ErrUnexpectedEOF.
+func fill(src io.Reader, c []byte) (int, error) {
+	n := 0
+	for n < len(c) {
+		m, err := src.Read(c[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // nulIndex returns the offset of the first NUL in a JSON text, raw or as a

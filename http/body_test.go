@@ -9,6 +9,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/iotest"
+	"time"
 
 	"github.com/expt-logger/expt"
 	"github.com/expt-logger/expt/api"
@@ -26,7 +28,7 @@ func gzipped(t testing.TB, b []byte) []byte {
 }
 
 func TestReadBody(t *testing.T) {
-	s := &Server{maxBody: 100}
+	s := &Server{maxBody: 100, bodies: newBodyBudget(1<<20, 2), bodyTimeout: time.Second}
 	read := func(body []byte, encoding string) ([]byte, error) {
 		r := httptest.NewRequest("POST", "/", bytes.NewReader(body))
 		if encoding != "" {
@@ -115,5 +117,36 @@ func TestNumJSON(t *testing.T) {
 		if err := json.Unmarshal(got, &back); err != nil || math.Float64bits(float64(back)) != math.Float64bits(tc.v) && !math.IsNaN(tc.v) {
 			t.Errorf("round trip of %v: %v, %v", tc.v, back, err)
 		}
+	}
+}
+
+// TestReadLimitedChunks reads bodies around the chunk sizes and the limit,
+// and checks what the budget was charged.
+func TestReadLimitedChunks(t *testing.T) {
+	for _, n := range []int{0, 1, bodyChunk - 1, bodyChunk, bodyChunk + 1, 3 * bodyChunk, maxChunk + 5, 3 << 20} {
+		body := bytes.Repeat([]byte("x"), n)
+		budget := newBodyBudget(64<<20, 1)
+		acct := &bodyAccount{budget: budget, limit: 3 << 20}
+		got, err := readLimited(iotest.OneByteReader(bytes.NewReader(body)), acct.limit, acct)
+		if err != nil || !bytes.Equal(got, body) {
+			t.Fatalf("%d bytes: got %d, %v", n, len(got), err)
+		}
+		if acct.reserved < int64(n) || acct.reserved > 3*int64(n)+2*bodyChunk {
+			t.Errorf("%d bytes: charged %d", n, acct.reserved)
+		}
+		if budget.used.Load() != acct.reserved {
+			t.Errorf("budget used %d, account %d", budget.used.Load(), acct.reserved)
+		}
+	}
+	acct := &bodyAccount{budget: newBodyBudget(64<<20, 1), limit: 100_000}
+	if _, err := readLimited(bytes.NewReader(make([]byte, 100_001)), acct.limit, acct); err != errTooLarge {
+		t.Errorf("one byte over: %v", err)
+	}
+	if acct.reserved > 100_001 {
+		t.Errorf("a refused body held %d bytes, more than the limit", acct.reserved)
+	}
+	small := &bodyAccount{budget: newBodyBudget(bodyChunk, 1), limit: 1 << 20}
+	if _, err := readLimited(bytes.NewReader(make([]byte, 2*bodyChunk)), small.limit, small); expt.ErrorCode(err) != expt.EUNAVAILABLE {
+		t.Errorf("past the server's budget: %v, want unavailable", err)
 	}
 }

@@ -15,6 +15,9 @@ type apiFunc func(w http.ResponseWriter, r *http.Request) error
 // of methods.
 const codeMethodNotAllowed = "method_not_allowed"
 
+// codeTimeout: the request (its body) did not arrive in time.
+const codeTimeout = "timeout"
+
 // statusOf maps a domain error code to an HTTP status.
 func statusOf(code string) int {
 	switch code {
@@ -30,8 +33,16 @@ func statusOf(code string) int {
 		return http.StatusRequestEntityTooLarge
 	case expt.ETOOMANY:
 		return http.StatusTooManyRequests
+	case expt.EUNPROCESSABLE:
+		return http.StatusUnprocessableEntity
+	case expt.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	case expt.ENOSPACE:
+		return http.StatusInsufficientStorage
 	case codeMethodNotAllowed:
 		return http.StatusMethodNotAllowed
+	case codeTimeout:
+		return http.StatusRequestTimeout
 	default:
 		return http.StatusInternalServerError
 	}
@@ -51,7 +62,11 @@ func writeError(w http.ResponseWriter, err error) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Del("Content-Encoding")
-	w.WriteHeader(statusOf(expt.ErrorCode(err)))
+	code := expt.ErrorCode(err)
+	if (code == expt.EUNAVAILABLE || code == expt.ENOSPACE) && h.Get("Retry-After") == "" {
+		h.Set("Retry-After", "1")
+	}
+	w.WriteHeader(statusOf(code))
 	w.Write(append(body, '\n'))
 }
 

@@ -86,7 +86,13 @@ func Routes() []Route {
 // wrap authenticates the request when the route needs it and turns the
 // handler's error into a response.
 func (s *Server) wrap(rt route) http.Handler {
+	limit := s.maxBody
+	if rt.auth == public {
+		limit = min(limit, authMaxBody)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r, done := withBodyAccount(r, s.bodies, limit)
+		defer done()
 		if rt.auth == authed {
 			ctx, err := s.authenticate(r)
 			if err != nil {

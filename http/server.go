@@ -4,9 +4,11 @@
 package http
 
 import (
+	"cmp"
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -25,6 +27,12 @@ type Config struct {
 	MaxBodyBytes int64         // decompressed request body limit; 0 = 32 MiB
 	Logger       *slog.Logger
 	UI           fs.FS // the built web UI; nil serves a short placeholder page
+	// BodyReadTimeout is how long a request body may take to arrive; 0 =
+	// DefaultBodyReadTimeout.
+	BodyReadTimeout time.Duration
+	// InflightBodyBytes bounds the request bodies held in memory at once,
+	// all requests together; 0 = DefaultInflightBodyBytes(MaxBodyBytes).
+	InflightBodyBytes int64
 	// Throttle limits failed sign-ins; nil uses one in this process, which is
 	// right for a single server but not for replicas sharing a database.
 	Throttle expt.Throttle
@@ -41,6 +49,10 @@ type Server struct {
 	mux       *http.ServeMux
 	throttle  expt.Throttle
 	now       func() time.Time
+
+	bodies      *bodyBudget
+	hashing     chan struct{} // a token per password hash being computed
+	bodyTimeout time.Duration
 
 	// done is closed by Close so that live streams end and
 	// http.Server.Shutdown does not wait for them.
@@ -74,6 +86,12 @@ func NewServer(cfg Config) *Server {
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
+	// Half the cores for password hashing: the other half stays with
+	// authenticated requests whatever sign-ins arrive.
+	s.hashing = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2))
+	s.bodyTimeout = cmp.Or(cfg.BodyReadTimeout, DefaultBodyReadTimeout)
+	// A gzip decoder per core is enough to keep them busy.
+	s.bodies = newBodyBudget(cmp.Or(cfg.InflightBodyBytes, DefaultInflightBodyBytes(s.maxBody)), max(2, runtime.GOMAXPROCS(0)))
 	// paths knows every pattern without its method, to tell a wrong method
 	// (405) from a wrong path (404).
 	paths := http.NewServeMux()

@@ -22,7 +22,11 @@ type serveConfig struct {
 	Addr      string
 	PublicURL string
 	MaxBody   int64
-	LogFormat string
+	// BodyTimeout is how long a request body may take to arrive.
+	BodyTimeout time.Duration
+	// InflightBody bounds the request bodies in memory at once; 0 = the default.
+	InflightBody int64
+	LogFormat    string
 	// RateLimit is the writes per second allowed per API key or session
 	// (bursts of ten seconds' worth); 0 = no limit.
 	RateLimit float64
@@ -41,6 +45,8 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on; host:0 picks a free port")
 	fs.StringVar(&c.PublicURL, "public-url", "", "URL users reach the server at, used in links (default: from each request's Host)")
 	fs.Int64Var(&c.MaxBody, "max-body", defaultMaxBody, "largest request body in bytes, after decompression")
+	fs.DurationVar(&c.BodyTimeout, "body-timeout", exhttp.DefaultBodyReadTimeout, "how long a request body may take to arrive before the connection is cut")
+	fs.Int64Var(&c.InflightBody, "max-inflight-body", 0, "request-body bytes held in memory at once, all requests together; past it requests get 503 (default: max(128 MiB, 4 x --max-body))")
 	fs.Float64Var(&c.RateLimit, "rate-limit", 0, "writes per second allowed per API key or session, in bursts of ten seconds' worth; 0 = no limit")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format on stderr: text or json")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long requests may finish after SIGINT/SIGTERM")
@@ -49,6 +55,8 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	env["public-url"] = "EXPT_PUBLIC_URL"
 	env["max-body"] = "EXPT_MAX_BODY"
 	env["log-format"] = "EXPT_LOG_FORMAT"
+	env["body-timeout"] = "EXPT_BODY_TIMEOUT"
+	env["max-inflight-body"] = "EXPT_MAX_INFLIGHT_BODY"
 	env["rate-limit"] = "EXPT_RATE_LIMIT"
 	env.describe(fs)
 	if err := fs.Parse(args); err != nil {
@@ -62,6 +70,12 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	}
 	if c.MaxBody <= 0 {
 		return nil, fmt.Errorf("--max-body must be positive, got %d", c.MaxBody)
+	}
+	if c.BodyTimeout <= 0 {
+		return nil, fmt.Errorf("--body-timeout must be positive, got %v", c.BodyTimeout)
+	}
+	if c.InflightBody < 0 || (c.InflightBody > 0 && c.InflightBody < c.MaxBody) {
+		return nil, fmt.Errorf("--max-inflight-body must be 0 (default) or at least --max-body (%d), got %d", c.MaxBody, c.InflightBody)
 	}
 	if c.RateLimit < 0 || c.RateLimit != c.RateLimit {
 		return nil, fmt.Errorf("--rate-limit must be 0 (off) or a positive number of writes per second, got %v", c.RateLimit)
@@ -139,13 +153,15 @@ func (s *server) open(ctx context.Context) error {
 	}
 	s.ln = ln
 	s.handler = exhttp.NewServer(exhttp.Config{
-		Store:        store,
-		Events:       events,
-		PublicURL:    s.cfg.PublicURL, // empty: links use the request's host
-		MaxBodyBytes: s.cfg.MaxBody,
-		Logger:       s.logger,
-		UI:           ui.FS(),
-		Throttle:     s.shared.Throttle, // nil: the in-process one
+		Store:             store,
+		Events:            events,
+		PublicURL:         s.cfg.PublicURL, // empty: links use the request's host
+		MaxBodyBytes:      s.cfg.MaxBody,
+		BodyReadTimeout:   s.cfg.BodyTimeout,
+		InflightBodyBytes: s.cfg.InflightBody,
+		Logger:            s.logger,
+		UI:                ui.FS(),
+		Throttle:          s.shared.Throttle, // nil: the in-process one
 	})
 	s.http = &http.Server{
 		Handler:           exhttp.LimitWrites(s.handler, s.cfg.RateLimit, 0),
