@@ -24,8 +24,28 @@ type Event struct {
 // the other replicas.
 type EventBus interface {
 	Publish(ctx context.Context, e Event)
-	// Subscribe returns a channel of the experiment's events and a function
-	// that ends the subscription. A watcher too slow to keep up loses events
-	// rather than slowing writers, and is told so by a closed channel.
-	Subscribe(experimentID string) (<-chan Event, func())
+	// Subscribe returns the experiment's events from now on, or, with the
+	// ID of the last event a watcher saw (lastID), from right after it when
+	// the bus still has them. A watcher too slow to keep up is dropped
+	// rather than slowing writers, and is told so by a closed channel; it
+	// resumes by subscribing again with its last ID.
+	Subscribe(experimentID, lastID string) Subscription
+}
+
+// Subscription is one watcher's stream of an experiment's events.
+type Subscription struct {
+	Events <-chan Delivered
+	// Resumed is false when lastID was given but the events after it are
+	// no longer kept (or it names another server's stream): the watcher
+	// has missed some and must refetch.
+	Resumed bool
+	Cancel  func()
+}
+
+// Delivered is an event as the live stream sends it: encoded once by the
+// bus and shared by every watcher, whatever their number.
+type Delivered struct {
+	ID    string // the stream position, for resuming
+	Event Event
+	Data  []byte // the event's JSON
 }

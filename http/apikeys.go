@@ -65,6 +65,7 @@ func (s *Server) deleteAPIKeys(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	s.revoke()
 	return writeJSON(w, http.StatusOK, api.Deleted{DeletedCount: n})
 }
 
@@ -74,7 +75,9 @@ func (s *Server) deleteAPIKey(w http.ResponseWriter, r *http.Request) error {
 	n, err := s.store.DeleteAPIKeys(r.Context(), userFrom(r).ID, []string{id})
 	if err != nil {
 		return err
-	} else if n == 0 {
+	}
+	s.revoke()
+	if n == 0 {
 		return expt.Errorf(expt.ENOTFOUND, "API key %q not found", id)
 	}
 	return writeJSON(w, http.StatusOK, api.DeletedOne{Success: true, DeletedCount: n})

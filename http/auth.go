@@ -258,6 +258,7 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) error {
 		if err := s.store.DeleteSession(r.Context(), expt.HashToken(c.Value)); err != nil && expt.ErrorCode(err) != expt.ENOTFOUND {
 			return err
 		}
+		s.revoke()
 	}
 	http.SetCookie(w, &http.Cookie{
 		Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,

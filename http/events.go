@@ -3,8 +3,10 @@ package http
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
+	"unsafe"
 
 	"github.com/expt-logger/expt"
 	"github.com/expt-logger/expt/api"
@@ -27,9 +29,21 @@ func eventData(e expt.Event) ([]byte, error) {
 	return nil, fmt.Errorf("unknown event type %q", e.Type)
 }
 
-// streamEvents is the Server-Sent Events stream of one experiment. It ends
-// when the client goes away, when the subscriber falls too far behind (the
-// client reconnects and refetches), or when the server closes.
+// Live-stream bounds: how long one write to a watcher may take before it is
+// dropped, and how often an open stream checks that its credentials and
+// experiment still stand (revocations on this server wake it at once).
+const (
+	DefaultStreamWriteTimeout = 10 * time.Second
+	streamRecheck             = 2 * time.Second
+)
+
+// streamEvents is the Server-Sent Events stream of one experiment. Each
+// event carries an id; a client that reconnects with Last-Event-ID gets
+// what it missed, or a "reset" event when that is no longer kept (refetch).
+// It ends when the client goes away or stops reading (a write that takes
+// longer than the stream write timeout), when it falls too far behind, when its
+// key is revoked, its session ends, its experiment is deleted or it loses
+// access, and when the server closes.
 func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) error {
 	e, err := s.experiment(r)
 	if err != nil {
@@ -38,48 +52,96 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) error {
 	rc := http.NewResponseController(w)
 	// Subscribe before answering so that anything written after the client
 	// sees the response headers is on this stream.
-	events, cancel := s.events.Subscribe(e.ID)
-	defer cancel()
+	sub := s.events.Subscribe(e.ID, r.Header.Get("Last-Event-ID"))
+	defer sub.Cancel()
 
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
 	w.WriteHeader(http.StatusOK)
-	if _, err := fmt.Fprint(w, ": connected\n\n"); err != nil {
-		return nil
+	write := func(frame ...string) bool {
+		_ = rc.SetWriteDeadline(time.Now().Add(s.streamTimeout))
+		for _, f := range frame {
+			if _, err := io.WriteString(w, f); err != nil {
+				return false
+			}
+		}
+		return rc.Flush() == nil
 	}
-	if err := rc.Flush(); err != nil {
+	hello := ": connected\n\n"
+	if !sub.Resumed {
+		hello += "event: reset\ndata: {}\n\n"
+	}
+	if !write(hello) {
 		return nil
 	}
 	tick := time.NewTicker(keepAlive)
 	defer tick.Stop()
+	recheck := time.NewTicker(streamRecheck)
+	defer recheck.Stop()
 	for {
+		revoked := s.revocations()
 		select {
 		case <-r.Context().Done():
 			return nil
 		case <-s.done:
 			return nil
+		case <-revoked:
+			if !s.streamAllowed(r, e) {
+				return nil
+			}
+		case <-recheck.C:
+			if !s.streamAllowed(r, e) {
+				return nil
+			}
 		case <-tick.C:
-			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
+			if !write(": keep-alive\n\n") {
 				return nil
 			}
-		case ev, ok := <-events:
+		case d, ok := <-sub.Events:
 			if !ok {
-				return nil // dropped for being slow
+				return nil // dropped for being slow; the client resumes with Last-Event-ID
 			}
-			data, err := eventData(ev)
-			if err != nil {
-				// The headers are out; log and skip rather than answer twice.
-				s.logger.Error("encode event", "experiment", e.ID, "err", err)
-				continue
-			}
-			if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", ev.Type, data); err != nil {
+			if !write("id: ", d.ID, "\nevent: ", d.Event.Type, "\ndata: ", unsafeString(d.Data), "\n\n") {
 				return nil
 			}
-		}
-		if err := rc.Flush(); err != nil {
-			return nil
 		}
 	}
 }
+
+// streamAllowed reports whether the stream's caller may still watch e: its
+// key or session still signs it in as the same user, who still sees e.
+func (s *Server) streamAllowed(r *http.Request, e *expt.Experiment) bool {
+	ctx, err := s.authenticate(r)
+	if err != nil {
+		return false
+	}
+	u, _ := ctx.Value(userKey).(*expt.User)
+	if u == nil || u.ID != userFrom(r).ID {
+		return false
+	}
+	_, err = s.store.Experiment(ctx, u.ID, e.ID)
+	return err == nil
+}
+
+// revocations returns a channel closed at the next revocation on this
+// server (a key deleted, a session ended, an experiment deleted), so that
+// open streams check their access at once rather than at the next tick.
+func (s *Server) revocations() <-chan struct{} {
+	s.revokeMu.Lock()
+	defer s.revokeMu.Unlock()
+	return s.revoked
+}
+
+// revoke wakes every open stream to check its access.
+func (s *Server) revoke() {
+	s.revokeMu.Lock()
+	defer s.revokeMu.Unlock()
+	close(s.revoked)
+	s.revoked = make(chan struct{})
+}
+
+// unsafeString views b as a string for writing without copying it: a
+// 16 MB event must not be copied once per watcher.
+func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }

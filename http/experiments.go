@@ -220,6 +220,7 @@ func (s *Server) deleteExperiments(w http.ResponseWriter, r *http.Request) error
 		if n, err = s.store.DeleteExperiments(r.Context(), userFrom(r).ID, valid); err != nil {
 			return err
 		}
+		s.revoke()
 	}
 	return writeJSON(w, http.StatusOK, api.Deleted{DeletedCount: n})
 }
@@ -236,6 +237,7 @@ func (s *Server) deleteExperiment(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
+	s.revoke()
 	return writeJSON(w, http.StatusOK, api.DeletedOne{Success: n == 1, DeletedCount: n})
 }
 

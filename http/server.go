@@ -33,6 +33,9 @@ type Config struct {
 	// InflightBodyBytes bounds the request bodies held in memory at once,
 	// all requests together; 0 = DefaultInflightBodyBytes(MaxBodyBytes).
 	InflightBodyBytes int64
+	// StreamWriteTimeout is how long one write to a live watcher may stall
+	// before the watcher is dropped; 0 = DefaultStreamWriteTimeout.
+	StreamWriteTimeout time.Duration
 	// Throttle limits failed sign-ins; nil uses one in this process, which is
 	// right for a single server but not for replicas sharing a database.
 	Throttle expt.Throttle
@@ -50,14 +53,18 @@ type Server struct {
 	throttle  expt.Throttle
 	now       func() time.Time
 
-	bodies      *bodyBudget
-	hashing     chan struct{} // a token per password hash being computed
-	bodyTimeout time.Duration
+	bodies        *bodyBudget
+	hashing       chan struct{} // a token per password hash being computed
+	bodyTimeout   time.Duration
+	streamTimeout time.Duration
 
 	// done is closed by Close so that live streams end and
 	// http.Server.Shutdown does not wait for them.
 	done      chan struct{}
 	closeOnce sync.Once
+
+	revokeMu sync.Mutex
+	revoked  chan struct{} // closed and replaced by revoke
 }
 
 // NewServer returns the handler for cfg.
@@ -73,9 +80,10 @@ func NewServer(cfg Config) *Server {
 		throttle:  cfg.Throttle,
 		now:       time.Now,
 		done:      make(chan struct{}),
+		revoked:   make(chan struct{}),
 	}
 	if s.events == nil {
-		s.events = NewEventBus()
+		s.events = newEventBus(cfg.Logger)
 	}
 	if s.throttle == nil {
 		s.throttle = newThrottle(expt.SignInMaxFailures, expt.SignInWindow)
@@ -89,6 +97,7 @@ func NewServer(cfg Config) *Server {
 	// Half the cores for password hashing: the other half stays with
 	// authenticated requests whatever sign-ins arrive.
 	s.hashing = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2))
+	s.streamTimeout = cmp.Or(cfg.StreamWriteTimeout, DefaultStreamWriteTimeout)
 	s.bodyTimeout = cmp.Or(cfg.BodyReadTimeout, DefaultBodyReadTimeout)
 	// A gzip decoder per core is enough to keep them busy.
 	s.bodies = newBodyBudget(cmp.Or(cfg.InflightBodyBytes, DefaultInflightBodyBytes(s.maxBody)), max(2, runtime.GOMAXPROCS(0)))

@@ -89,8 +89,11 @@ func (b *EventBus) Publish(ctx context.Context, e expt.Event) {
 }
 
 // Subscribe watches one experiment's events, from any replica.
-func (b *EventBus) Subscribe(experimentID string) (<-chan expt.Event, func()) {
-	return b.local.Subscribe(experimentID)
+// Subscribe watches through this replica's bus: event IDs are this
+// replica's, so a watcher that reconnects to another replica gets a reset
+// (refetch) instead of a resume.
+func (b *EventBus) Subscribe(experimentID, lastID string) expt.Subscription {
+	return b.local.Subscribe(experimentID, lastID)
 }
 
 // broadcast sends queued events to the other replicas, in order.
@@ -119,8 +122,11 @@ func (b *EventBus) send(ctx context.Context, e expt.Event) error {
 	if err := gob.NewEncoder(&buf).Encode(&e); err != nil {
 		return fmt.Errorf("encode event: %w", err)
 	}
-	payload := b.origin + " i " + base64.StdEncoding.EncodeToString(buf.Bytes())
-	if len(payload) > maxNotify {
+	var payload string
+	if len(b.origin)+3+base64.StdEncoding.EncodedLen(buf.Len()) <= maxNotify {
+		payload = b.origin + " i " + base64.StdEncoding.EncodeToString(buf.Bytes())
+	} else {
+		// Stored as it is: a base64 copy of a 16 MB event would be 21 MB more.
 		var id int64
 		if err := b.db.pool.QueryRow(ctx, `INSERT INTO live_events(payload) VALUES ($1) RETURNING id`, buf.Bytes()).Scan(&id); err != nil {
 			return fmt.Errorf("store event: %w", err)

@@ -38,12 +38,13 @@ func TestEventBusAcrossReplicas(t *testing.T) {
 		}
 		buses[i] = bus
 	}
-	ch, stop := buses[1].Subscribe("exp-1")
-	defer stop()
-	other, stopOther := buses[1].Subscribe("exp-2")
-	defer stopOther()
-	own, stopOwn := buses[0].Subscribe("exp-1")
-	defer stopOwn()
+	sub := buses[1].Subscribe("exp-1", "")
+	defer sub.Cancel()
+	otherSub := buses[1].Subscribe("exp-2", "")
+	defer otherSub.Cancel()
+	ownSub := buses[0].Subscribe("exp-1", "")
+	defer ownSub.Cancel()
+	ch, other, own := sub.Events, otherSub.Events, ownSub.Events
 
 	small := expt.Event{Type: expt.EventScalars, ExperimentID: "exp-1",
 		Scalars: []expt.Scalar{{Step: 1, Mode: "train", Name: "loss", Value: math.NaN()}, {Step: 2, Mode: "train", Name: "loss", Value: math.Inf(-1)}}}
@@ -51,11 +52,11 @@ func TestEventBusAcrossReplicas(t *testing.T) {
 		Rollouts: []*expt.Rollout{{ID: 7, Step: 3, Mode: "train", Prompt: strings.Repeat("long prompt ", 2000)}}}
 	buses[0].Publish(ctx, small)
 	buses[0].Publish(ctx, big)
-	recv := func(c <-chan expt.Event) expt.Event {
+	recv := func(c <-chan expt.Delivered) expt.Event {
 		t.Helper()
 		select {
-		case e := <-c:
-			return e
+		case d := <-c:
+			return d.Event
 		case <-time.After(10 * time.Second):
 			t.Fatal("no event within 10s")
 		}
@@ -73,10 +74,10 @@ func TestEventBusAcrossReplicas(t *testing.T) {
 	recv(own)
 	recv(own)
 	select {
-	case e := <-own:
-		t.Fatalf("own event delivered twice: %+v", e.Type)
-	case e := <-other:
-		t.Fatalf("another experiment's watcher got %+v", e.Type)
+	case d := <-own:
+		t.Fatalf("own event delivered twice: %+v", d.Event.Type)
+	case d := <-other:
+		t.Fatalf("another experiment's watcher got %+v", d.Event.Type)
 	case <-time.After(300 * time.Millisecond):
 	}
 }

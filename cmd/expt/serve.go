@@ -26,7 +26,9 @@ type serveConfig struct {
 	BodyTimeout time.Duration
 	// InflightBody bounds the request bodies in memory at once; 0 = the default.
 	InflightBody int64
-	LogFormat    string
+	// StreamTimeout is how long a write to a live watcher may stall.
+	StreamTimeout time.Duration
+	LogFormat     string
 	// RateLimit is the writes per second allowed per API key or session
 	// (bursts of ten seconds' worth); 0 = no limit.
 	RateLimit float64
@@ -47,6 +49,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	fs.Int64Var(&c.MaxBody, "max-body", defaultMaxBody, "largest request body in bytes, after decompression")
 	fs.DurationVar(&c.BodyTimeout, "body-timeout", exhttp.DefaultBodyReadTimeout, "how long a request body may take to arrive before the connection is cut")
 	fs.Int64Var(&c.InflightBody, "max-inflight-body", 0, "request-body bytes held in memory at once, all requests together; past it requests get 503 (default: max(128 MiB, 4 x --max-body))")
+	fs.DurationVar(&c.StreamTimeout, "stream-timeout", exhttp.DefaultStreamWriteTimeout, "how long a write to a live-stream watcher may stall before the watcher is dropped")
 	fs.Float64Var(&c.RateLimit, "rate-limit", 0, "writes per second allowed per API key or session, in bursts of ten seconds' worth; 0 = no limit")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format on stderr: text or json")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long requests may finish after SIGINT/SIGTERM")
@@ -56,6 +59,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	env["max-body"] = "EXPT_MAX_BODY"
 	env["log-format"] = "EXPT_LOG_FORMAT"
 	env["body-timeout"] = "EXPT_BODY_TIMEOUT"
+	env["stream-timeout"] = "EXPT_STREAM_TIMEOUT"
 	env["max-inflight-body"] = "EXPT_MAX_INFLIGHT_BODY"
 	env["rate-limit"] = "EXPT_RATE_LIMIT"
 	env.describe(fs)
@@ -70,6 +74,9 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	}
 	if c.MaxBody <= 0 {
 		return nil, fmt.Errorf("--max-body must be positive, got %d", c.MaxBody)
+	}
+	if c.StreamTimeout <= 0 {
+		return nil, fmt.Errorf("--stream-timeout must be positive, got %v", c.StreamTimeout)
 	}
 	if c.BodyTimeout <= 0 {
 		return nil, fmt.Errorf("--body-timeout must be positive, got %v", c.BodyTimeout)
@@ -153,15 +160,16 @@ func (s *server) open(ctx context.Context) error {
 	}
 	s.ln = ln
 	s.handler = exhttp.NewServer(exhttp.Config{
-		Store:             store,
-		Events:            events,
-		PublicURL:         s.cfg.PublicURL, // empty: links use the request's host
-		MaxBodyBytes:      s.cfg.MaxBody,
-		BodyReadTimeout:   s.cfg.BodyTimeout,
-		InflightBodyBytes: s.cfg.InflightBody,
-		Logger:            s.logger,
-		UI:                ui.FS(),
-		Throttle:          s.shared.Throttle, // nil: the in-process one
+		Store:              store,
+		Events:             events,
+		PublicURL:          s.cfg.PublicURL, // empty: links use the request's host
+		MaxBodyBytes:       s.cfg.MaxBody,
+		BodyReadTimeout:    s.cfg.BodyTimeout,
+		InflightBodyBytes:  s.cfg.InflightBody,
+		StreamWriteTimeout: s.cfg.StreamTimeout,
+		Logger:             s.logger,
+		UI:                 ui.FS(),
+		Throttle:           s.shared.Throttle, // nil: the in-process one
 	})
 	s.http = &http.Server{
 		Handler:           exhttp.LimitWrites(s.handler, s.cfg.RateLimit, 0),

@@ -1367,9 +1367,12 @@ export interface paths {
         /**
          * Live updates as Server-Sent Events
          * @description `event: scalars` with data a ScalarsEvent, `event: rollouts` with a RolloutsEvent,
-         *     `event: experiment` with an ExperimentEvent (see components/schemas).
-         *     A comment line arrives every 15 seconds. A watcher that falls too far behind is
-         *     disconnected; it should reconnect and refetch.
+         *     `event: experiment` with an ExperimentEvent (see components/schemas). Every event has an
+         *     `id`; a client that reconnects with `Last-Event-ID` gets the events it missed, or
+         *     `event: reset` first when the server no longer has them (or restarted, or is another
+         *     replica): it should refetch. A comment line arrives every 15 seconds. A watcher that falls
+         *     too far behind or stops reading is disconnected; it reconnects as above. The stream ends
+         *     within seconds when its key is revoked, its session signed out or its experiment deleted.
          */
         get: {
             parameters: {

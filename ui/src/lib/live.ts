@@ -8,21 +8,21 @@ export interface LiveHandlers {
   scalars?: (points: ScalarEvent[]) => void;
   rollouts?: (rollouts: Rollout[]) => void;
   experiment?: (e: Experiment) => void;
-  /** The stream (re)connected after a drop: data may have been missed, refetch. */
+  /** The stream could not resume where it left off (the server no longer had
+   * the events it missed, or restarted): data may have been missed, refetch. */
   reconnected?: () => void;
 }
 
 interface Channel {
   source: EventSource;
   handlers: Set<LiveHandlers>;
-  dropped: boolean;
 }
 
 const channels = new Map<string, Channel>();
 
 function open(id: string): Channel {
   const source = new EventSource(`/api/experiments/${encodeURIComponent(id)}/events`, { withCredentials: true });
-  const ch: Channel = { source, handlers: new Set(), dropped: false };
+  const ch: Channel = { source, handlers: new Set() };
   source.addEventListener('scalars', (e) => {
     const data = JSON.parse((e as MessageEvent).data) as { scalars: (ScalarEvent & { value: WireNumber })[] };
     const pts = data.scalars.map((p) => ({ ...p, value: num(p.value), ts: num(p.ts as WireNumber) }));
@@ -37,15 +37,10 @@ function open(id: string): Channel {
     const data = JSON.parse((e as MessageEvent).data) as { experiment: Experiment };
     ch.handlers.forEach((h) => h.experiment?.(data.experiment));
   });
-  source.addEventListener('error', () => {
-    // EventSource reconnects by itself; remember that events may be lost.
-    ch.dropped = true;
-  });
-  source.addEventListener('open', () => {
-    if (ch.dropped) {
-      ch.dropped = false;
-      ch.handlers.forEach((h) => h.reconnected?.());
-    }
+  // EventSource reconnects by itself and sends the last event id it saw; the
+  // server replays what was missed, or sends "reset" when it cannot.
+  source.addEventListener('reset', () => {
+    ch.handlers.forEach((h) => h.reconnected?.());
   });
   return ch;
 }
