@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -304,6 +305,52 @@ func TestSignInFloodLeavesWritesAlone(t *testing.T) {
 		slices.Sort(ds)
 		if len(ds) > 0 {
 			t.Logf("64 sign-ins: %v; %d writes meanwhile, median %v, max %v", counts, len(ds), ds[len(ds)/2], ds[len(ds)-1])
+		}
+	})
+}
+
+// post sends body with an Idempotency-Key and returns the status and answer.
+func (tg *target) postIdem(t *testing.T, path, key string, body any) (int, map[string]any) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest("POST", tg.p.URL+path, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+tg.key)
+	req.Header.Set("Idempotency-Key", key)
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+// TestIdempotencyKeyIsScopedAndBoundToItsBody: the same key with the same
+// body is a replay; with another body a 422 that says so, storing nothing;
+// on another endpoint of the same experiment, a different key.
+func TestIdempotencyKeyIsScopedAndBoundToItsBody(t *testing.T) {
+	eachStore(t, func(t *testing.T, tg *target) {
+		id := createExperiment(tg.c)
+		scalars, rollouts := "/api/experiments/"+id+"/scalars", "/api/experiments/"+id+"/rollouts"
+		if st, out := tg.postIdem(t, scalars, "k-1", lossBatch(0, 5)); st != 200 || out["replayed"] != false {
+			t.Fatalf("first: %d %v", st, out)
+		}
+		if st, out := tg.postIdem(t, scalars, "k-1", lossBatch(0, 5)); st != 200 || out["replayed"] != true {
+			t.Fatalf("replay: %d %v", st, out)
+		}
+		st, out := tg.postIdem(t, scalars, "k-1", lossBatch(100, 5))
+		if st != http.StatusUnprocessableEntity || !strings.Contains(fmt.Sprint(out["error"]), "different request body") {
+			t.Fatalf("same key, other body: %d %v, want 422 saying so", st, out)
+		}
+		if n := countLoss(tg.c, id); n != 5 {
+			t.Errorf("%d points stored, want the first batch's 5", n)
+		}
+		rollout := map[string]any{"rollouts": []map[string]any{{"step": 1, "mode": "train", "promptText": "p",
+			"messages": []map[string]string{{"role": "assistant", "content": "a"}}, "rewards": map[string]float64{"r": 1}}}}
+		if st, out := tg.postIdem(t, rollouts, "k-1", rollout); st != 200 || out["replayed"] != false {
+			t.Fatalf("the same key on the rollouts endpoint: %d %v, want applied", st, out)
 		}
 	})
 }

@@ -2,6 +2,7 @@ package http
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/expt-logger/expt"
 	"github.com/expt-logger/expt/api"
@@ -20,7 +21,9 @@ func (s *Server) batchRequest(w http.ResponseWriter, r *http.Request) (idem stri
 	if body, err = s.readBody(w, r); err != nil {
 		return "", nil, nil, err
 	}
-	return idem, e, body, nil
+	// Scoped to this endpoint (the last path element) and bound to the body.
+	endpoint := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
+	return expt.IdempotencyKey(endpoint, idem, body), e, body, nil
 }
 
 func (s *Server) writeScalars(w http.ResponseWriter, r *http.Request) error {

@@ -97,14 +97,13 @@ func lockExperiment(ctx context.Context, tx pgx.Tx, id string) (int64, error) {
 // claim of the same key (another replica) waits for the first to commit or
 // roll back, so exactly one of them applies.
 func claimKey(ctx context.Context, tx pgx.Tx, pk int64, key string) (bool, error) {
-	if key == "" {
-		return true, nil
-	}
-	tag, err := tx.Exec(ctx, `INSERT INTO idempotency(experiment, key, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, pk, key, now())
-	if err != nil {
-		return false, fmt.Errorf("insert idempotency key: %w", err)
-	}
-	return tag.RowsAffected() == 1, nil
+	c := conn{tx}
+	return storekit.Claim(func(q string, args ...any) (int64, error) { return c.Exec(ctx, q, args...) },
+		func(q string, args ...any) (n int64, err error) {
+			err = c.QueryRow(ctx, q, args...).Scan(&n)
+			return n, err
+		},
+		true, pk, key, now())
 }
 
 const touchSQL = `UPDATE experiments SET updated_at = $1,

@@ -56,7 +56,7 @@ var dumpTables = []dumpTable{
 		col("status", kText), col("job_id", kText), col("created_at", kTime), col("updated_at", kTime), col("latest_step", kIntNull)}},
 	{name: "series", cols: []column{col("id", kInt), col("experiment", kInt), col("mode", kText), col("name", kText)}},
 	{name: "points", cols: []column{col("series_id", kInt), col("step", kInt), col("value", kFloatNaN), col("ts", kFloat)}},
-	{name: "idempotency", cols: []column{col("experiment", kInt), col("key", kText), col("created_at", kTime)}},
+	{name: "idempotency", cols: []column{col("experiment", kInt), col("key", kText), col("body_hash", kTextNull), col("created_at", kTime)}},
 	{name: "reward_names", cols: []column{col("id", kInt), col("experiment", kInt), col("name", kText)}},
 	{name: "rewards", cols: []column{col("rollout_id", kInt), col("name_id", kInt), col("value", kFloatNaN)}},
 	{name: "step_counts", cols: []column{col("experiment", kInt), col("mode", kText), col("step", kInt), col("count", kInt)}},

@@ -66,8 +66,7 @@ func chunks(n, full int, fn func(start, size int) error) error {
 }
 
 const (
-	claimKeySQL = `INSERT INTO idempotency(experiment, key, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`
-	touchSQL    = `UPDATE experiments SET updated_at = ?,
+	touchSQL = `UPDATE experiments SET updated_at = ?,
 		latest_step = CASE WHEN ? < 0 THEN latest_step WHEN latest_step IS NULL OR latest_step < ? THEN ? ELSE latest_step END
 		WHERE pk = ?`
 	upsertSeriesSQL = `INSERT INTO series(experiment, mode, name) VALUES (?, ?, ?)
@@ -200,14 +199,19 @@ func (db *DB) writeScalarBatch(c *rawConn, w *scalarWrite, created, known map[se
 	if err != nil {
 		return false, err
 	}
-	if w.idemKey != "" {
-		res, err := c.execValues(claimKeySQL, pk, w.idemKey, nanos(now()))
+	exec := func(q string, args ...any) (int64, error) {
+		res, err := c.execValues(q, driverValues(args)...)
 		if err != nil {
-			return false, fmt.Errorf("insert idempotency key: %w", err)
+			return 0, err
 		}
-		if n, err := res.RowsAffected(); err != nil || n != 1 {
-			return false, err
-		}
+		return res.RowsAffected()
+	}
+	count := func(q string, args ...any) (int64, error) {
+		n, _, err := c.queryInt64(q, driverValues(args)...)
+		return n, err
+	}
+	if ok, err := storekit.Claim(exec, count, false, pk, w.idemKey, nanos(now())); err != nil || !ok {
+		return false, err
 	}
 	r := w.rows
 	ids, err := db.rawSeriesIDs(c, pk, r.series, created, known)
@@ -298,18 +302,24 @@ func (db *DB) rawSeriesIDs(c *rawConn, pk int64, names []seriesName, created, kn
 	return ids, nil
 }
 
-// claimIdempotencyKey records key for the experiment and reports whether it
-// was new; an empty key is always new.
+func driverValues(args []any) []driver.Value {
+	out := make([]driver.Value, len(args))
+	for i, a := range args {
+		out[i] = a
+	}
+	return out
+}
+
+// claimIdempotencyKey records key for the experiment in tx and reports
+// whether the write applies (storekit.Claim).
 func claimIdempotencyKey(ctx context.Context, tx *sql.Tx, pk int64, key string) (bool, error) {
-	if key == "" {
-		return true, nil
-	}
-	res, err := tx.ExecContext(ctx, claimKeySQL, pk, key, nanos(now()))
-	if err != nil {
-		return false, fmt.Errorf("insert idempotency key: %w", err)
-	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+	c := conn{tx}
+	return storekit.Claim(func(q string, args ...any) (int64, error) { return c.Exec(ctx, q, args...) },
+		func(q string, args ...any) (n int64, err error) {
+			err = c.QueryRow(ctx, q, args...).Scan(&n)
+			return n, err
+		},
+		false, pk, key, nanos(now()))
 }
 
 // touchExperiment moves updated_at, and latest_step when latest >= 0.

@@ -85,6 +85,7 @@ export interface paths {
                 };
                 400: components["responses"]["BadRequest"];
                 409: components["responses"]["Conflict"];
+                503: components["responses"]["Busy"];
             };
         };
         delete?: never;
@@ -145,6 +146,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                503: components["responses"]["Busy"];
             };
         };
         delete?: never;
@@ -666,7 +668,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description 1 to 200 printable ASCII characters; a key already applied makes the request a no-op. */
+                    /** @description 1 to 200 printable ASCII characters, scoped to the experiment and the endpoint. The same key with the same body again is a replay (`replayed: true`, nothing stored again); with another body it is refused with 422. */
                     "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
                     "Content-Encoding"?: components["parameters"]["ContentEncoding"];
                 };
@@ -688,6 +690,9 @@ export interface paths {
                 401: components["responses"]["Unauthorized"];
                 404: components["responses"]["NotFound"];
                 413: components["responses"]["TooLarge"];
+                422: components["responses"]["KeyReused"];
+                503: components["responses"]["Busy"];
+                507: components["responses"]["NoSpace"];
             };
         };
         delete?: never;
@@ -870,7 +875,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description 1 to 200 printable ASCII characters; a key already applied makes the request a no-op. */
+                    /** @description 1 to 200 printable ASCII characters, scoped to the experiment and the endpoint. The same key with the same body again is a replay (`replayed: true`, nothing stored again); with another body it is refused with 422. */
                     "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
                     "Content-Encoding"?: components["parameters"]["ContentEncoding"];
                 };
@@ -904,6 +909,9 @@ export interface paths {
                 401: components["responses"]["Unauthorized"];
                 404: components["responses"]["NotFound"];
                 413: components["responses"]["TooLarge"];
+                422: components["responses"]["KeyReused"];
+                503: components["responses"]["Busy"];
+                507: components["responses"]["NoSpace"];
             };
         };
         delete?: never;
@@ -1228,7 +1236,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description 1 to 200 printable ASCII characters; a key already applied makes the request a no-op. */
+                    /** @description 1 to 200 printable ASCII characters, scoped to the experiment and the endpoint. The same key with the same body again is a replay (`replayed: true`, nothing stored again); with another body it is refused with 422. */
                     "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
                     "Content-Encoding"?: components["parameters"]["ContentEncoding"];
                 };
@@ -1258,6 +1266,9 @@ export interface paths {
                 401: components["responses"]["Unauthorized"];
                 404: components["responses"]["NotFound"];
                 413: components["responses"]["TooLarge"];
+                422: components["responses"]["KeyReused"];
+                503: components["responses"]["Busy"];
+                507: components["responses"]["NoSpace"];
             };
         };
         delete?: never;
@@ -1322,7 +1333,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description 1 to 200 printable ASCII characters; a key already applied makes the request a no-op. */
+                    /** @description 1 to 200 printable ASCII characters, scoped to the experiment and the endpoint. The same key with the same body again is a replay (`replayed: true`, nothing stored again); with another body it is refused with 422. */
                     "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
                     "Content-Encoding"?: components["parameters"]["ContentEncoding"];
                 };
@@ -1347,6 +1358,9 @@ export interface paths {
                 401: components["responses"]["Unauthorized"];
                 404: components["responses"]["NotFound"];
                 413: components["responses"]["TooLarge"];
+                422: components["responses"]["KeyReused"];
+                503: components["responses"]["Busy"];
+                507: components["responses"]["NoSpace"];
             };
         };
         delete?: never;
@@ -1617,6 +1631,34 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /** @description The Idempotency-Key was already used with a different body on this endpoint. */
+        KeyReused: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The server is at one of its limits (request bodies in memory, gzip decoders, password hashing); retry after Retry-After seconds. */
+        Busy: {
+            headers: {
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The server's storage is full; nothing was stored. */
+        NoSpace: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description Internal error. */
         Internal: {
             headers: {
@@ -1673,7 +1715,7 @@ export interface components {
     };
     parameters: {
         ExperimentID: string;
-        /** @description 1 to 200 printable ASCII characters; a key already applied makes the request a no-op. */
+        /** @description 1 to 200 printable ASCII characters, scoped to the experiment and the endpoint. The same key with the same body again is a replay (`replayed: true`, nothing stored again); with another body it is refused with 422. */
         IdempotencyKey: string;
         ContentEncoding: "gzip" | "identity";
         StepParam: components["schemas"]["Step"];
