@@ -30,6 +30,9 @@ type Store interface {
 	Replication
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
+	// StorageFull reports whether err is the database's storage being
+	// full (a write that can succeed once space is freed).
+	StorageFull(err error) bool
 	Close() error
 }
 

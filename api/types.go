@@ -12,7 +12,8 @@ type Error struct {
 
 // Health is GET /api/health.
 type Health struct {
-	Status string `json:"status"`
+	Status  string `json:"status"`            // "ok", or "degraded" while writes fail (a full disk)
+	Problem string `json:"problem,omitempty"` // what is degraded
 }
 
 // User is a signed-in user; never their password hash.

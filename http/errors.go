@@ -51,6 +51,12 @@ func statusOf(code string) int {
 // handleError logs internal errors with their real text and answers the
 // caller with a safe message only.
 func (s *Server) handleError(w http.ResponseWriter, r *http.Request, err error) {
+	if expt.ErrorCode(err) == expt.EINTERNAL && s.store != nil && s.store.StorageFull(err) {
+		s.storageFullAt.Store(s.now().UnixNano())
+		s.logger.Error("storage full", "method", r.Method, "path", r.URL.Path, "err", err)
+		writeError(w, expt.Errorf(expt.ENOSPACE, "the server's storage is full, so nothing of this request was stored; it accepts writes again once space is freed"))
+		return
+	}
 	if expt.ErrorCode(err) == expt.EINTERNAL {
 		s.logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}

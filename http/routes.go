@@ -3,6 +3,7 @@ package http
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/expt-logger/expt/api"
 )
@@ -110,13 +111,23 @@ func (s *Server) wrap(rt route) http.Handler {
 		}
 		if err := rt.h(w, r); err != nil {
 			s.handleError(w, r, err)
+		} else if r.Method != http.MethodGet {
+			s.storageFullAt.Store(0) // a write went through: storage works again
 		}
 	})
 }
 
+// storageFullFor is how long after a write failed for a full disk
+// /api/health still reports degraded when no write has succeeded since.
+const storageFullFor = time.Minute
+
 func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
 	if err := s.store.Ping(r.Context()); err != nil {
 		return err
+	}
+	if at := s.storageFullAt.Load(); at != 0 && s.now().Sub(time.Unix(0, at)) < storageFullFor {
+		return writeJSON(w, http.StatusOK, api.Health{Status: "degraded",
+			Problem: "storage full: writes are refused (507) until space is freed on the database's disk"})
 	}
 	return writeJSON(w, http.StatusOK, api.Health{Status: "ok"})
 }

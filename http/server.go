@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/expt-logger/expt"
@@ -62,6 +63,11 @@ type Server struct {
 	// http.Server.Shutdown does not wait for them.
 	done      chan struct{}
 	closeOnce sync.Once
+
+	// storageFullAt is when a write last failed for a full disk (Unix
+	// nanoseconds), 0 after a write succeeded since: /api/health reports
+	// degraded meanwhile.
+	storageFullAt atomic.Int64
 
 	revokeMu sync.Mutex
 	revoked  chan struct{} // closed and replaced by revoke

@@ -86,6 +86,8 @@ type failingStore struct {
 	panic bool
 }
 
+func (failingStore) StorageFull(error) bool { return false }
+
 func (f failingStore) Ping(context.Context) error {
 	if f.panic {
 		panic("boom")

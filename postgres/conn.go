@@ -10,6 +10,10 @@ import (
 	"github.com/expt-logger/expt/internal/storekit"
 )
 
+// StorageFull implements expt.Store: disk_full (53100), which PostgreSQL
+// reports when it cannot extend a file or write WAL.
+func (db *DB) StorageFull(err error) bool { return pgCode(err) == "53100" }
+
 // conn adapts a pool or a transaction to storekit.Conn.
 type conn struct{ q pgxQuerier }
 

@@ -5,9 +5,21 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
+	"syscall"
 
 	"github.com/expt-logger/expt/internal/storekit"
 )
+
+// StorageFull implements expt.Store: SQLITE_FULL, or the operating
+// system's ENOSPC under a write.
+func (db *DB) StorageFull(err error) bool {
+	if err == nil {
+		return false
+	}
+	m := err.Error()
+	return strings.Contains(m, "database or disk is full") || strings.Contains(m, "SQLITE_FULL") ||
+		strings.Contains(m, "no space left on device") || errors.Is(err, syscall.ENOSPC)
+}
 
 // conn adapts a pool or a transaction to storekit.Conn.
 type conn struct{ q sqlQuerier }
