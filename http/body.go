@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"reflect"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -205,7 +206,7 @@ func unmarshalStrict(data []byte, v any, path string) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return invalid("malformed JSON: unexpected data after the top-level value")
 	}
-	return nil
+	return checkKeys(data, reflect.TypeOf(v), path)
 }
 
 // jsonError turns an encoding/json error into a caller-safe sentence.

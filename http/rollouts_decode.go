@@ -23,6 +23,9 @@ type rolloutIn struct {
 	TS         json.RawMessage   `json:"ts"`
 }
 
+// messageKeys are the keys of a message the server reads, matched exactly.
+var messageKeys = []string{"role", "content", "tool_calls"}
+
 // messageIn holds the keys of a message we read; every other key stays in
 // the raw object untouched.
 type messageIn struct {
@@ -181,10 +184,9 @@ func decodeMessage(raw json.RawMessage, path string) (expt.Message, error) {
 	if firstByte(raw) != '{' {
 		return expt.Message{}, invalid("%s: must be an object", path)
 	}
-	var in messageIn
-	if err := json.Unmarshal(raw, &in); err != nil {
-		return expt.Message{}, jsonError(err, path)
-	}
+	var f [3]json.RawMessage
+	exactFields(raw, messageKeys, f[:])
+	in := messageIn{Role: f[0], Content: f[1], ToolCalls: f[2]}
 	var m expt.Message
 	if firstByte(in.Role) != '"' {
 		if len(in.Role) == 0 {

@@ -83,7 +83,7 @@ func TestDecodeRolloutsErrors(t *testing.T) {
 		{batch(`{"step": 1, "mode": "t", "rewards": [{"value": 1}]}`), "rollouts[2].rewards[0].name is required"},
 		{batch(`{"step": 1, "mode": "t", "rewards": [{"name": "a", "value": 1, "w": 2}]}`), `rollouts[2].rewards[0]: unknown field "w"`},
 		{batch(`{"step": 1, "mode": "t", "rewards": {"a": false}}`), "rollouts[2].rewards.a: booleans are not numbers"},
-		{batch(`{"step": 1, "mode": "t", "rewards": {"a": 1, "a": 2}}`), `reward "a" appears twice`},
+		{batch(`{"step": 1, "mode": "t", "rewards": {"a": 1, "a": 2}}`), `rollouts[2].rewards: repeated key "a"`},
 		{batch(`{"step": 1, "mode": "t", "rewards": {"": 1}}`), "must not be empty"},
 		{batch(`{"step": 1, "mode": "t", "ts": "now"}`), "rollouts[2].ts"},
 	} {

@@ -86,7 +86,7 @@ func (d *scalarDecoder) decode() ([]expt.Scalar, error) {
 				return nil, invalid("unknown field %q", string(key))
 			}
 			if seen {
-				return nil, invalid("scalars: appears twice")
+				return nil, invalid("body: repeated key \"scalars\"")
 			}
 			d.ws()
 			if out, err = d.array(); err != nil {
@@ -187,7 +187,7 @@ func (d *scalarDecoder) point(idx int, sc *expt.Scalar) error {
 			// A repeated key is refused rather than silently last-wins.
 			if bit := keyBit(key); bit != 0 {
 				if seenKeys&bit != 0 {
-					return invalid("scalars[%d].%s: appears twice", idx, string(key))
+					return invalid("scalars[%d]: repeated key %q", idx, string(key))
 				}
 				seenKeys |= bit
 			}
