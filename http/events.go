@@ -103,6 +103,15 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) error {
 			if !ok {
 				return nil // dropped for being slow; the client resumes with Last-Event-ID
 			}
+			// A revocation answered before this event was written must win
+			// over it, whichever the select happened to pick.
+			select {
+			case <-revoked:
+				if !s.streamAllowed(r, e) {
+					return nil
+				}
+			default:
+			}
 			if !write("id: ", d.ID, "\nevent: ", d.Event.Type, "\ndata: ", unsafeString(d.Data), "\n\n") {
 				return nil
 			}
