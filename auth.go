@@ -5,8 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"strings"
 
 	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/text/unicode/norm"
 )
 
 // KeyPrefix starts every API key so that a leaked key is recognisable by
@@ -58,4 +60,11 @@ func CheckPassword(hash, password string) bool {
 		return false
 	}
 	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
+}
+
+// NormalizeEmail is the one form an email is stored and looked up in:
+// trimmed, Unicode NFC, Unicode lower case. "Élise@X.org" typed with a
+// combining accent and "élise@x.org" are one account on both stores.
+func NormalizeEmail(s string) string {
+	return strings.ToLower(norm.NFC.String(strings.TrimSpace(s)))
 }

@@ -354,3 +354,35 @@ func TestIdempotencyKeyIsScopedAndBoundToItsBody(t *testing.T) {
 		}
 	})
 }
+
+// TestEmailsAreOneNormalForm: an email with non-ASCII capitals signs up,
+// then signs in however its case and its accents are written (NFC and
+// Unicode lower case on both stores; on SQLite it could never sign in), and
+// a second sign-up with another spelling of it is a conflict.
+func TestEmailsAreOneNormalForm(t *testing.T) {
+	eachStore(t, func(t *testing.T, tg *target) {
+		post := func(path, email string) int {
+			body := fmt.Sprintf(`{"email":%q,"password":"correct-horse-battery"}`, email)
+			req, _ := http.NewRequest("POST", tg.p.URL+path, strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := httpClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		if st := post("/api/auth/sign-up/email", "ÉLISE.Ørsted@Example.org"); st != 200 {
+			t.Fatalf("sign up: %d", st)
+		}
+		// "e" + U+0301 (combining acute): the decomposed spelling.
+		for _, e := range []string{"élise.ørsted@example.org", "e\u0301lise.Ørsted@EXAMPLE.ORG", " ÉLISE.ØRSTED@example.org "} {
+			if st := post("/api/auth/sign-in/email", e); st != 200 {
+				t.Errorf("sign in as %q: %d", e, st)
+			}
+		}
+		if st := post("/api/auth/sign-up/email", "E\u0301LISE.ørsted@example.org"); st != http.StatusConflict {
+			t.Errorf("second sign-up with another spelling: %d, want 409", st)
+		}
+	})
+}

@@ -123,7 +123,7 @@ func (s *Server) signUp(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	email := strings.TrimSpace(req.Email)
+	email := expt.NormalizeEmail(req.Email)
 	if at := strings.IndexByte(email, '@'); at <= 0 || at == len(email)-1 || len(email) > 254 {
 		return invalid("email must be an email address")
 	}
@@ -184,7 +184,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	email := strings.ToLower(strings.TrimSpace(req.Email))
+	email := expt.NormalizeEmail(req.Email)
 	tkey := email + "|" + clientIP(r)
 	wait, err := s.throttle.Blocked(r.Context(), tkey, s.now())
 	if err != nil {

@@ -43,6 +43,11 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		db.pool.Close()
 		return nil, err
 	}
+	// Emails stored before they were normalized (conflicts stay as stored).
+	if _, err := db.NormalizeEmails(ctx); err != nil {
+		db.pool.Close()
+		return nil, err
+	}
 	return db, nil
 }
 

@@ -93,6 +93,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("ping read pool: %w", err)
 	}
 	db.scalars = startGroupWriter(db)
+	// Emails stored before they were normalized (conflicts stay as stored).
+	if _, err := db.NormalizeEmails(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return db, nil
 }
 

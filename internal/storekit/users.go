@@ -12,12 +12,54 @@ import (
 // PostgreSQL stores and JSON carries).
 func micro(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
+// NormalizeEmails brings the emails stored by earlier versions to
+// expt.NormalizeEmail's form, once per open. An email whose normal form
+// another account already has is left as it is (and logged by the caller):
+// merging accounts is not for a migration to decide.
+func (s Common) NormalizeEmails(ctx context.Context) (conflicts []string, err error) {
+	rows, err := s.e.Read.Query(ctx, `SELECT id, email FROM users`)
+	if err != nil {
+		return nil, fmt.Errorf("select emails: %w", err)
+	}
+	type fix struct {
+		id    int64
+		email string
+	}
+	var fixes []fix
+	for rows.Next() {
+		var f fix
+		if err := rows.Scan(&f.id, &f.email); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("scan email: %w", err)
+		}
+		if n := expt.NormalizeEmail(f.email); n != f.email {
+			fixes = append(fixes, fix{f.id, n})
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("select emails: %w", err)
+	}
+	for _, f := range fixes {
+		w := NewWhere(s.e.Write.Dollar())
+		_, err := s.e.Write.Exec(ctx, `UPDATE users SET email = `+w.Bind(f.email)+` WHERE id = `+w.Bind(f.id), w.Args...)
+		if s.e.Write.Violation(err) == Unique {
+			conflicts = append(conflicts, f.email)
+			continue
+		} else if err != nil {
+			return conflicts, fmt.Errorf("normalize email: %w", err)
+		}
+	}
+	return conflicts, nil
+}
+
 // CreateUser inserts u and sets its ID and CreatedAt.
 func (s Common) CreateUser(ctx context.Context, u *expt.User) error {
 	if u.CreatedAt.IsZero() {
 		u.CreatedAt = time.Now()
 	}
 	u.CreatedAt = micro(u.CreatedAt)
+	u.Email = expt.NormalizeEmail(u.Email)
 	w := NewWhere(s.e.Write.Dollar())
 	err := s.e.Write.QueryRow(ctx, `INSERT INTO users(email, name, password_hash, created_at) VALUES (`+
 		BindList(w, []any{u.Email, u.Name, u.PasswordHash, s.e.Time(u.CreatedAt)})+`)
@@ -32,6 +74,7 @@ func (s Common) CreateUser(ctx context.Context, u *expt.User) error {
 
 // UserByEmail finds a user by email, case-insensitively.
 func (s Common) UserByEmail(ctx context.Context, email string) (*expt.User, error) {
+	email = expt.NormalizeEmail(email)
 	w := NewWhere(s.e.Read.Dollar())
 	return QueryUser(ctx, s.e.Read, fmt.Sprintf("%q", email), `WHERE `+s.e.EmailMatch(w.Bind(email)), w.Args...)
 }
