@@ -46,6 +46,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runMigrate(ctx, rest, stdout, stderr)
 	case "copy":
 		return runCopy(ctx, rest, stdout, stderr)
+	case "backup":
+		return runBackup(ctx, rest, stdout, stderr)
+	case "restore":
+		return runRestore(ctx, rest, stdout, stderr)
 	case "version", "--version", "-version":
 		return runVersion(stdout)
 	case "help", "-h", "--help":
@@ -66,6 +70,8 @@ Usage:
   expt keys revoke [--email E] ID...       delete API keys
   expt migrate [--db URL]                  upgrade the database schema, print its version
   expt copy --from sqlite:PATH --to URL    move an SQLite installation into an empty PostgreSQL
+  expt backup --to FILE [--data DIR]       a consistent copy of the SQLite database, server running
+  expt restore --from FILE [--force]       put a backup in place (server stopped)
   expt version                             print the version
 
 Run "expt COMMAND -h" for the flags of a command. Every flag can also be
