@@ -397,3 +397,20 @@ def test_experiment_deleted_on_the_server_is_created_again(server: FakeServer) -
     assert run.end(timeout=10)
     e = server.exp(run.id)
     assert e.scalars == {("train", "x", 1): 2.0} and e.status == "complete" and e.config == {"a": 1}
+
+
+def test_memory_spool_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The memory spool (used when the spool directory is unusable) keeps at most MEMORY_SPOOL_BYTES,
+    dropping the oldest segments past it and counting their items; sent segments free their share."""
+    monkeypatch.setattr(_spool, "MEMORY_SPOOL_BYTES", 10_000)
+    sp = _spool.MemorySpool("run", "read-only")
+    for _ in range(30):
+        sp.append([b"x" * 99] * 10, 0.0)  # 1,000 bytes a segment
+        sp.seal()
+    segs = sp.sealed_segments()
+    assert sp.bytes <= 10_000 and len(segs) == 10
+    assert sp.dropped == 200
+    assert [_spool.seg_seq(s)[0] for s in segs] == list(range(20, 30)), "the newest are kept, in order"
+    assert _spool.read_segment(segs[0]) == [b"x" * 99] * 10
+    sp.remove_segment(segs[0])
+    assert len(sp.sealed_segments()) == 9 and sp.bytes == 9_000

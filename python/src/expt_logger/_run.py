@@ -104,7 +104,7 @@ class Run:
         if self._disabled:
             return
         run_id = uuid.uuid4().hex
-        spool = _spool.Spool(_spool.runs_root(settings.spool_dir) / run_id)
+        run_dir = _spool.runs_root(settings.spool_dir) / run_id
         meta: dict[str, Any] = {
             "version": 1,
             "runId": run_id,
@@ -118,7 +118,20 @@ class Run:
             "attach": attach,
             "startedAt": time.time(),
         }
-        spool.write_meta(meta)
+        spool: _spool.Spool | _spool.MemorySpool
+        try:
+            spool = _spool.Spool(run_dir)
+            spool.write_meta(meta)
+        except OSError as exc:
+            # A read-only, full or forbidden spool directory must not stop the training script: the
+            # run goes on with its queue in memory (bounded), delivered the same way.
+            spool = _spool.MemorySpool(run_id, f"{exc}")
+            warn_once(
+                "spool-unusable",
+                f"cannot use the spool directory {settings.spool_dir} ({exc}); keeping this run's data in "
+                f"memory instead (at most {_spool.MEMORY_SPOOL_BYTES >> 20} MB): it is lost if the process "
+                "ends before the server has it. Set EXPT_LOGGER_DIR to a writable directory.",
+            )
         factory = None
         if delivery == "online":
             given = transport
@@ -308,7 +321,13 @@ class Run:
             return True
         failing_timeout = END_TIMEOUT_WHEN_FAILING if timeout == DEFAULT_END_TIMEOUT else None
         ok = p.end(timeout, complete=os.getpid() == p.owner_pid, failing_timeout=failing_timeout)
-        if not ok:
+        if not ok and isinstance(p.spool, _spool.MemorySpool):
+            print(
+                f"expt_logger: not everything reached {self.base_url}; the spool directory could not be used "
+                f"({p.spool.reason}), so the unsent data was held in memory only and is lost",
+                file=sys.stderr,
+            )
+        elif not ok:
             where = p.spool.dir
             if self._delivery == "offline":
                 msg = f"expt_logger: offline run saved in {where}"

@@ -94,7 +94,9 @@ class Uploader:
             self._put(eid, {"config": meta.get("config") or {}}, "update config")
             self.config_sent = cfg
 
-    def send_segment(self, path: Path, eid: str, run_id: str) -> int:
+    def send_segment(
+        self, path: Path | _spool.MemSegment, eid: str, run_id: str, spool: _spool.MemorySpool | None = None
+    ) -> int:
         """Send every batch of a segment, then delete it. Returns the number of items delivered."""
         try:
             lines = _spool.read_segment(path)
@@ -108,12 +110,18 @@ class Uploader:
                     self.created = False  # deleted on the server, or never created: create, then retry
                 _check(r, f"send {b.kind}", self.base_url)
             except Rejected as exc:
+                if spool is not None:
+                    spool.remove_segment(path)  # type: ignore[arg-type]
                 kept = _spool.reject(path)
                 warn_once(f"rejected:{exc}", f"the server refused a batch ({exc}); kept it in {kept}")
                 return n
             n += b.items
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(path)
+        if isinstance(path, _spool.MemSegment):
+            if spool is not None:
+                spool.remove_segment(path)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)
         return n
 
     def complete(self, eid: str) -> None:
@@ -144,7 +152,7 @@ class Pipeline:
 
     def __init__(
         self,
-        spool: _spool.Spool,
+        spool: _spool.Spool | _spool.MemorySpool,
         meta: dict[str, Any],
         transport_factory: Callable[[], Transport] | None,
         base_url: str,
@@ -352,9 +360,10 @@ class Pipeline:
                 with self.lock:
                     meta = dict(self.meta)
                 up.sync_meta(meta)
-                for seg in _spool.segments(self.spool.dir, pid=self.spool.pid):
+                mem = self.spool if isinstance(self.spool, _spool.MemorySpool) else None
+                for seg in self.spool.sealed_segments():
                     seq = _spool.seg_seq(seg)[0]
-                    n = up.send_segment(seg, eid, run_id)
+                    n = up.send_segment(seg, eid, run_id, mem)
                     with self.cond:
                         self.last_progress = time.monotonic()
                         self.sent_items += n
@@ -365,7 +374,7 @@ class Pipeline:
                         meta = dict(self.meta)
                     up.sync_meta(meta)  # config changes made just before end()
                     up.complete(eid)
-                    _spool.remove_run(self.spool.dir)
+                    self.spool.remove_run()
                     with self.cond:
                         self.finished = True
                         self.cond.notify_all()

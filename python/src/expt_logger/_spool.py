@@ -14,10 +14,12 @@ A segment's batches and their Idempotency-Keys are a pure function of its conten
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import socket
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,7 +82,7 @@ def owner_alive(meta: dict[str, Any]) -> bool:
     return not (isinstance(started, (int, float)) and proc_start > started + 2)
 
 
-def seg_seq(path: Path) -> tuple[int, int]:
+def seg_seq(path: Path | MemSegment) -> tuple[int, int]:
     seq, _, pid = path.name.split(".")[0].partition("-")
     try:
         return int(seq), int(pid or 0)
@@ -105,8 +107,10 @@ def segments(run_dir: Path, pid: int | None = None, include_open: bool = False) 
     return out
 
 
-def read_segment(path: Path) -> list[bytes]:
+def read_segment(path: Path | MemSegment) -> list[bytes]:
     """The segment's complete lines; a torn last line (a crash mid-write) is dropped."""
+    if isinstance(path, MemSegment):
+        return path.lines
     with open(path, "rb") as f:
         data = f.read()
     lines = data.split(b"\n")
@@ -236,9 +240,104 @@ class Spool:
     def close(self) -> None:
         self.seal()
 
+    def sealed_segments(self) -> list[Path]:
+        """This process's sealed segments, in send order."""
+        return segments(self.dir, pid=self.pid)
 
-def reject(path: Path) -> Path:
+    def remove_segment(self, path: Path) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path)
+
+    def remove_run(self) -> None:
+        remove_run(self.dir)
+
+
+# The most a memory spool holds; past it the oldest segments are dropped.
+MEMORY_SPOOL_BYTES = 64 << 20
+
+
+@dataclass
+class MemSegment:
+    """A sealed segment of a MemorySpool; named like a file segment, so its batches get the same keys."""
+
+    name: str
+    lines: list[bytes]
+    size: int
+
+
+class MemorySpool:
+    """The spool when its directory cannot be used (read-only, full, not permitted): segments kept in
+    memory, at most MEMORY_SPOOL_BYTES (the oldest dropped past it, counted). Delivery works the same;
+    what is unsent when the process ends is lost, which `end()` says."""
+
+    def __init__(self, run_id: str, reason: str) -> None:
+        self.dir = Path(f"<memory:{run_id}>")
+        self.reason = reason
+        self.pid = os.getpid()
+        self._lock = threading.Lock()
+        self._seq = 0
+        self._open: list[bytes] = []
+        self._sealed: dict[int, MemSegment] = {}
+        self.bytes = 0
+        self.dropped = 0  # items dropped past the bound
+        self.open_items = 0
+        self.open_bytes = 0
+        self.open_since = 0.0
+        self.last_sealed = -1
+
+    def after_fork(self) -> None:
+        self.pid = os.getpid()
+        self._lock = threading.Lock()
+        self._open, self._sealed, self.bytes = [], {}, 0
+        self.open_items = self.open_bytes = 0
+
+    def append(self, lines: list[bytes], first_ts: float) -> None:
+        if not self._open:
+            self.open_since = first_ts
+        self._open.extend(lines)
+        self.open_items += len(lines)
+        self.open_bytes += sum(len(ln) + 1 for ln in lines)
+
+    def seal(self) -> int | None:
+        if not self._open:
+            return None
+        seq = self._seq
+        seg = MemSegment(f"{seq:010d}-{self.pid}{SEALED_SUFFIX}", self._open, self.open_bytes)
+        with self._lock:
+            self._sealed[seq] = seg
+            self.bytes += seg.size
+            while self.bytes > MEMORY_SPOOL_BYTES and len(self._sealed) > 1:
+                old = self._sealed.pop(next(iter(self._sealed)))
+                self.bytes -= old.size
+                self.dropped += len(old.lines)
+        self._seq += 1
+        self.last_sealed = seq
+        self._open, self.open_items, self.open_bytes = [], 0, 0
+        return seq
+
+    def write_meta(self, meta: dict[str, Any]) -> None:
+        pass
+
+    def close(self) -> None:
+        self.seal()
+
+    def sealed_segments(self) -> list[MemSegment]:
+        with self._lock:
+            return list(self._sealed.values())
+
+    def remove_segment(self, seg: MemSegment) -> None:
+        with self._lock:
+            if self._sealed.pop(seg_seq(seg)[0], None) is not None:
+                self.bytes -= seg.size
+
+    def remove_run(self) -> None:
+        pass
+
+
+def reject(path: Path | MemSegment) -> Path:
     """Move a segment the server refuses as invalid out of the send queue, keeping it for inspection."""
+    if isinstance(path, MemSegment):
+        return Path("<memory: dropped>")
     dest = path.parent / "rejected"
     dest.mkdir(exist_ok=True)
     target = dest / path.name

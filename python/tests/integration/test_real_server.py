@@ -218,3 +218,21 @@ def test_wrong_key_warns_and_keeps_data(expt_server: ExptServer, caplog: pytest.
     assert run.end(timeout=2) is False
     assert "401" in caplog.text and "API key" in caplog.text
     assert run.spool_dir is not None and run.spool_dir.exists()
+
+
+def test_unusable_spool_dir_does_not_stop_init(
+    expt_server: ExptServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A spool directory that cannot be created or written (here under a regular file, which no user,
+    root included, can create directories in) must not make init() raise: the run warns once, keeps its
+    queue in memory and delivers everything to the real server."""
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    monkeypatch.setenv("EXPT_LOGGER_DIR", str(blocker / "spool"))
+    with caplog.at_level("WARNING", logger="expt_logger"):
+        run = expt_logger.init(name="memory-spool", api_key=expt_server.key, base_url=expt_server.url)
+    assert any("cannot use the spool directory" in r.getMessage() for r in caplog.records), caplog.records
+    _log_steps(0, 300)  # scalars and rollouts
+    assert run.end(timeout=60)
+    _assert_exactly(expt_server, run.id, range(300))
+    assert not blocker.with_name("spool").exists()
