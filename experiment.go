@@ -49,6 +49,9 @@ type ExperimentFilter struct {
 	Desc   bool
 	Offset int
 	Limit  int // 0 means the store's default (50)
+	// WithoutConfig leaves each experiment's config out (empty): a list
+	// page must not cost the size of every config on it.
+	WithoutConfig bool
 }
 
 // ExperimentStore keeps experiments. Every method is scoped to a user: an

@@ -37,6 +37,12 @@ func ExperimentOf(e *expt.Experiment, url string) Experiment {
 	return Experiment{ExperimentInfo: InfoOf(e), URL: url}
 }
 
+// SummaryOf is e as the experiment list shows it.
+func SummaryOf(e *expt.Experiment, url string) ExperimentSummary {
+	return ExperimentSummary{ID: e.ID, Name: e.Name, Status: e.Status, JobID: e.JobID,
+		CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt, LatestStep: e.LatestStep, URL: url}
+}
+
 // MetricsOf is a series list on the wire.
 func MetricsOf(list []expt.Metric) []Metric {
 	return each(list, func(m expt.Metric) Metric { return Metric(m) })

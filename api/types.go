@@ -113,10 +113,23 @@ type ExperimentDetails struct {
 	Metrics []Metric `json:"metrics"`
 }
 
+// ExperimentSummary is an experiment as the list shows it: everything but
+// its config, which can be megabytes (GET /api/experiments/{id} has it).
+type ExperimentSummary struct {
+	ID         string    `json:"id"`
+	Name       string    `json:"name"`
+	Status     string    `json:"status"`
+	JobID      string    `json:"jobId,omitempty"`
+	CreatedAt  time.Time `json:"createdAt"`
+	UpdatedAt  time.Time `json:"updatedAt"`
+	LatestStep *int64    `json:"latestStep"`
+	URL        string    `json:"url"`
+}
+
 // Experiments is a page of GET /api/experiments and the total matching.
 type Experiments struct {
-	Experiments []Experiment `json:"experiments"`
-	Total       int          `json:"total"`
+	Experiments []ExperimentSummary `json:"experiments"`
+	Total       int                 `json:"total"`
 }
 
 // CreateExperimentRequest is POST /api/experiments (and PUT with an id).

@@ -247,13 +247,14 @@ func (s *Server) listExperiments(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f.UserID = userFrom(r).ID
+	f.WithoutConfig = true
 	list, total, err := s.store.Experiments(r.Context(), f)
 	if err != nil {
 		return err
 	}
-	out := api.Experiments{Experiments: make([]api.Experiment, len(list)), Total: total}
+	out := api.Experiments{Experiments: make([]api.ExperimentSummary, len(list)), Total: total}
 	for i, e := range list {
-		out.Experiments[i] = s.experimentJSON(r, e)
+		out.Experiments[i] = api.SummaryOf(e, s.experimentURL(r, e.ID))
 	}
 	return writeJSON(w, http.StatusOK, out)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/expt-logger/expt"
@@ -149,7 +150,11 @@ func (s Common) Experiments(ctx context.Context, f expt.ExperimentFilter) ([]*ex
 		return nil, 0, fmt.Errorf("count experiments: %w", err)
 	}
 	page := w.Clone()
-	rows, err := c.Query(ctx, `SELECT `+ExperimentColumns+` FROM experiments WHERE `+page.SQL()+
+	cols := ExperimentColumns
+	if f.WithoutConfig {
+		cols = strings.Replace(cols, "config", "'{}'", 1)
+	}
+	rows, err := c.Query(ctx, `SELECT `+cols+` FROM experiments WHERE `+page.SQL()+
 		` ORDER BY `+orderBy+` LIMIT `+page.Bind(limit)+` OFFSET `+page.Bind(f.Offset), page.Args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("select experiments: %w", err)

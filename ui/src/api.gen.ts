@@ -28,8 +28,9 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            /** @constant */
-                            status?: "ok";
+                            /** @enum {string} */
+                            status?: "ok" | "degraded";
+                            problem?: string;
                         };
                     };
                 };
@@ -384,14 +385,14 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description One page and the total. */
+                /** @description One page and the total; configs are left out (GET /api/experiments/{id} has them). */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": {
-                            experiments: components["schemas"]["Experiment"][];
+                            experiments: components["schemas"]["ExperimentSummary"][];
                             total: number;
                         };
                     };
@@ -1474,6 +1475,20 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
             latestStep: components["schemas"]["Step"] | null;
+        };
+        /** @description An experiment as the list shows it, without its config. */
+        ExperimentSummary: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            status: components["schemas"]["Status"];
+            jobId?: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            latestStep: components["schemas"]["Step"] | null;
+            url: string;
         };
         Experiment: components["schemas"]["ExperimentInfo"] & {
             /** @description The experiment's page in the browser */

@@ -49,6 +49,7 @@ export type Status = Schemas['Status'];
 export type User = Schemas['User'];
 export type APIKey = Schemas['APIKey'];
 export type Experiment = Schemas['Experiment'];
+export type ExperimentSummary = Schemas['ExperimentSummary'];
 export type Metric = Schemas['Metric'];
 export type Series = Decoded<Answer<'/api/experiments/{id}/series'>>;
 export type Message = Schemas['Message'];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { configText, diffConfigs, flattenConfig } from './config';
+import { CONFIG_DEPTH, configText, diffConfigs, flattenConfig } from './config';
 
 describe('flattenConfig', () => {
   it('flattens nested objects and indexes arrays', () => {
@@ -58,5 +58,18 @@ describe('diffConfigs', () => {
   });
   it('finds nothing for identical configs', () => {
     expect(diffConfigs([{ a: { b: 1 } }, { a: { b: 1 } }])).toEqual([]);
+  });
+});
+
+describe('deep configs', () => {
+  it('folds values nested past CONFIG_DEPTH into one "…" leaf instead of overflowing', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 9990; i++) deep = { a: deep };
+    const flat = flattenConfig({ lr: 1e-6, deep });
+    expect(flat).toHaveLength(2);
+    expect(flat[0]).toEqual(['lr', 1e-6]);
+    expect(flat[1][0].split('.')).toHaveLength(CONFIG_DEPTH);
+    expect(configText(flat[1][1])).toBe('…');
+    expect(diffConfigs([{ deep }, { deep: 2 }])).toHaveLength(2);
   });
 });

@@ -1,17 +1,29 @@
 // Experiment configs are nested JSON; tables show them as dotted keys
 // ("optimizer.lr", "layers.0.width") so they can be searched and compared.
 
-function walk(v: unknown, prefix: string, out: [string, unknown][]): void {
+/** How deep a config is shown; deeper values fold into one "…" leaf. A
+ * config may be nested thousands deep (the server takes any JSON object), and
+ * walking it recursively overflowed the stack and blanked the page. */
+export const CONFIG_DEPTH = 32;
+
+/** The leaf that stands for a value nested past CONFIG_DEPTH. */
+export const FOLDED = Object.freeze({ folded: true });
+
+function walk(v: unknown, prefix: string, out: [string, unknown][], depth = 0): void {
+  if (depth >= CONFIG_DEPTH && v !== null && typeof v === 'object') {
+    out.push([prefix, FOLDED]);
+    return;
+  }
   if (Array.isArray(v)) {
     // An empty container is still a value the user set: keep it as a leaf.
     if (v.length === 0 && prefix) out.push([prefix, v]);
-    v.forEach((x, i) => walk(x, prefix ? `${prefix}.${i}` : String(i), out));
+    v.forEach((x, i) => walk(x, prefix ? `${prefix}.${i}` : String(i), out, depth + 1));
     return;
   }
   if (v !== null && typeof v === 'object') {
     const keys = Object.keys(v);
     if (keys.length === 0 && prefix) out.push([prefix, v]);
-    for (const k of keys) walk((v as Record<string, unknown>)[k], prefix ? `${prefix}.${k}` : k, out);
+    for (const k of keys) walk((v as Record<string, unknown>)[k], prefix ? `${prefix}.${k}` : k, out, depth + 1);
     return;
   }
   if (prefix) out.push([prefix, v]);
@@ -27,6 +39,7 @@ export function flattenConfig(obj: unknown): [string, unknown][] {
 /** A config value as JSON text; undefined (key missing) prints as an empty string. */
 export function configText(v: unknown): string {
   if (v === undefined) return '';
+  if (v === FOLDED) return '…';
   if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
   return JSON.stringify(v);
 }

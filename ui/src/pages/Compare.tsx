@@ -1,5 +1,6 @@
 // Compare experiments: one chart per metric with a line per run, a legend,
 // and the config keys whose values differ.
+import { visibleText } from '../lib/text';
 import './Compare.css';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, type Experiment, type Metric } from '../api';
@@ -9,6 +10,7 @@ import { ChartToolbar, useChartSize, useSmoothing } from '../charts/ChartToolbar
 import { color } from '../charts/palette';
 import { matchesSearch, sectionsOf } from '../charts/sections';
 import { configText, diffConfigs } from '../lib/config';
+import { Name } from '../lib/Name';
 
 type Details = Experiment & { metrics: Metric[] };
 
@@ -52,7 +54,7 @@ export function Compare(props: { ids: string[] }) {
         lines: exps
           .flatMap((e) => {
             const own = e.metrics.find((x) => x.mode === m.mode && x.name === m.name);
-            return own ? [{ key: e.id, label: e.name, color: colours.get(e.id)!, expId: e.id, count: own.count }] : [];
+            return own ? [{ key: e.id, label: visibleText(e.name), color: colours.get(e.id)!, expId: e.id, count: own.count }] : [];
           }),
       })),
     }));
@@ -82,7 +84,7 @@ export function Compare(props: { ids: string[] }) {
             {exps.map((e) => (
               <a class="legend-item" data-testid="legend-item" data-id={e.id} href={`/experiments/${encodeURIComponent(e.id)}`} key={e.id}>
                 <i class="swatch" style={{ background: colours.get(e.id) }} />
-                {e.name}
+                <Name text={e.name} />
                 {e.status === 'active' && <span class="badge active">active</span>}
               </a>
             ))}
@@ -132,7 +134,7 @@ function ConfigDiff(p: { exps: Details[]; colours: Map<string, string> }) {
             {p.exps.map((e) => (
               <th key={e.id}>
                 <i class="swatch" style={{ background: p.colours.get(e.id) }} />
-                {e.name}
+                <Name text={e.name} />
               </th>
             ))}
           </tr>

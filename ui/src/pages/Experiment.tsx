@@ -1,5 +1,6 @@
 // One experiment: a header that stays current through the live stream, and
 // tabs for charts, rollouts and config (the tab lives in ?tab=).
+import { visibleText } from '../lib/text';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, type Experiment, type Metric, type Status } from '../api';
 import { ChartsPanel } from '../charts/ChartsPanel';
@@ -11,6 +12,7 @@ import { ConfigTable } from './ConfigTable';
 import { isLive } from './liveness';
 import { useNow } from './useNow';
 import './experiment.css';
+import { Name } from '../lib/Name';
 
 type Tab = 'charts' | 'rollouts' | 'config';
 const TABS: { id: Tab; label: string }[] = [
@@ -49,7 +51,7 @@ export function ExperimentPage({ id }: { id: string }) {
   }, [tab]);
 
   useEffect(() => {
-    document.title = exp ? `${exp.name || exp.id} · expt-logger` : 'expt-logger';
+    document.title = exp ? `${visibleText(exp.name || exp.id)} · expt-logger` : 'expt-logger';
   }, [exp?.name]);
 
   useLive(
@@ -214,7 +216,7 @@ function NameEditor({ exp, onSaved }: { exp: Experiment; onSaved: (e: Experiment
     return (
       <h1 class="exp-title">
         <span data-testid="exp-name" class="exp-name" title="Click to rename" onClick={start}>
-          {exp.name || exp.id}
+          <Name text={exp.name || exp.id} />
         </span>
         <button class="link exp-rename" data-testid="exp-rename" aria-label="Rename" title="Rename" onClick={start}>
           ✎

@@ -1,12 +1,14 @@
 // The experiment list: search, sort and paging run on the server and live in
 // the URL, so a view can be shared and survives a reload.
+import { visibleText } from '../lib/text';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError, type Experiment } from '../api';
+import { api, ApiError, type ExperimentSummary } from '../api';
 import { navigate, setQuery, useLocation } from '../router';
 import { absoluteTime, formatStep, relativeTime } from '../lib/format';
 import { isLive } from './liveness';
 import { useNow } from './useNow';
 import './experiments.css';
+import { Name } from '../lib/Name';
 
 const PAGE_SIZE = 50;
 const REFRESH_MS = 10_000;
@@ -26,7 +28,7 @@ export function Experiments() {
   const page = Math.max(1, parseInt(loc.query.get('page') ?? '1', 10) || 1);
 
   const [search, setSearch] = useState(q);
-  const [rows, setRows] = useState<Experiment[] | null>(null);
+  const [rows, setRows] = useState<ExperimentSummary[] | null>(null);
   const [total, setTotal] = useState(0);
   const [error, setError] = useState('');
   const [selected, setSelected] = useState<Set<string>>(new Set());
@@ -234,14 +236,14 @@ export function Experiments() {
                     <input
                       type="checkbox"
                       data-testid="exp-select"
-                      aria-label={`Select ${e.name}`}
+                      aria-label={`Select ${visibleText(e.name)}`}
                       checked={selected.has(e.id)}
                       onChange={() => toggle(e.id)}
                     />
                   </td>
                   <td class="exps-name">
                     <a href={`/experiments/${encodeURIComponent(e.id)}`} data-testid="exp-link">
-                      {e.name || e.id}
+                      <Name text={e.name || e.id} />
                     </a>
                     {isLive(e, now) && (
                       <span class="badge live" data-testid="live-badge" title="Logged data in the last 2 minutes">

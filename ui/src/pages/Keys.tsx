@@ -4,6 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, type APIKey } from '../api';
 import { absoluteTime, relativeTime } from '../lib/format';
 import './keys.css';
+import { Name } from '../lib/Name';
 
 export function Keys() {
   const [keys, setKeys] = useState<APIKey[] | null>(null);
@@ -94,7 +95,9 @@ export function Keys() {
           <tbody>
             {keys.map((k) => (
               <tr key={k.id} data-testid="key-row" data-id={k.id}>
-                <td class="keys-name">{k.name}</td>
+                <td class="keys-name">
+                  <Name text={k.name} />
+                </td>
                 <td>
                   <code class="keys-prefix">{k.prefix}…</code>
                 </td>

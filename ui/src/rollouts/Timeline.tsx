@@ -3,6 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, type Rollout } from '../api';
 import { answerPreview, fmtNum, rewardNames, rewardOf } from './format';
+import { Name } from '../lib/Name';
 
 // Pages of the server's largest size, up to a cap: a prompt reused every
 // step of a long run at 64 samples would otherwise be unbounded.
@@ -25,7 +26,7 @@ function Sparkline(props: { name: string; points: [number, number][] }) {
   const d = pts.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ');
   return (
     <div class="rp-spark" title={`${props.name}: mean per step, ${fmtNum(y0)} to ${fmtNum(y1)}`}>
-      <span class="rp-spark-name">{props.name}</span>
+      <Name class="rp-spark-name" text={props.name} />
       <svg width={w} height={h} viewBox={`0 0 ${w} ${h}`} aria-hidden="true">
         <polyline points={d} fill="none" stroke="var(--accent)" stroke-width="1.5" />
         {pts.map(([x, y]) => (
