@@ -1,27 +1,45 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/expt-logger/expt/postgres/pgtest"
+	"github.com/jackc/pgx/v5"
 )
 
 // tinyDisk mounts a tmpfs of size for the test (root only; skipped
 // otherwise, except under CI, which runs as root).
 func tinyDisk(t *testing.T, size string) string {
 	t.Helper()
-	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
+	// Not t.TempDir: its parents are private to root, and PostgreSQL's
+	// server (user postgres) must reach a tablespace here.
+	dir, err := os.MkdirTemp("", "expt-disk-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size+",mode=0755", "tmpfs", dir).CombinedOutput(); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("mount a tmpfs: %v %s", err, out)
 		}
 		t.Skipf("cannot mount a tmpfs (needs root): %s", strings.TrimSpace(string(out)))
 	}
-	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
+	t.Cleanup(func() {
+		exec.Command("umount", "-l", dir).Run()
+		os.RemoveAll(dir)
+	})
 	return dir
 }
 
@@ -42,15 +60,61 @@ func fillDisk(t *testing.T, dir string) string {
 	}
 }
 
-// TestFullDiskIs507AndRecovers: with the database's disk full, a write is
-// answered 507 with a message naming the cause (it was a 500 "internal
-// error"), /api/health says degraded, and once space is freed writes
-// succeed again without a restart. SQLite on a real full tmpfs; PostgreSQL's
-// data directory is the shared test cluster's, which a test cannot fill, so
-// its disk_full mapping is held by the store's unit test.
+// TestFullDiskIsInsufficientStorageAndRecovers: with the database's disk
+// full, a write is answered 507 with a message naming the cause (it was a
+// 500 "internal error"), /api/health says degraded, reads go on, and once
+// space is freed writes succeed again without a restart. SQLite's file and
+// PostgreSQL's tables (a tablespace) each on a real, filled tmpfs.
 func TestFullDiskIsInsufficientStorageAndRecovers(t *testing.T) {
-	disk := tinyDisk(t, "16m")
-	tg := startTarget(t, "sqlite:"+disk+"/expt.db")
+	t.Run("sqlite", func(t *testing.T) {
+		disk := tinyDisk(t, "16m")
+		fullDiskScenario(t, disk, startTarget(t, "sqlite:"+disk+"/expt.db"))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		server := os.Getenv(pgtest.EnvURL)
+		if server == "" {
+			pgtest.URL(t) // skips, or fails under CI
+		}
+		disk := tinyDisk(t, "16m")
+		ts := filepath.Join(disk, "ts")
+		pg, err := user.Lookup("postgres")
+		if err != nil {
+			t.Skipf("no postgres user to own a tablespace: %v", err)
+		}
+		uid, _ := strconv.Atoi(pg.Uid)
+		gid, _ := strconv.Atoi(pg.Gid)
+		if err := os.Mkdir(ts, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(ts, uid, gid); err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		conn, err := pgx.Connect(ctx, server)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		name := fmt.Sprintf("tfull_%d", time.Now().UnixNano())
+		if _, err := conn.Exec(ctx, `CREATE TABLESPACE `+name+` LOCATION '`+ts+`'`); err != nil {
+			t.Fatalf("create tablespace: %v", err)
+		}
+		// Registered before the schema: cleanups run last first, and the
+		// tablespace can go only once the schema's tables have.
+		t.Cleanup(func() {
+			c, err := pgx.Connect(context.Background(), server)
+			if err == nil {
+				c.Exec(context.Background(), `DROP TABLESPACE IF EXISTS `+name)
+				c.Close(context.Background())
+			}
+		})
+		// pgx passes unknown URL parameters as settings: every table the
+		// server creates goes into the small tablespace.
+		fullDiskScenario(t, disk, startTarget(t, pgtest.URL(t)+"&default_tablespace="+name))
+	})
+}
+
+func fullDiskScenario(t *testing.T, disk string, tg *target) {
 	id := createExperiment(tg.c)
 	postLoss(tg.c, id, 0, 10)
 	ballast := fillDisk(t, disk)
@@ -58,7 +122,7 @@ func TestFullDiskIsInsufficientStorageAndRecovers(t *testing.T) {
 	var out map[string]any
 	status := 0
 	for i := 0; i < 50 && status != http.StatusInsufficientStorage; i++ {
-		// The WAL may still have room for a few small batches.
+		// Pages or the WAL may still have room for a few small batches.
 		status = tg.c.do("POST", "/api/experiments/"+id+"/scalars", lossBatch(1000+i*2000, 2000), &out)
 	}
 	if status != http.StatusInsufficientStorage || !strings.Contains(fmt.Sprint(out["error"]), "storage is full") {
