@@ -102,12 +102,35 @@ func (w *rolloutWriter) write(ctx context.Context, experimentID string, batch []
 		}
 	}
 	b := &pgx.Batch{}
-	b.Queue(`INSERT INTO rollouts(id, experiment, step, mode, prompt_id, prompt_raw, messages, ts, created_at, client_id, search)
-		SELECT id, $1, step, mode, prompt, raw, msgs, ts, $2, client,
-			to_tsvector('simple', left(text, $3)) || to_tsvector('simple', left(body, $4))
-		FROM unnest($5::bigint[], $6::bigint[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::float8[], $12::text[], $13::text[], $14::text[])
-			AS x(id, step, mode, prompt, raw, msgs, ts, client, text, body)`,
-		w.exp, created, searchPromptChars, searchBodyChars, ids, steps, modes, prompts, raws, msgs, tss, clientIDs, texts, bodies)
+	if textBytes(msgs)+textBytes(bodies) > copyAbove {
+		// A large batch goes through COPY into a temporary table: pgx
+		// encodes a text[] parameter by appending to one growing buffer
+		// and then copies it into the message, which cost about ten times
+		// the batch's text in garbage (a 16 MB batch peaked near 400 MB);
+		// COPY streams the rows.
+		if _, err := w.tx.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS rollouts_in (id bigint, step bigint, mode text, prompt bigint, raw text,
+			msgs text, ts float8, client text, text text, body text) ON COMMIT DELETE ROWS`); err != nil {
+			return fmt.Errorf("rollout staging table: %w", err)
+		}
+		_, err := w.tx.CopyFrom(ctx, pgx.Identifier{"rollouts_in"}, []string{"id", "step", "mode", "prompt", "raw", "msgs", "ts", "client", "text", "body"},
+			pgx.CopyFromSlice(n, func(i int) ([]any, error) {
+				return []any{ids[i], steps[i], modes[i], prompts[i], raws[i], msgs[i], tss[i], clientIDs[i], texts[i], bodies[i]}, nil
+			}))
+		if err != nil {
+			return fmt.Errorf("copy rollouts: %w", err)
+		}
+		b.Queue(`INSERT INTO rollouts(id, experiment, step, mode, prompt_id, prompt_raw, messages, ts, created_at, client_id, search)
+			SELECT id, $1, step, mode, prompt, raw, msgs, ts, $2, client,
+				to_tsvector('simple', left(text, $3)) || to_tsvector('simple', left(body, $4))
+			FROM rollouts_in ORDER BY id`, w.exp, created, searchPromptChars, searchBodyChars)
+	} else {
+		b.Queue(`INSERT INTO rollouts(id, experiment, step, mode, prompt_id, prompt_raw, messages, ts, created_at, client_id, search)
+			SELECT id, $1, step, mode, prompt, raw, msgs, ts, $2, client,
+				to_tsvector('simple', left(text, $3)) || to_tsvector('simple', left(body, $4))
+			FROM unnest($5::bigint[], $6::bigint[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::float8[], $12::text[], $13::text[], $14::text[])
+				AS x(id, step, mode, prompt, raw, msgs, ts, client, text, body)`,
+			w.exp, created, searchPromptChars, searchBodyChars, ids, steps, modes, prompts, raws, msgs, tss, clientIDs, texts, bodies)
+	}
 	b.Queue(`INSERT INTO rewards(rollout_id, name_id, value) SELECT r, n, NULLIF(v, 'NaN') FROM unnest($1::bigint[], $2::bigint[], $3::float8[]) AS x(r, n, v)`,
 		stats.Rewards.Rollout, stats.Rewards.Name, stats.Rewards.Value)
 	w.queueStepStats(b, stats.Steps, stats.StepSums)
@@ -324,4 +347,16 @@ func (w *rolloutWriter) rewardNameIDs(ctx context.Context, batch []*expt.Rollout
 		}
 	}
 	return ids, nil
+}
+
+// copyAbove is the text a batch carries (messages and search bodies) past
+// which it is written through COPY rather than one statement of arrays.
+const copyAbove = 1 << 20
+
+func textBytes(list []string) int {
+	n := 0
+	for _, s := range list {
+		n += len(s)
+	}
+	return n
 }

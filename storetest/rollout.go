@@ -98,6 +98,40 @@ func testRollouts(t *testing.T, open func(t *testing.T) expt.Store) {
 		}
 	})
 
+	t.Run("LargeBatch", func(t *testing.T) {
+		// 8 reasoning traces of about 300 KB each: a store may write such a
+		// batch another way (PostgreSQL: through COPY); it must read back
+		// the same, rewards, groups and search included.
+		f := newFixture(t, open)
+		trace := "<think>" + strings.Repeat("Let me verify: $\\frac{70}{220} = \\frac{7}{22}$ and the code `x = y + 1` runs. ", 3000) + "</think> the answer is 42"
+		var batch []*expt.Rollout
+		for i := range 8 {
+			batch = append(batch, rollout(3, "train", fmt.Sprintf("problem %d", i%2), fmt.Sprintf("zebra%d ", i)+trace,
+				expt.Reward{Name: "correct", Value: float64(i % 2)}, expt.Reward{Name: "len", Value: math.NaN()}))
+		}
+		if _, err := f.s.WriteRollouts(f.ctx, f.expID, batch, "big"); err != nil {
+			t.Fatal(err)
+		}
+		page, _, err := f.s.Rollouts(f.ctx, expt.RolloutQuery{ExperimentID: f.expID, Limit: 100})
+		if err != nil || len(page) != 8 {
+			t.Fatalf("read back %d rollouts, %v", len(page), err)
+		}
+		for i, r := range page {
+			if r.ID != batch[i].ID || r.Prompt != batch[i].Prompt || len(r.Messages) != 2 || r.Messages[1].Content != batch[i].Messages[1].Content ||
+				string(r.Messages[1].Raw) != string(batch[i].Messages[1].Raw) || len(r.Rewards) != 2 || !math.IsNaN(r.Rewards[1].Value) {
+				t.Fatalf("rollout %d read back differently", i)
+			}
+		}
+		hits, _, err := f.s.Rollouts(f.ctx, expt.RolloutQuery{ExperimentID: f.expID, Search: "zebra5"})
+		if err != nil || len(hits) != 1 || hits[0].ID != batch[5].ID {
+			t.Fatalf("search in a large batch: %d hits, %v", len(hits), err)
+		}
+		groups, _, err := f.s.RolloutGroups(f.ctx, expt.GroupQuery{ExperimentID: f.expID})
+		if err != nil || len(groups) != 2 || groups[0].Count != 4 {
+			t.Fatalf("groups of a large batch: %+v, %v", groups, err)
+		}
+	})
+
 	t.Run("IdempotencyAndValidation", func(t *testing.T) {
 		f := newFixture(t, open)
 		batch := []*expt.Rollout{rollout(1, "train", "p", "a"), rollout(1, "train", "p", "b")}
