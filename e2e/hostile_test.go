@@ -386,3 +386,36 @@ func TestEmailsAreOneNormalForm(t *testing.T) {
 		}
 	})
 }
+
+// TestSlowGzipUploadsDoNotHoldDecoders: clients that trickle gzip bodies
+// (more of them than there are decoders) must not stop other gzip uploads:
+// a body is read before a decoder is taken. The fault suite found this, a
+// delayed network making the SDK's batches 503.
+func TestSlowGzipUploadsDoNotHoldDecoders(t *testing.T) {
+	eachStore(t, func(t *testing.T, tg *target) {
+		id := createExperiment(tg.c)
+		path := "/api/experiments/" + id + "/scalars"
+		head := fmt.Sprintf("POST %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\n"+
+			"Content-Encoding: gzip\r\nContent-Length: 100000\r\n", path, tg.key)
+		for range 16 {
+			c := rawRequest(t, tg.p.URL, head, "\x1f\x8b")
+			defer c.Close()
+		}
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		json.NewEncoder(zw).Encode(lossBatch(0, 100))
+		zw.Close()
+		req, _ := http.NewRequest("POST", tg.p.URL+path, &buf)
+		req.Header.Set("Authorization", "Bearer "+tg.key)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Encoding", "gzip")
+		resp, err := httpClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("a gzip upload beside 16 trickling ones: %d, want 200", resp.StatusCode)
+		}
+	})
+}

@@ -17,8 +17,9 @@ import (
 //     cut and its connection closed;
 //   - the public routes (sign-up, sign-in) take at most authMaxBody;
 //   - all bodies being read or held by handlers share one budget of bytes,
-//     and gzip bodies a small number of decoders; past either, a request is
-//     answered 503 with Retry-After at once instead of waiting.
+//     past which a request is answered 503 with Retry-After at once; gzip
+//     bodies, read in full first, share a decoder per core (a second's wait
+//     for one, then 503).
 
 // Defaults for the Config fields of the same names.
 const (
@@ -58,6 +59,24 @@ func (b *bodyBudget) reserve(n int64) bool {
 }
 
 func (b *bodyBudget) release(n int64) { b.used.Add(-n) }
+
+// decoderWait is how long a gzip body, already read, waits for a decoder:
+// decoding is CPU work only, so a slot frees up quickly unless the server
+// is flooded.
+const decoderWait = time.Second
+
+// decoder takes a gzip decoder slot, waiting up to decoderWait.
+func (b *bodyBudget) decoder(ctx context.Context) (release func(), err error) {
+	t := time.NewTimer(decoderWait)
+	defer t.Stop()
+	select {
+	case b.gunzip <- struct{}{}:
+		return func() { <-b.gunzip }, nil
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return nil, expt.Errorf(expt.EUNAVAILABLE, "the server is inflating too many gzip bodies at once; retry shortly")
+}
 
 // bodyAccount is one request's share of the budget, released when the
 // request's handler returns (the body lives until then).

@@ -39,11 +39,8 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 			return nil, tooLarge
 		}
 	case "gzip":
-		select {
-		case s.bodies.gunzip <- struct{}{}:
-			defer func() { <-s.bodies.gunzip }()
-		default:
-			return nil, expt.Errorf(expt.EUNAVAILABLE, "the server is inflating too many gzip bodies at once; retry shortly")
+		if r.ContentLength > limit {
+			return nil, tooLarge // compressed, already over the limit
 		}
 	default:
 		return nil, invalid("Content-Encoding %q is not supported; use gzip or none", enc)
@@ -54,11 +51,30 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 		defer rc.SetReadDeadline(time.Time{})
 	}
 	if enc == "gzip" {
-		zr, err := gzip.NewReader(r.Body)
+		// The compressed bytes are read first, at the network's pace, and
+		// only then is a decoder taken: a slow upload must not hold one
+		// (two trickling clients would have stopped every gzip upload).
+		packed, err := readLimited(r.Body, limit, acct)
+		switch {
+		case errors.Is(err, errTooLarge):
+			return nil, tooLarge
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return nil, s.slowBody(w)
+		case err != nil && expt.ErrorCode(err) == expt.EUNAVAILABLE:
+			w.Header().Set("Connection", "close")
+			return nil, err
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return nil, invalid("request body ended early")
+		case err != nil:
+			return nil, fmt.Errorf("read body: %w", err)
+		}
+		release, err := s.bodies.decoder(r.Context())
 		if err != nil {
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				return nil, s.slowBody(w)
-			}
+			return nil, err
+		}
+		defer release()
+		zr, err := gzip.NewReader(bytes.NewReader(packed))
+		if err != nil {
 			return nil, invalid("request body is not valid gzip: %v", err)
 		}
 		defer zr.Close()
