@@ -127,7 +127,7 @@ func (s *Server) signUp(w http.ResponseWriter, r *http.Request) error {
 	if at := strings.IndexByte(email, '@'); at <= 0 || at == len(email)-1 || len(email) > 254 {
 		return invalid("email must be an email address")
 	}
-	release, err := s.hashSlot()
+	release, err := s.hashSlot(r.Context())
 	if err != nil {
 		return err
 	}
@@ -158,18 +158,14 @@ const hashWait = 250 * time.Millisecond
 // bcrypt costs ~50 ms of a core per attempt, so without a bound a flood of
 // sign-ins, which need no credentials, would take every core from
 // authenticated writes (64 at once took a 0.7 ms write to 300 ms).
-func (s *Server) hashSlot() (release func(), err error) {
+func (s *Server) hashSlot(ctx context.Context) (release func(), err error) {
 	if s.hashing == nil {
 		return func() {}, nil
 	}
-	t := time.NewTimer(hashWait)
-	defer t.Stop()
-	select {
-	case s.hashing <- struct{}{}:
-		return func() { <-s.hashing }, nil
-	case <-t.C:
-		return nil, expt.Errorf(expt.EUNAVAILABLE, "too many sign-ins at once; retry in a second")
+	if release, ok := acquire(ctx, s.hashing, hashWait); ok {
+		return release, nil
 	}
+	return nil, expt.Errorf(expt.EUNAVAILABLE, "too many sign-ins at once; retry in a second")
 }
 
 // timingOnlyHash is a bcrypt hash (default cost) of a password no one has;
@@ -205,7 +201,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
 	if u != nil && u.PasswordHash != "" {
 		hash = u.PasswordHash
 	}
-	release, err := s.hashSlot()
+	release, err := s.hashSlot(r.Context())
 	if err != nil {
 		return err
 	}

@@ -67,15 +67,24 @@ const decoderWait = time.Second
 
 // decoder takes a gzip decoder slot, waiting up to decoderWait.
 func (b *bodyBudget) decoder(ctx context.Context) (release func(), err error) {
-	t := time.NewTimer(decoderWait)
+	if release, ok := acquire(ctx, b.gunzip, decoderWait); ok {
+		return release, nil
+	}
+	return nil, expt.Errorf(expt.EUNAVAILABLE, "the server is inflating too many gzip bodies at once; retry shortly")
+}
+
+// acquire takes one of slots' tokens, waiting up to wait (or until ctx
+// ends); release gives it back.
+func acquire(ctx context.Context, slots chan struct{}, wait time.Duration) (release func(), ok bool) {
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
-	case b.gunzip <- struct{}{}:
-		return func() { <-b.gunzip }, nil
+	case slots <- struct{}{}:
+		return func() { <-slots }, true
 	case <-t.C:
 	case <-ctx.Done():
 	}
-	return nil, expt.Errorf(expt.EUNAVAILABLE, "the server is inflating too many gzip bodies at once; retry shortly")
+	return nil, false
 }
 
 // bodyAccount is one request's share of the budget, released when the
