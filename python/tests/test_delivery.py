@@ -309,7 +309,10 @@ def test_memory_stays_bounded_while_the_server_is_away(server: FakeServer) -> No
     assert spool_dir is not None
 
     def on_disk() -> int:
-        return sum(len(_spool.read_segment(s)) for s in _spool.segments(spool_dir, include_open=True))
+        try:
+            return sum(len(_spool.read_segment(s)) for s in _spool.segments(spool_dir, include_open=True))
+        except FileNotFoundError:  # a segment sealed (renamed) between listing and reading: look again
+            return -1
 
     # Wait on the disk, not on the queue: the queue empties before the writer's last write lands.
     _wait(lambda: on_disk() == 40_000, timeout=30)
