@@ -42,11 +42,7 @@ func eachStore(t *testing.T, f func(t *testing.T, tg *target), args ...string) {
 func startTarget(t *testing.T, db string, args ...string) *target {
 	t.Helper()
 	key := strings.TrimSpace(expt(t, nil, "keys", "create", "--name", "e2e", "--db", db))
-	var env []string
-	if v := os.Getenv("E2E_GOMEMLIMIT"); v != "" {
-		env = append(env, "GOMEMLIMIT="+v)
-	}
-	p := startServer(t, env, append([]string{"--db", db}, args...)...)
+	p := startServer(t, nil, append([]string{"--db", db}, args...)...)
 	return &target{p: p, key: key, db: db, c: &client{t: t, base: p.URL, auth: bearer(key)}}
 }
 
