@@ -2,6 +2,7 @@ package expt
 
 import (
 	"encoding/json"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -150,4 +151,39 @@ func checkText(s string, max int, list string, i int, field string) error {
 		return Errorf(EINVALID, "%s[%d].%s: not valid UTF-8", list, i, field)
 	}
 	return nil
+}
+
+// Bounds of an experiment's labels.
+const (
+	MaxTags      = 64
+	MaxTagBytes  = 128
+	MaxNoteBytes = 64 << 10
+)
+
+// CheckLabels checks an experiment's tags, notes and group, and returns the
+// tags trimmed, without empty ones or repeats, in their order.
+func CheckLabels(tags []string, notes, group string) ([]string, error) {
+	if len(tags) > MaxTags {
+		return nil, Errorf(EINVALID, "tags: more than %d", MaxTags)
+	}
+	out := make([]string, 0, len(tags))
+	seen := map[string]bool{}
+	for i, t := range tags {
+		t = strings.TrimSpace(t)
+		if len(t) > MaxTagBytes {
+			return nil, Errorf(EINVALID, "tags[%d]: longer than %d bytes", i, MaxTagBytes)
+		}
+		if t == "" || seen[t] {
+			continue
+		}
+		seen[t] = true
+		out = append(out, t)
+	}
+	if len(notes) > MaxNoteBytes {
+		return nil, Errorf(EINVALID, "notes: longer than %d bytes", MaxNoteBytes)
+	}
+	if len(group) > MaxNameBytes {
+		return nil, Errorf(EINVALID, "group: longer than %d bytes", MaxNameBytes)
+	}
+	return out, nil
 }

@@ -23,6 +23,11 @@ type Experiment struct {
 	CreatedAt  time.Time
 	UpdatedAt  time.Time // also moved by every accepted batch
 	LatestStep *int64    // highest step of any scalar or rollout; nil when none
+	// Tags, Notes and Group tell runs apart (W&B's names): Group gathers
+	// the processes of one distributed job.
+	Tags  []string // never nil once stored
+	Notes string
+	Group string
 }
 
 // ExperimentUpdate changes the fields that are not nil.
@@ -30,6 +35,8 @@ type ExperimentUpdate struct {
 	Name   *string
 	Config json.RawMessage // replaces the whole config, as the client sends it whole
 	Status *string
+	Tags   *[]string // replaces the tags
+	Notes  *string
 }
 
 // Experiment list sort keys.
@@ -49,6 +56,7 @@ type ExperimentFilter struct {
 	Desc   bool
 	Offset int
 	Limit  int // 0 means the store's default (50)
+	Tag    string // "" for any; else only experiments with this tag
 	// WithoutConfig leaves each experiment's config out (empty): a list
 	// page must not cost the size of every config on it.
 	WithoutConfig bool

@@ -29,6 +29,7 @@ func InfoOf(e *expt.Experiment) ExperimentInfo {
 	return ExperimentInfo{
 		ID: e.ID, Name: e.Name, Config: e.Config, Status: e.Status, JobID: e.JobID,
 		CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt, LatestStep: e.LatestStep,
+		Tags: orEmpty(e.Tags), Notes: e.Notes, Group: e.Group,
 	}
 }
 
@@ -40,7 +41,7 @@ func ExperimentOf(e *expt.Experiment, url string) Experiment {
 // SummaryOf is e as the experiment list shows it.
 func SummaryOf(e *expt.Experiment, url string) ExperimentSummary {
 	return ExperimentSummary{ID: e.ID, Name: e.Name, Status: e.Status, JobID: e.JobID,
-		CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt, LatestStep: e.LatestStep, URL: url}
+		CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt, LatestStep: e.LatestStep, Tags: orEmpty(e.Tags), Group: e.Group, URL: url}
 }
 
 // MetricsOf is a series list on the wire.
@@ -141,6 +142,13 @@ func RunErrorsOf(list []expt.RunError, more bool) RunErrors {
 // EnvLogsOf is environment logs on the wire.
 func EnvLogsOf(list []expt.EnvLog) EnvLogs {
 	return EnvLogs{Logs: each(list, func(l expt.EnvLog) EnvLog { return EnvLog(l) })}
+}
+
+func orEmpty(list []string) []string {
+	if list == nil {
+		return []string{}
+	}
+	return list
 }
 
 // each maps list through f, to [] rather than null when empty.

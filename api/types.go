@@ -99,6 +99,9 @@ type ExperimentInfo struct {
 	CreatedAt  time.Time       `json:"createdAt"`
 	UpdatedAt  time.Time       `json:"updatedAt"`  // also moved by every accepted batch
 	LatestStep *int64          `json:"latestStep"` // highest step of any scalar or rollout; null when none
+	Tags       []string        `json:"tags"`
+	Notes      string          `json:"notes"`
+	Group      string          `json:"group,omitempty"` // the processes of one distributed job
 }
 
 // Experiment is an experiment with its page in the browser.
@@ -123,6 +126,8 @@ type ExperimentSummary struct {
 	CreatedAt  time.Time `json:"createdAt"`
 	UpdatedAt  time.Time `json:"updatedAt"`
 	LatestStep *int64    `json:"latestStep"`
+	Tags       []string  `json:"tags"`
+	Group      string    `json:"group,omitempty"`
 	URL        string    `json:"url"`
 }
 
@@ -138,6 +143,9 @@ type CreateExperimentRequest struct {
 	Name   *string         `json:"name,omitempty"`
 	Config json.RawMessage `json:"config,omitempty"`
 	JobID  string          `json:"jobId,omitempty"`
+	Tags   []string        `json:"tags,omitempty"`
+	Notes  string          `json:"notes,omitempty"`
+	Group  string          `json:"group,omitempty"`
 }
 
 // CreateExperimentResponse answers POST /api/experiments; created is false
@@ -157,6 +165,8 @@ type ExperimentUpdate struct {
 	Name   *string         `json:"name,omitempty"`
 	Config json.RawMessage `json:"config,omitempty"` // replaces the whole config
 	Status *string         `json:"status,omitempty"`
+	Tags   *[]string       `json:"tags,omitempty"` // replaces the tags
+	Notes  *string         `json:"notes,omitempty"`
 }
 
 // Metric names one series of an experiment.

@@ -112,7 +112,8 @@ func (s *Server) createExperiment(w http.ResponseWriter, r *http.Request) error 
 	if len(req.JobID) > expt.MaxNameBytes {
 		return invalid("jobId: longer than %d bytes", expt.MaxNameBytes)
 	}
-	e := &expt.Experiment{ID: id, UserID: userFrom(r).ID, Name: name, Config: cfg, JobID: req.JobID}
+	e := &expt.Experiment{ID: id, UserID: userFrom(r).ID, Name: name, Config: cfg, JobID: req.JobID,
+		Tags: req.Tags, Notes: req.Notes, Group: req.Group}
 	created, err := s.store.CreateExperiment(r.Context(), e)
 	if err != nil {
 		return err
@@ -182,6 +183,7 @@ func (s *Server) applyUpdate(w http.ResponseWriter, r *http.Request, id string, 
 	if len(bytes.TrimSpace(req.Config)) > 0 && upd.Config == nil {
 		return invalid("config: must be a JSON object")
 	}
+	upd.Tags, upd.Notes = req.Tags, req.Notes
 	if req.Status != nil {
 		if *req.Status != expt.StatusActive && *req.Status != expt.StatusComplete {
 			return invalid(`status: must be "active" or "complete"`)

@@ -83,7 +83,7 @@ func stepRange(q url.Values) (from, to *int64, err error) {
 }
 
 func parseExperimentFilter(q url.Values) (expt.ExperimentFilter, error) {
-	f := expt.ExperimentFilter{Query: q.Get("q"), Status: q.Get("status"), Sort: q.Get("sort")}
+	f := expt.ExperimentFilter{Query: q.Get("q"), Status: q.Get("status"), Sort: q.Get("sort"), Tag: q.Get("tag")}
 	switch f.Status {
 	case "", expt.StatusActive, expt.StatusComplete:
 	default:

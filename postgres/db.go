@@ -94,6 +94,7 @@ func connect(ctx context.Context, url string) (*DB, error) {
 		LockUpdate: ` FOR UPDATE`,
 		// strpos rather than LIKE: % and _ in the query are literal.
 		NameMatch:       func(p string) string { return `strpos(lower(name), lower(` + p + `)) > 0` },
+		TagMatch:        func(p string) string { return `tags::jsonb @> jsonb_build_array(` + p + `::text)` },
 		ExperimentSorts: experimentSorts,
 	})
 	return db, nil

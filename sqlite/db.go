@@ -86,6 +86,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		RolloutColumns: rolloutColumns,
 		// instr on lower() rather than LIKE: % and _ in the query are literal.
 		NameMatch:       func(p string) string { return `instr(lower(name), lower(` + p + `)) > 0` },
+		TagMatch:        func(p string) string { return `EXISTS (SELECT 1 FROM json_each(tags) WHERE value = ` + p + `)` },
 		ExperimentSorts: experimentSorts,
 	})
 	if err := read.PingContext(ctx); err != nil {

@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,6 +11,45 @@ import (
 )
 
 func testExperiments(t *testing.T, open func(t *testing.T) expt.Store) {
+	t.Run("Labels", func(t *testing.T) {
+		// Tags (trimmed, without empties and repeats, in order), notes and
+		// group round-trip, filter the list, and are changed by updates.
+		f := newFixture(t, open)
+		e := &expt.Experiment{ID: expt.NewUUID(), UserID: f.user.ID, Name: "grpo", Tags: []string{" math ", "baseline", "", "math", "β=0.04"},
+			Notes: "lr sweep, run 3 of 5\nsee the eval drop at 400", Group: "job-17"}
+		_, err := f.s.CreateExperiment(f.ctx, e)
+		must(t, "CreateExperiment", err)
+		got, err := f.s.Experiment(f.ctx, f.user.ID, e.ID)
+		must(t, "Experiment", err)
+		if strings.Join(got.Tags, "|") != "math|baseline|β=0.04" || got.Notes != e.Notes || got.Group != "job-17" {
+			t.Fatalf("labels read back as %q %q %q", got.Tags, got.Notes, got.Group)
+		}
+		if plain, _ := f.s.Experiment(f.ctx, f.user.ID, f.expID); plain.Tags == nil || len(plain.Tags) != 0 {
+			t.Errorf("an experiment without tags: %#v, want an empty list", plain.Tags)
+		}
+		for tag, want := range map[string]int{"math": 1, "β=0.04": 1, "mat": 0, "nope": 0} {
+			list, total, err := f.s.Experiments(f.ctx, expt.ExperimentFilter{UserID: f.user.ID, Tag: tag})
+			must(t, "Experiments", err)
+			if total != want || len(list) != want {
+				t.Errorf("tag %q: %d experiments, want %d", tag, total, want)
+			}
+		}
+		tags, notes := []string{"final"}, ""
+		upd, err := f.s.UpdateExperiment(f.ctx, f.user.ID, e.ID, expt.ExperimentUpdate{Tags: &tags, Notes: &notes})
+		must(t, "UpdateExperiment", err)
+		got, _ = f.s.Experiment(f.ctx, f.user.ID, e.ID)
+		if strings.Join(upd.Tags, "|") != "final" || strings.Join(got.Tags, "|") != "final" || got.Notes != "" || got.Group != "job-17" {
+			t.Fatalf("after update: %q %q %q", got.Tags, got.Notes, got.Group)
+		}
+		bad := make([]string, expt.MaxTags+1)
+		for i := range bad {
+			bad[i] = fmt.Sprint(i)
+		}
+		if _, err := f.s.CreateExperiment(f.ctx, &expt.Experiment{ID: expt.NewUUID(), UserID: f.user.ID, Tags: bad}); expt.ErrorCode(err) != expt.EINVALID {
+			t.Errorf("%d tags: %v, want invalid", len(bad), err)
+		}
+	})
+
 	t.Run("CreateIsIdempotentPerUser", func(t *testing.T) {
 		f := newFixture(t, open)
 		e, err := f.s.Experiment(f.ctx, f.user.ID, f.expID)

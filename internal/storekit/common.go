@@ -2,6 +2,7 @@ package storekit
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -48,6 +49,9 @@ type Engine struct {
 	// case-insensitive.
 	EmailKey   string
 	EmailMatch func(p string) string
+	// TagMatch is the condition "the experiment's tags (a JSON array of
+	// strings) hold the one bound at p".
+	TagMatch func(p string) string
 	// ExperimentSorts maps expt.Sort* to ORDER BY columns, with the
 	// engine's collation.
 	ExperimentSorts map[string]string
@@ -73,6 +77,15 @@ func ExperimentPK(ctx context.Context, c Conn, id, lock string) (int64, error) {
 
 func (s Common) pk(ctx context.Context, id string) (int64, error) {
 	return s.e.ExperimentPK(ctx, s.e.Read, id)
+}
+
+// tagsJSON is how both stores keep tags: a JSON array of strings.
+func tagsJSON(tags []string) string {
+	if len(tags) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(tags)
+	return string(b)
 }
 
 // UserByID finds a user by id.
@@ -118,8 +131,14 @@ func (s Common) UpdateExperiment(ctx context.Context, userID int64, id string, u
 		}
 		UpdateExperiment(e, upd, time.Now().UTC().Truncate(time.Microsecond))
 		w := NewWhere(tx.Dollar())
+		tags, err := expt.CheckLabels(e.Tags, e.Notes, e.Group)
+		if err != nil {
+			return err
+		}
+		e.Tags = tags
 		if _, err := tx.Exec(ctx, `UPDATE experiments SET name = `+w.Bind(e.Name)+`, config = `+w.Bind(string(e.Config))+
-			`, status = `+w.Bind(e.Status)+`, updated_at = `+w.Bind(s.e.Time(e.UpdatedAt))+` WHERE id = `+w.Bind(id), w.Args...); err != nil {
+			`, status = `+w.Bind(e.Status)+`, updated_at = `+w.Bind(s.e.Time(e.UpdatedAt))+
+			`, tags = `+w.Bind(tagsJSON(e.Tags))+`, notes = `+w.Bind(e.Notes)+` WHERE id = `+w.Bind(id), w.Args...); err != nil {
 			return fmt.Errorf("update experiment: %w", err)
 		}
 		return nil
@@ -144,6 +163,9 @@ func (s Common) Experiments(ctx context.Context, f expt.ExperimentFilter) ([]*ex
 	}
 	if f.Status != "" {
 		w.Add(`status = ` + w.Bind(f.Status))
+	}
+	if f.Tag != "" {
+		w.Add(s.e.TagMatch(w.Bind(f.Tag)))
 	}
 	var total int
 	if err := c.QueryRow(ctx, `SELECT count(*) FROM experiments WHERE `+w.SQL(), w.Args...).Scan(&total); err != nil {
@@ -219,8 +241,9 @@ func (s Common) CreateExperiment(ctx context.Context, e *expt.Experiment) (bool,
 	created := false
 	err := s.e.Tx(ctx, func(tx Conn) error {
 		w := NewWhere(tx.Dollar())
-		n, err := tx.Exec(ctx, `INSERT INTO experiments(id, user_id, name, config, status, job_id, created_at, updated_at)
-			VALUES (`+BindList(w, []any{e.ID, e.UserID, e.Name, string(e.Config), e.Status, e.JobID, s.e.Time(e.CreatedAt), s.e.Time(e.UpdatedAt)})+`)
+		n, err := tx.Exec(ctx, `INSERT INTO experiments(id, user_id, name, config, status, job_id, created_at, updated_at, tags, notes, group_name)
+			VALUES (`+BindList(w, []any{e.ID, e.UserID, e.Name, string(e.Config), e.Status, e.JobID, s.e.Time(e.CreatedAt), s.e.Time(e.UpdatedAt),
+			tagsJSON(e.Tags), e.Notes, e.Group})+`)
 			ON CONFLICT (id) DO NOTHING`, w.Args...)
 		if err != nil {
 			return fmt.Errorf("insert experiment: %w", err)

@@ -25,6 +25,11 @@ func NewExperiment(e *expt.Experiment, now time.Time) error {
 	if len(e.Config) == 0 {
 		e.Config = json.RawMessage("{}")
 	}
+	tags, err := expt.CheckLabels(e.Tags, e.Notes, e.Group)
+	if err != nil {
+		return err
+	}
+	e.Tags = tags
 	return nil
 }
 
@@ -46,6 +51,12 @@ func UpdateExperiment(e *expt.Experiment, upd expt.ExperimentUpdate, now time.Ti
 	}
 	if upd.Config != nil {
 		e.Config = upd.Config
+	}
+	if upd.Tags != nil {
+		e.Tags = *upd.Tags
+	}
+	if upd.Notes != nil {
+		e.Notes = *upd.Notes
 	}
 	if upd.Status != nil {
 		e.Status = *upd.Status

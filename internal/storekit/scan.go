@@ -183,16 +183,20 @@ func GroupRewards(rows Rows, groups []*expt.RolloutGroup) error {
 
 // ExperimentColumns is the column list ScanExperiment reads, the same in
 // both schemas.
-const ExperimentColumns = `id, user_id, name, config, status, job_id, created_at, updated_at, latest_step`
+const ExperimentColumns = `id, user_id, name, config, status, job_id, created_at, updated_at, latest_step, tags, notes, group_name`
 
 // ScanExperiment reads one row of ExperimentColumns.
 func ScanExperiment(row Row) (*expt.Experiment, error) {
 	e := &expt.Experiment{}
-	var config string
-	if err := row.Scan(&e.ID, &e.UserID, &e.Name, &config, &e.Status, &e.JobID, Time(&e.CreatedAt), Time(&e.UpdatedAt), &e.LatestStep); err != nil {
+	var config, tags string
+	if err := row.Scan(&e.ID, &e.UserID, &e.Name, &config, &e.Status, &e.JobID, Time(&e.CreatedAt), Time(&e.UpdatedAt), &e.LatestStep,
+		&tags, &e.Notes, &e.Group); err != nil {
 		return nil, err
 	}
 	e.Config = json.RawMessage(config)
+	if err := json.Unmarshal([]byte(tags), &e.Tags); err != nil || e.Tags == nil {
+		e.Tags = []string{}
+	}
 	return e, nil
 }
 

@@ -72,3 +72,20 @@ describe('hostile names and configs', () => {
     await page.locator(`${tid('exp-row')}[data-id="${id}"]`).waitFor();
   });
 });
+
+describe('labels', () => {
+  test('tags, group and notes show on the list and the experiment page; the list filters by tag', async () => {
+    const { page } = s;
+    const id = crypto.randomUUID();
+    await apiFetch('POST', '/api/experiments', { id, name: 'labelled run', tags: ['grpo', 'math'], group: 'job-7', notes: 'β sweep, run 3' });
+    await page.goto('/');
+    const row = page.locator(`${tid('exp-row')}[data-id="${id}"]`);
+    await row.waitFor();
+    expect(await row.locator(tid('exp-tag')).allInnerTexts()).toEqual(['grpo', 'math']);
+    expect(await row.locator(tid('exp-group')).innerText()).toBe('job-7');
+    await page.goto(`/experiments/${id}`);
+    await poll(() => page.locator(tid('exp-notes')).innerText()).toBe('β sweep, run 3');
+    const listed = await apiFetch<{ experiments: { id: string }[] }>('GET', '/api/experiments?tag=math');
+    expect(listed.experiments.map((e) => e.id)).toEqual([id]);
+  });
+});

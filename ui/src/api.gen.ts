@@ -374,6 +374,8 @@ export interface paths {
                     /** @description Case-insensitive substring of the name */
                     q?: string;
                     status?: components["schemas"]["Status"];
+                    /** @description Only experiments with this tag */
+                    tag?: string;
                     sort?: "created" | "updated" | "name" | "latestStep";
                     order?: components["parameters"]["Order"];
                     offset?: components["parameters"]["Offset"];
@@ -442,6 +444,10 @@ export interface paths {
                         name?: string;
                         config?: Record<string, never> | null;
                         jobId?: string;
+                        tags?: string[];
+                        notes?: string;
+                        /** @description The processes of one distributed job */
+                        group?: string;
                     };
                 };
             };
@@ -1475,6 +1481,10 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
             latestStep: components["schemas"]["Step"] | null;
+            tags: string[];
+            notes: string;
+            /** @description The processes of one distributed job */
+            group?: string;
         };
         /** @description An experiment as the list shows it, without its config. */
         ExperimentSummary: {
@@ -1489,6 +1499,8 @@ export interface components {
             updatedAt: string;
             latestStep: components["schemas"]["Step"] | null;
             url: string;
+            tags: string[];
+            group?: string;
         };
         Experiment: components["schemas"]["ExperimentInfo"] & {
             /** @description The experiment's page in the browser */
@@ -1506,6 +1518,9 @@ export interface components {
                 [key: string]: unknown;
             };
             status?: components["schemas"]["Status"];
+            /** @description Replaces the tags */
+            tags?: string[];
+            notes?: string;
         };
         Metric: {
             mode: string;

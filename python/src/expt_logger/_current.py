@@ -7,7 +7,7 @@ import contextlib
 import os
 import signal
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import FrameType
 from typing import Any
 
@@ -38,8 +38,14 @@ def init(
     mode: str | None = None,
     dir: str | os.PathLike[str] | None = None,
     transport: Transport | None = None,
+    tags: Sequence[str] | None = None,
+    notes: str | None = None,
+    group: str | None = None,
 ) -> Run:
     """Start a run (ending the current one first) and make it the target of the module functions.
+
+    `tags`, `notes` and `group` (the processes of one distributed job) tell runs apart in the UI and
+    filter the experiments list, as in W&B.
 
     `mode` (or EXPT_LOGGER_MODE) is "online", "offline" (spool only) or "disabled" (no-ops);
     `experiment_id` (or EXPT_LOGGER_EXPERIMENT_ID) attaches to an existing experiment and continues
@@ -50,7 +56,7 @@ def init(
     if _active is not None:
         _active.end()
     settings = Settings.resolve(api_key, base_url, mode, dir, experiment_id)
-    run = Run(settings, name, config, auto_flush_interval, auto_flush_buffer_size, transport)
+    run = Run(settings, name, config, auto_flush_interval, auto_flush_buffer_size, transport, tags, notes, group)
     run._on_end = _forget
     _active = run
     _install_hooks()

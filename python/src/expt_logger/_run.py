@@ -8,7 +8,7 @@ import socket
 import sys
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -21,6 +21,7 @@ from ._sender import Pipeline
 from ._transport import HTTPTransport, Transport
 from ._validate import (
     _split_cache,
+    check_labels,
     check_messages,
     check_mode,
     check_prompt,
@@ -58,7 +59,11 @@ class Run:
         auto_flush_interval: float = 10.0,
         auto_flush_buffer_size: int = 100,
         transport: Transport | None = None,
+        tags: Sequence[str] | None = None,
+        notes: str | None = None,
+        group: str | None = None,
     ) -> None:
+        labels = check_labels(tags, notes, group)
         if auto_flush_interval <= 0:
             raise ValueError(f"auto_flush_interval must be > 0, got {auto_flush_interval}")
         if auto_flush_buffer_size < 1:
@@ -117,6 +122,7 @@ class Run:
             "status": "active",
             "attach": attach,
             "startedAt": time.time(),
+            **labels,
         }
         spool: _spool.Spool | _spool.MemorySpool
         try:

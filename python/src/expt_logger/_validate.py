@@ -172,3 +172,21 @@ def check_step(step: Any) -> int:
     if step < 0 or step > 2**53:
         raise ValueError(f"step must be between 0 and 2**53, got {step}")
     return int(step)
+
+
+def check_labels(tags: Any, notes: Any, group: Any) -> dict[str, Any]:
+    """init()'s tags, notes and group as the create request carries them (only those given)."""
+    out: dict[str, Any] = {}
+    if tags is not None:
+        if isinstance(tags, str) or not all(isinstance(t, str) for t in tags):
+            raise TypeError(f"tags must be a list of strings, not {tags!r}")
+        out["tags"] = list(tags)
+    if notes is not None:
+        if not isinstance(notes, str):
+            raise TypeError(f"notes must be a string, not {type(notes).__name__}")
+        out["notes"] = notes
+    if group is not None:
+        if not isinstance(group, str):
+            raise TypeError(f"group must be a string, not {type(group).__name__}")
+        out["group"] = group
+    return out

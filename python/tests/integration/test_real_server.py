@@ -236,3 +236,23 @@ def test_unusable_spool_dir_does_not_stop_init(
     assert run.end(timeout=60)
     _assert_exactly(expt_server, run.id, range(300))
     assert not blocker.with_name("spool").exists()
+
+
+def test_tags_notes_and_group_reach_the_server(expt_server: ExptServer) -> None:
+    """init()'s labels arrive with the experiment, and the list filters by tag."""
+    run = expt_logger.init(
+        name="labelled",
+        api_key=expt_server.key,
+        base_url=expt_server.url,
+        tags=["grpo", "math"],
+        notes="β sweep",
+        group="job-7",
+    )
+    expt_logger.log({"loss": 1.0})
+    assert run.end(timeout=30)
+    e = expt_server.get(f"/api/experiments/{run.id}")
+    assert (e["tags"], e["notes"], e["group"]) == (["grpo", "math"], "β sweep", "job-7")
+    listed = expt_server.get("/api/experiments?tag=math")["experiments"]
+    assert [x["id"] for x in listed] == [run.id]
+    with pytest.raises(TypeError, match="tags"):
+        expt_logger.init(tags="grpo", mode="disabled")

@@ -12,6 +12,7 @@ import { ConfigTable } from './ConfigTable';
 import { isLive } from './liveness';
 import { useNow } from './useNow';
 import './experiment.css';
+import { Labels } from '../lib/Labels';
 import { Name } from '../lib/Name';
 
 type Tab = 'charts' | 'rollouts' | 'config';
@@ -221,6 +222,12 @@ function NameEditor({ exp, onSaved }: { exp: Experiment; onSaved: (e: Experiment
         <button class="link exp-rename" data-testid="exp-rename" aria-label="Rename" title="Rename" onClick={start}>
           ✎
         </button>
+        <Labels tags={exp.tags} group={exp.group} />
+        {exp.notes && (
+          <span class="exp-notes" data-testid="exp-notes">
+            {visibleText(exp.notes)}
+          </span>
+        )}
       </h1>
     );
   }

@@ -8,6 +8,7 @@ import { absoluteTime, formatStep, relativeTime } from '../lib/format';
 import { isLive } from './liveness';
 import { useNow } from './useNow';
 import './experiments.css';
+import { Labels } from '../lib/Labels';
 import { Name } from '../lib/Name';
 
 const PAGE_SIZE = 50;
@@ -245,6 +246,7 @@ export function Experiments() {
                     <a href={`/experiments/${encodeURIComponent(e.id)}`} data-testid="exp-link">
                       <Name text={e.name || e.id} />
                     </a>
+                    <Labels tags={e.tags} group={e.group} />
                     {isLive(e, now) && (
                       <span class="badge live" data-testid="live-badge" title="Logged data in the last 2 minutes">
                         <span class="live-dot" />
