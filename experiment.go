@@ -55,7 +55,7 @@ type ExperimentFilter struct {
 	Sort   string // one of the Sort* keys; SortCreated when empty
 	Desc   bool
 	Offset int
-	Limit  int // 0 means the store's default (50)
+	Limit  int    // 0 means the store's default (50)
 	Tag    string // "" for any; else only experiments with this tag
 	// WithoutConfig leaves each experiment's config out (empty): a list
 	// page must not cost the size of every config on it.
