@@ -45,6 +45,9 @@ const (
 // key is revoked, its session ends, its experiment is deleted or it loses
 // access, and when the server closes.
 func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) error {
+	// Taken before access is first checked: a revocation from then on is
+	// seen, however the steps below interleave with it.
+	revoked := s.revocations()
 	e, err := s.experiment(r)
 	if err != nil {
 		return err
@@ -80,19 +83,24 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) error {
 	defer tick.Stop()
 	recheck := time.NewTicker(streamRecheck)
 	defer recheck.Stop()
+	// recheck takes the next revocation signal before checking, so that one
+	// arriving during the check is not missed.
+	recheckNow := func() bool {
+		revoked = s.revocations()
+		return s.streamAllowed(r, e)
+	}
 	for {
-		revoked := s.revocations()
 		select {
 		case <-r.Context().Done():
 			return nil
 		case <-s.done:
 			return nil
 		case <-revoked:
-			if !s.streamAllowed(r, e) {
+			if !recheckNow() {
 				return nil
 			}
 		case <-recheck.C:
-			if !s.streamAllowed(r, e) {
+			if !recheckNow() {
 				return nil
 			}
 		case <-tick.C:
@@ -107,7 +115,7 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) error {
 			// over it, whichever the select happened to pick.
 			select {
 			case <-revoked:
-				if !s.streamAllowed(r, e) {
+				if !recheckNow() {
 					return nil
 				}
 			default:
