@@ -10,6 +10,7 @@ import (
 const (
 	StatusActive   = "active"
 	StatusComplete = "complete"
+	StatusFailed   = "failed" // the script ended through an uncaught exception
 )
 
 // Experiment is one training run.

@@ -185,8 +185,8 @@ func (s *Server) applyUpdate(w http.ResponseWriter, r *http.Request, id string, 
 	}
 	upd.Tags, upd.Notes = req.Tags, req.Notes
 	if req.Status != nil {
-		if *req.Status != expt.StatusActive && *req.Status != expt.StatusComplete {
-			return invalid(`status: must be "active" or "complete"`)
+		if *req.Status != expt.StatusActive && *req.Status != expt.StatusComplete && *req.Status != expt.StatusFailed {
+			return invalid(`status: must be "active", "complete" or "failed"`)
 		}
 		upd.Status = req.Status
 	}

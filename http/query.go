@@ -85,9 +85,9 @@ func stepRange(q url.Values) (from, to *int64, err error) {
 func parseExperimentFilter(q url.Values) (expt.ExperimentFilter, error) {
 	f := expt.ExperimentFilter{Query: q.Get("q"), Status: q.Get("status"), Sort: q.Get("sort"), Tag: q.Get("tag")}
 	switch f.Status {
-	case "", expt.StatusActive, expt.StatusComplete:
+	case "", expt.StatusActive, expt.StatusComplete, expt.StatusFailed:
 	default:
-		return f, invalid(`status: must be "active" or "complete"`)
+		return f, invalid(`status: must be "active", "complete" or "failed"`)
 	}
 	switch f.Sort {
 	case "", expt.SortCreated, expt.SortUpdated, expt.SortName, expt.SortLatestStep:

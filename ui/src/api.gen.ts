@@ -1438,8 +1438,11 @@ export interface components {
         /** @description A double; non-finite values as strings. */
         Number: number | ("NaN" | "Infinity" | "-Infinity");
         Step: number;
-        /** @enum {string} */
-        Status: "active" | "complete";
+        /**
+         * @description failed means the script ended through an uncaught exception.
+         * @enum {string}
+         */
+        Status: "active" | "complete" | "failed";
         User: {
             id: number;
             email: string;

@@ -6,6 +6,7 @@ import atexit
 import contextlib
 import os
 import signal
+import sys
 import threading
 from collections.abc import Mapping, Sequence
 from types import FrameType
@@ -115,6 +116,8 @@ def _install_hooks() -> None:
     if not _hooks_installed:
         _hooks_installed = True
         atexit.register(_at_exit)
+        _prev_excepthook[0] = sys.excepthook
+        sys.excepthook = _on_uncaught
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=_after_fork)
     # signal.signal works only in the main thread; from elsewhere the previous handlers stay until an
@@ -129,13 +132,26 @@ def _install_hooks() -> None:
                 _prev_handlers.pop(sig, None)
 
 
+# The script died of an uncaught exception: the run ends "failed", not "complete".
+_died: list[bool] = [False]
+_prev_excepthook: list[Any] = [sys.excepthook]
+
+
+def _on_uncaught(kind: type[BaseException], value: BaseException, tb: Any) -> None:
+    if not issubclass(kind, KeyboardInterrupt):
+        _died[0] = True
+    _prev_excepthook[0](kind, value, tb)
+
+
 def _at_exit() -> None:
     run = _active
     if run is not None:
         # At exit there is no one to raise to; whatever was not sent is in the spool.
         failing = run._pipeline is not None and run._pipeline.last_error is not None
         with contextlib.suppress(Exception):
-            run.end(EXIT_TIMEOUT_WHEN_FAILING if failing else DEFAULT_END_TIMEOUT)
+            run._end(
+                EXIT_TIMEOUT_WHEN_FAILING if failing else DEFAULT_END_TIMEOUT, "failed" if _died[0] else "complete"
+            )
 
 
 def _after_fork() -> None:

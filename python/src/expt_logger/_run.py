@@ -315,6 +315,10 @@ class Run:
     def end(self, timeout: float | None = DEFAULT_END_TIMEOUT) -> bool:
         """Flush, mark the experiment complete and stop. Returns within `timeout` seconds even when the
         server is unreachable; what is left stays in the spool and the command that uploads it is printed."""
+        return self._end(timeout, "complete")
+
+    def _end(self, timeout: float | None, status: str) -> bool:
+        """end(), ending with status: "complete", or "failed" when the script died of an exception."""
         if self._ended:
             return True
         if self._acc:
@@ -326,7 +330,7 @@ class Run:
         if p is None:
             return True
         failing_timeout = END_TIMEOUT_WHEN_FAILING if timeout == DEFAULT_END_TIMEOUT else None
-        ok = p.end(timeout, complete=os.getpid() == p.owner_pid, failing_timeout=failing_timeout)
+        ok = p.end(timeout, complete=os.getpid() == p.owner_pid, failing_timeout=failing_timeout, status=status)
         if not ok and isinstance(p.spool, _spool.MemorySpool):
             print(
                 f"expt_logger: not everything reached {self.base_url}; the spool directory could not be used "

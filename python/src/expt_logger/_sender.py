@@ -127,8 +127,9 @@ class Uploader:
                 os.remove(path)
         return n
 
-    def complete(self, eid: str) -> None:
-        self._put(eid, {"status": "complete"}, "end")
+    def complete(self, eid: str, status: str = "complete") -> None:
+        """Mark the run ended: "complete", or "failed" when its script died of an exception."""
+        self._put(eid, {"status": status}, "end")
 
 
 def upload_dir(transport: Transport, base_url: str, run_dir: Path, progress: Callable[[int], None] | None) -> int:
@@ -144,8 +145,8 @@ def upload_dir(transport: Transport, base_url: str, run_dir: Path, progress: Cal
         total += n
         if progress:
             progress(n)
-    if meta.get("status") == "complete":
-        up.complete(meta["experimentId"])
+    if meta.get("status") in ("complete", "failed"):
+        up.complete(meta["experimentId"], meta["status"])
     _spool.remove_run(run_dir)
     return total
 
@@ -284,7 +285,13 @@ class Pipeline:
                 self.cond.wait(left if left is None else min(left, 1.0))
         return True
 
-    def end(self, timeout: float | None, complete: bool = True, failing_timeout: float | None = None) -> bool:
+    def end(
+        self,
+        timeout: float | None,
+        complete: bool = True,
+        failing_timeout: float | None = None,
+        status: str = "complete",
+    ) -> bool:
         """Seal everything, mark the run complete (`complete`), and wait for delivery up to `timeout`;
         with `failing_timeout`, wait only that long once the server is failing (everything is already
         in the spool by then, and the next init() or `sync` uploads it)."""
@@ -294,7 +301,7 @@ class Pipeline:
             self.wake_writer.set()
             return ok
         with self.lock:
-            self.meta["status"] = "complete"
+            self.meta["status"] = status
             self.meta_dirty = True
             self.drain(force_seal=True)
             self.ending = True
@@ -376,7 +383,7 @@ class Pipeline:
                     with self.lock:
                         meta = dict(self.meta)
                     up.sync_meta(meta)  # config changes made just before end()
-                    up.complete(eid)
+                    up.complete(eid, meta.get("status", "complete"))
                     self.spool.remove_run()
                     with self.cond:
                         self.finished = True

@@ -256,3 +256,23 @@ def test_tags_notes_and_group_reach_the_server(expt_server: ExptServer) -> None:
     assert [x["id"] for x in listed] == [run.id]
     with pytest.raises(TypeError, match="tags"):
         expt_logger.init(tags="grpo", mode="disabled")
+
+
+def test_script_that_dies_of_an_exception_ends_failed(expt_server: ExptServer, spool: Path) -> None:
+    """A training script killed by an uncaught exception ends its run "failed", not "complete" (which
+    a crashed run showed before); its data still arrives."""
+    script = (
+        "import expt_logger, sys\n"
+        "run = expt_logger.init(name='doomed')\n"
+        "expt_logger.log({'loss': 1.0})\n"
+        "print('ID', run.id, flush=True)\n"
+        "raise RuntimeError('NaN loss at step 1')\n"
+    )
+    src = str(Path(expt_logger.__file__).resolve().parents[1])
+    env = env_for(expt_server, spool, PYTHONPATH=src)
+    p = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 1 and "NaN loss at step 1" in p.stderr, p.stderr
+    eid = p.stdout.split()[1]
+    e = expt_server.get(f"/api/experiments/{eid}")
+    assert e["status"] == "failed", e
+    assert expt_server.scalars(eid, "train")["loss"] == {0: 1.0}
