@@ -55,18 +55,8 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 		// only then is a decoder taken: a slow upload must not hold one
 		// (two trickling clients would have stopped every gzip upload).
 		packed, err := readLimited(r.Body, limit, acct)
-		switch {
-		case errors.Is(err, errTooLarge):
-			return nil, tooLarge
-		case errors.Is(err, os.ErrDeadlineExceeded):
-			return nil, s.slowBody(w)
-		case err != nil && expt.ErrorCode(err) == expt.EUNAVAILABLE:
-			w.Header().Set("Connection", "close")
-			return nil, err
-		case errors.Is(err, io.ErrUnexpectedEOF):
-			return nil, invalid("request body ended early")
-		case err != nil:
-			return nil, fmt.Errorf("read body: %w", err)
+		if err != nil {
+			return nil, s.readError(w, err, false, tooLarge)
 		}
 		release, err := s.bodies.decoder(r.Context())
 		if err != nil {
@@ -82,21 +72,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 	}
 	b, err := readLimited(src, limit, acct)
 	if err != nil {
-		switch {
-		case errors.Is(err, errTooLarge):
-			return nil, tooLarge
-		case expt.ErrorCode(err) == expt.EUNAVAILABLE:
-			w.Header().Set("Connection", "close") // the rest of the body is not read
-			return nil, err
-		case errors.Is(err, os.ErrDeadlineExceeded):
-			return nil, s.slowBody(w)
-		case enc == "gzip" && (errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF)):
-			return nil, invalid("request body is not valid gzip: %v", err)
-		case errors.Is(err, io.ErrUnexpectedEOF):
-			// The client hung up mid-body: its fault, and nothing to log.
-			return nil, invalid("request body ended early")
-		}
-		return nil, fmt.Errorf("read body: %w", err)
+		return nil, s.readError(w, err, enc == "gzip", tooLarge)
 	}
 	if !utf8.Valid(b) {
 		return nil, invalid("request body is not valid UTF-8")
@@ -108,6 +84,26 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 		return nil, invalid("request body has a NUL character (\\u0000) at byte %d; text must not contain NUL", i)
 	}
 	return b, nil
+}
+
+// readError is the answer to a failed body read; inflating says the read
+// was of a gzip stream, whose own errors are the client's bad gzip.
+func (s *Server) readError(w http.ResponseWriter, err error, inflating bool, tooLarge error) error {
+	switch {
+	case errors.Is(err, errTooLarge):
+		return tooLarge
+	case expt.ErrorCode(err) == expt.EUNAVAILABLE:
+		w.Header().Set("Connection", "close") // the rest of the body is not read
+		return err
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return s.slowBody(w)
+	case inflating && (errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF)):
+		return invalid("request body is not valid gzip: %v", err)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		// The client hung up mid-body: its fault, and nothing to log.
+		return invalid("request body ended early")
+	}
+	return fmt.Errorf("read body: %w", err)
 }
 
 // slowBody is the answer to a body that did not arrive within bodyTimeout;
