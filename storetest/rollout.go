@@ -132,6 +132,38 @@ func testRollouts(t *testing.T, open func(t *testing.T) expt.Store) {
 		}
 	})
 
+	t.Run("ScopedIdempotencyKeys", func(t *testing.T) {
+		// Keys made by expt.IdempotencyKey: the same body again is a replay,
+		// another body EUNPROCESSABLE, another endpoint a new key; and a key
+		// an earlier version stored bare still makes its batch a replay.
+		f := newFixture(t, open)
+		write := func(idem string) (bool, error) {
+			return f.s.WriteRollouts(f.ctx, f.expID, []*expt.Rollout{rollout(1, "train", "p", "a")}, idem)
+		}
+		k := expt.IdempotencyKey("rollouts", "run/0/r0", []byte("body A"))
+		for i, want := range []bool{true, false} {
+			if applied, err := write(k); err != nil || applied != want {
+				t.Fatalf("write %d: applied=%v, %v; want %v", i, applied, err, want)
+			}
+		}
+		if _, err := write(expt.IdempotencyKey("rollouts", "run/0/r0", []byte("body B"))); expt.ErrorCode(err) != expt.EUNPROCESSABLE {
+			t.Errorf("same key, other body: %v, want unprocessable", err)
+		}
+		if applied, err := write(expt.IdempotencyKey("other", "run/0/r0", []byte("body B"))); err != nil || !applied {
+			t.Errorf("same key on another endpoint: applied=%v, %v", applied, err)
+		}
+		if applied, err := write("old/0/r0"); err != nil || !applied { // stored bare, as before body hashes
+			t.Fatalf("bare key: %v %v", applied, err)
+		}
+		if applied, err := write(expt.IdempotencyKey("rollouts", "old/0/r0", []byte("body C"))); err != nil || applied {
+			t.Errorf("a retry of a batch stored under a bare key: applied=%v, %v; want a replay", applied, err)
+		}
+		page, _, err := f.s.Rollouts(f.ctx, expt.RolloutQuery{ExperimentID: f.expID, Limit: 100})
+		if err != nil || len(page) != 3 {
+			t.Errorf("%d rollouts stored, want 3 (%v)", len(page), err)
+		}
+	})
+
 	t.Run("IdempotencyAndValidation", func(t *testing.T) {
 		f := newFixture(t, open)
 		batch := []*expt.Rollout{rollout(1, "train", "p", "a"), rollout(1, "train", "p", "b")}

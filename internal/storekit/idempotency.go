@@ -22,22 +22,23 @@ func Claim(exec, count func(sql string, args ...any) (int64, error), dollar bool
 	if hash != "" {
 		h = hash
 	}
+	// One statement on the common path: the key is claimed unless it is
+	// taken, or the client's key alone was stored by an earlier version
+	// (then the batch is a replay of that one).
 	w := NewWhere(dollar)
-	n, err := exec(`INSERT INTO idempotency(experiment, key, body_hash, created_at) VALUES (`+BindList(w, []any{pk, key, h, now})+`)
-		ON CONFLICT DO NOTHING`, w.Args...)
+	vals := BindList(w, []any{pk, key, h, now})
+	legacy := ""
+	if client != key {
+		legacy = ` WHERE NOT EXISTS (SELECT 1 FROM idempotency WHERE experiment = ` + w.Bind(pk) + ` AND key = ` + w.Bind(client) + ` AND body_hash IS NULL)`
+	} else {
+		legacy = ` WHERE true` // SQLite needs a WHERE to tell INSERT ... SELECT from its upsert clause
+	}
+	n, err := exec(`INSERT INTO idempotency(experiment, key, body_hash, created_at) SELECT `+vals+legacy+` ON CONFLICT DO NOTHING`, w.Args...)
 	if err != nil {
 		return false, fmt.Errorf("insert idempotency key: %w", err)
 	}
 	if n == 1 {
-		if client == key {
-			return true, nil
-		}
-		w = NewWhere(dollar)
-		old, err := count(`SELECT count(*) FROM idempotency WHERE experiment = `+w.Bind(pk)+` AND key = `+w.Bind(client)+` AND body_hash IS NULL`, w.Args...)
-		if err != nil {
-			return false, fmt.Errorf("check idempotency key: %w", err)
-		}
-		return old == 0, nil
+		return true, nil
 	}
 	if hash == "" {
 		return false, nil
