@@ -129,7 +129,7 @@ func (s Common) UpdateExperiment(ctx context.Context, userID int64, id string, u
 		if e, err = experimentOf(ctx, tx, userID, id, s.e.LockUpdate); err != nil {
 			return err
 		}
-		UpdateExperiment(e, upd, time.Now().UTC().Truncate(time.Microsecond))
+		UpdateExperiment(e, upd, micro(time.Now()))
 		w := NewWhere(tx.Dollar())
 		tags, err := expt.CheckLabels(e.Tags, e.Notes, e.Group)
 		if err != nil {
@@ -237,7 +237,7 @@ func (s Common) CreateExperiment(ctx context.Context, e *expt.Experiment) (bool,
 		return false, err
 	}
 	// Microseconds: what both engines keep and JSON carries.
-	e.CreatedAt, e.UpdatedAt = e.CreatedAt.UTC().Truncate(time.Microsecond), e.UpdatedAt.UTC().Truncate(time.Microsecond)
+	e.CreatedAt, e.UpdatedAt = micro(e.CreatedAt), micro(e.UpdatedAt)
 	created := false
 	err := s.e.Tx(ctx, func(tx Conn) error {
 		w := NewWhere(tx.Dollar())
