@@ -1412,7 +1412,12 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "text/event-stream": string;
+                        "text/event-stream": {
+                            /** @enum {string} */
+                            event?: "scalars" | "rollouts" | "experiment" | "reset";
+                            id?: string;
+                            data?: string;
+                        };
                     };
                 };
                 400: components["responses"]["BadRequest"];
