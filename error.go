@@ -10,6 +10,7 @@ import (
 const (
 	EINVALID       = "invalid"       // 400: bad input, the message names the field
 	EUNAUTHORIZED  = "unauthorized"  // 401: missing or wrong credentials
+	EFORBIDDEN     = "forbidden"     // 403: the caller sees it, but their role or key may not do this
 	ENOTFOUND      = "not_found"     // 404: missing, or not the caller's to see
 	ECONFLICT      = "conflict"      // 409: the id or email is already taken
 	ETOOLARGE      = "too_large"     // 413: body or batch over a limit

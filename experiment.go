@@ -16,7 +16,8 @@ const (
 // Experiment is one training run.
 type Experiment struct {
 	ID         string // UUID, possibly chosen by the SDK
-	UserID     int64
+	UserID     int64  // who created it
+	ProjectID  int64
 	Name       string
 	Config     json.RawMessage // a JSON object; {} when none
 	Status     string
@@ -48,34 +49,35 @@ const (
 	SortLatestStep = "latestStep"
 )
 
-// ExperimentFilter selects and orders a page of one user's experiments.
+// ExperimentFilter selects and orders a page of the experiments of some projects.
 type ExperimentFilter struct {
-	UserID int64
-	Query  string // case-insensitive substring of the name
-	Status string // "" for any
-	Sort   string // one of the Sort* keys; SortCreated when empty
-	Desc   bool
-	Offset int
-	Limit  int    // 0 means the store's default (50)
-	Tag    string // "" for any; else only experiments with this tag
+	Projects []int64 // the projects to list; none lists nothing
+	Query    string  // case-insensitive substring of the name
+	Status   string  // "" for any
+	Sort     string  // one of the Sort* keys; SortCreated when empty
+	Desc     bool
+	Offset   int
+	Limit    int    // 0 means the store's default (50)
+	Tag      string // "" for any; else only experiments with this tag
 	// WithoutConfig leaves each experiment's config out (empty): a list
 	// page must not cost the size of every config on it.
 	WithoutConfig bool
 }
 
-// ExperimentStore keeps experiments. Every method is scoped to a user: an
-// experiment of another user is ENOTFOUND, never a different error.
+// ExperimentStore keeps experiments. Who may see which is decided by the
+// caller from the experiment's project (ProjectStore.Role).
 type ExperimentStore interface {
-	// CreateExperiment stores e (ID set by the caller; CreatedAt, UpdatedAt,
-	// Status and Config defaulted when empty). When an experiment with e.ID
-	// already belongs to e.UserID it loads it into e and returns created=false;
-	// when it belongs to another user it returns ECONFLICT.
+	// CreateExperiment stores e (ID and UserID set by the caller; ProjectID
+	// is UserID's personal project when 0; CreatedAt, UpdatedAt, Status and
+	// Config defaulted when empty). When an
+	// experiment with e.ID exists it loads it into e and returns
+	// created=false: the caller decides whether this caller may resume it.
 	CreateExperiment(ctx context.Context, e *Experiment) (created bool, err error)
-	Experiment(ctx context.Context, userID int64, id string) (*Experiment, error)
-	UpdateExperiment(ctx context.Context, userID int64, id string, upd ExperimentUpdate) (*Experiment, error)
+	Experiment(ctx context.Context, id string) (*Experiment, error) // ENOTFOUND
+	UpdateExperiment(ctx context.Context, id string, upd ExperimentUpdate) (*Experiment, error)
 	// Experiments returns one page and the total number matching the filter.
 	Experiments(ctx context.Context, f ExperimentFilter) ([]*Experiment, int, error)
-	// DeleteExperiments deletes those of ids owned by userID, with all their
-	// data, and returns how many.
-	DeleteExperiments(ctx context.Context, userID int64, ids []string) (int, error)
+	// DeleteExperiments deletes those of ids that are in one of projects,
+	// with all their data, and returns how many.
+	DeleteExperiments(ctx context.Context, projects []int64, ids []string) (int, error)
 }

@@ -9,6 +9,7 @@ import "context"
 // experiments. Callers that only authenticate or list runs need no more.
 type MetaStore interface {
 	UserStore
+	ProjectStore
 	ExperimentStore
 }
 

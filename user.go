@@ -10,9 +10,34 @@ type User struct {
 	ID           int64
 	Email        string
 	Name         string
-	PasswordHash string // bcrypt; empty for a local admin made by `expt keys create`
+	PasswordHash string // bcrypt; empty for a user who has not signed up yet
 	CreatedAt    time.Time
+	// Admin manages the server's users and is an owner of every project.
+	// The first account made on a server is its admin.
+	Admin bool
+	// Disabled users cannot sign in, and their keys and sessions stop working.
+	Disabled bool
+	// Invited users were added to a project by email before they had an
+	// account: signing up with that email claims the account (sets its
+	// password) instead of being refused as taken.
+	Invited bool
 }
+
+// UserUpdate changes the fields that are not nil.
+type UserUpdate struct {
+	Name         *string
+	PasswordHash *string
+	Admin        *bool
+	Disabled     *bool
+	Invited      *bool
+}
+
+// Key access levels: what a key may do within what its user may do.
+const (
+	AccessFull  = "full"  // everything the user may do
+	AccessWrite = "write" // create runs and log to them; read no data, delete nothing
+	AccessRead  = "read"  // read only
+)
 
 // APIKey is the stored half of an API key: the secret itself is shown once
 // and only its SHA-256 is kept.
@@ -23,6 +48,9 @@ type APIKey struct {
 	Prefix     string // first characters of the secret, to tell keys apart
 	CreatedAt  time.Time
 	LastUsedAt *time.Time
+	// ProjectID limits the key to one project; 0 for every project of its user.
+	ProjectID int64
+	Access    string // one of the Access* levels; AccessFull when empty
 }
 
 // Session is a browser sign-in; the cookie carries the token, the store its hash.
@@ -34,13 +62,17 @@ type Session struct {
 
 // UserStore keeps users, API keys and sessions.
 type UserStore interface {
-	// CreateUser sets u.ID and u.CreatedAt; ECONFLICT when the email is taken
-	// (emails compare case-insensitively).
+	// CreateUser sets u.ID and u.CreatedAt and makes the user's personal
+	// project; ECONFLICT when the email is taken (emails compare
+	// case-insensitively). The first user becomes an admin whatever u.Admin says.
 	CreateUser(ctx context.Context, u *User) error
 	UserByEmail(ctx context.Context, email string) (*User, error) // ENOTFOUND
 	UserByID(ctx context.Context, id int64) (*User, error)        // ENOTFOUND
-	// FirstUser returns the oldest user (the local admin); ENOTFOUND when none.
+	// FirstUser returns the oldest user; ENOTFOUND when none.
 	FirstUser(ctx context.Context) (*User, error)
+	// Users lists every user, oldest first.
+	Users(ctx context.Context) ([]*User, error)
+	UpdateUser(ctx context.Context, id int64, upd UserUpdate) (*User, error) // ENOTFOUND
 
 	// CreateAPIKey stores k (k.ID, k.CreatedAt set by the store when empty) with the hash of its secret.
 	CreateAPIKey(ctx context.Context, k *APIKey, hash []byte) error

@@ -11,17 +11,34 @@ import (
 
 // UserOf is u on the wire.
 func UserOf(u *expt.User) User {
-	return User{ID: u.ID, Email: u.Email, Name: u.Name, CreatedAt: u.CreatedAt}
+	return User{ID: u.ID, Email: u.Email, Name: u.Name, CreatedAt: u.CreatedAt, Admin: u.Admin}
 }
 
-// APIKeyOf is k on the wire.
-func APIKeyOf(k *expt.APIKey) APIKey {
-	return APIKey{ID: k.ID, Name: k.Name, Prefix: k.Prefix, CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt}
+// ProjectOf is p on the wire.
+func ProjectOf(p *expt.Project) Project {
+	return Project{ID: p.ID, Name: p.Name, Personal: p.PersonalOf != 0, Role: string(p.Role), CreatedAt: p.CreatedAt}
+}
+
+// MemberOf is m on the wire.
+func MemberOf(m *expt.Member) Member {
+	return Member{UserID: m.UserID, Email: m.Email, Name: m.Name, Role: string(m.Role), Invited: m.Invited, CreatedAt: m.CreatedAt}
+}
+
+// APIKeyOf is k on the wire; names gives the names of projects by id.
+func APIKeyOf(k *expt.APIKey, names map[int64]string) APIKey {
+	out := APIKey{ID: k.ID, Name: k.Name, Prefix: k.Prefix, CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt, Access: k.Access}
+	if out.Access == "" {
+		out.Access = expt.AccessFull
+	}
+	if k.ProjectID != 0 {
+		out.Project = &ProjectRef{ID: k.ProjectID, Name: names[k.ProjectID]}
+	}
+	return out
 }
 
 // APIKeysOf is a key list on the wire.
-func APIKeysOf(list []*expt.APIKey) APIKeys {
-	return APIKeys{Keys: each(list, APIKeyOf)}
+func APIKeysOf(list []*expt.APIKey, names map[int64]string) APIKeys {
+	return APIKeys{Keys: each(list, func(k *expt.APIKey) APIKey { return APIKeyOf(k, names) })}
 }
 
 // InfoOf is e's stored fields on the wire.
@@ -29,7 +46,7 @@ func InfoOf(e *expt.Experiment) ExperimentInfo {
 	return ExperimentInfo{
 		ID: e.ID, Name: e.Name, Config: e.Config, Status: e.Status, JobID: e.JobID,
 		CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt, LatestStep: e.LatestStep,
-		Tags: orEmpty(e.Tags), Notes: e.Notes, Group: e.Group,
+		Tags: orEmpty(e.Tags), Notes: e.Notes, Group: e.Group, ProjectID: e.ProjectID,
 	}
 }
 
@@ -41,7 +58,7 @@ func ExperimentOf(e *expt.Experiment, url string) Experiment {
 // SummaryOf is e as the experiment list shows it.
 func SummaryOf(e *expt.Experiment, url string) ExperimentSummary {
 	return ExperimentSummary{ID: e.ID, Name: e.Name, Status: e.Status, JobID: e.JobID,
-		CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt, LatestStep: e.LatestStep, Tags: orEmpty(e.Tags), Group: e.Group, URL: url}
+		CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt, LatestStep: e.LatestStep, Tags: orEmpty(e.Tags), Group: e.Group, ProjectID: e.ProjectID, URL: url}
 }
 
 // MetricsOf is a series list on the wire.

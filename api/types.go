@@ -22,6 +22,7 @@ type User struct {
 	Email     string    `json:"email"`
 	Name      string    `json:"name"`
 	CreatedAt time.Time `json:"createdAt"`
+	Admin     bool      `json:"admin"` // manages the server's users; owner of every project
 }
 
 // UserResponse answers sign-up, sign-in and GET /api/auth/me.
@@ -54,11 +55,64 @@ type APIKey struct {
 	Prefix     string     `json:"prefix"` // first characters of the secret, to tell keys apart
 	CreatedAt  time.Time  `json:"createdAt"`
 	LastUsedAt *time.Time `json:"lastUsedAt"`
+	// Project is the one project the key may reach; null for every
+	// project of its user.
+	Project *ProjectRef `json:"project"`
+	Access  string      `json:"access"` // "full", "write" (log, never read or delete) or "read"
 }
 
-// CreateKeyRequest is POST /api/keys.
-type CreateKeyRequest struct {
+// ProjectRef names a project.
+type ProjectRef struct {
+	ID   int64  `json:"id"`
 	Name string `json:"name"`
+}
+
+// CreateKeyRequest is POST /api/api-keys.
+type CreateKeyRequest struct {
+	Name    string `json:"name"`
+	Project string `json:"project,omitempty"` // the name of the one project the key may reach
+	Access  string `json:"access,omitempty"`  // "full" (default), "write" or "read"
+}
+
+// Project is a project and the caller's role in it.
+type Project struct {
+	ID        int64     `json:"id"`
+	Name      string    `json:"name"`
+	Personal  bool      `json:"personal"` // a user's own project, named by their email
+	Role      string    `json:"role"`     // the caller's: "owner", "editor" or "viewer"
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// Projects is GET /api/projects.
+type Projects struct {
+	Projects []Project `json:"projects"`
+}
+
+// ProjectRequest is POST /api/projects and PATCH /api/projects/{id}.
+type ProjectRequest struct {
+	Name string `json:"name"`
+}
+
+// Member is one user's role in a project.
+type Member struct {
+	UserID    int64     `json:"userId"`
+	Email     string    `json:"email"`
+	Name      string    `json:"name"`
+	Role      string    `json:"role"`
+	Invited   bool      `json:"invited"` // has not signed up yet
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// Members is GET /api/projects/{id}/members.
+type Members struct {
+	Members []Member `json:"members"`
+}
+
+// MemberRequest is POST /api/projects/{id}/members (email and role) and
+// PATCH /api/projects/{id}/members/{userId} (role).
+type MemberRequest struct {
+	Email string `json:"email,omitempty"`
+	Role  string `json:"role"`
 }
 
 // CreateKeyResponse is the new key with its secret, shown once.
@@ -102,6 +156,7 @@ type ExperimentInfo struct {
 	Tags       []string        `json:"tags"`
 	Notes      string          `json:"notes"`
 	Group      string          `json:"group,omitempty"` // the processes of one distributed job
+	ProjectID  int64           `json:"projectId"`
 }
 
 // Experiment is an experiment with its page in the browser.
@@ -128,6 +183,7 @@ type ExperimentSummary struct {
 	LatestStep *int64    `json:"latestStep"`
 	Tags       []string  `json:"tags"`
 	Group      string    `json:"group,omitempty"`
+	ProjectID  int64     `json:"projectId"`
 	URL        string    `json:"url"`
 }
 
@@ -146,17 +202,22 @@ type CreateExperimentRequest struct {
 	Tags   []string        `json:"tags,omitempty"`
 	Notes  string          `json:"notes,omitempty"`
 	Group  string          `json:"group,omitempty"`
+	// Project is the name of the project to log into, made when missing
+	// and the caller may; without it, the key's project or the caller's
+	// personal one.
+	Project string `json:"project,omitempty"`
 }
 
 // CreateExperimentResponse answers POST /api/experiments; created is false
 // when the experiment existed already (a retried create).
 type CreateExperimentResponse struct {
-	ExperimentID string    `json:"experimentId"`
-	Name         string    `json:"name"`
-	Status       string    `json:"status"`
-	CreatedAt    time.Time `json:"createdAt"`
-	Created      bool      `json:"created"`
-	URL          string    `json:"url"`
+	ExperimentID string     `json:"experimentId"`
+	Name         string     `json:"name"`
+	Status       string     `json:"status"`
+	CreatedAt    time.Time  `json:"createdAt"`
+	Created      bool       `json:"created"`
+	URL          string     `json:"url"`
+	Project      ProjectRef `json:"project"`
 }
 
 // ExperimentUpdate is PATCH /api/experiments/{id}: the fields to change.

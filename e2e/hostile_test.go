@@ -41,6 +41,7 @@ func eachStore(t *testing.T, f func(t *testing.T, tg *target), args ...string) {
 
 func startTarget(t *testing.T, db string, args ...string) *target {
 	t.Helper()
+	ensureUserOn(t, e2eUser, "--db", db)
 	key := strings.TrimSpace(expt(t, nil, "keys", "create", "--name", "e2e", "--db", db))
 	p := startServer(t, nil, append([]string{"--db", db}, args...)...)
 	return &target{p: p, key: key, db: db, c: &client{t: t, base: p.URL, auth: bearer(key)}}

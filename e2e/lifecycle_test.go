@@ -28,27 +28,36 @@ func TestVersion(t *testing.T) {
 func TestKeysCreateWhileServing(t *testing.T) {
 	dir := t.TempDir()
 	p := startServer(t, nil, "--addr", "127.0.0.1:0", "--data", dir)
-	for _, email := range []string{"", "alice@example.com"} {
-		var extra []string
-		if email != "" {
-			extra = []string{"--email", email}
+	// No account yet: keys create refuses rather than make one nobody can
+	// sign in to, and says what to do.
+	for _, extra := range [][]string{nil, {"--email", "nobody@example.com"}} {
+		_, errOut, err := exptResult(nil, append([]string{"keys", "create", "--name", "x", "--data", dir}, extra...)...)
+		if err == nil || !strings.Contains(errOut, "expt users create") {
+			t.Errorf("keys create %v on an empty database: %v, %q", extra, err, errOut)
 		}
-		key := createKey(t, dir, extra...)
-		c := &client{t: t, base: p.URL, auth: bearer(key)}
+	}
+	ensureUser(t, dir, "alice@example.com")
+	ensureUser(t, dir, "bob@example.com")
+	for _, c := range []struct {
+		extra []string
+		want  string
+	}{{nil, "alice@example.com"}, {[]string{"--email", "bob@example.com"}, "bob@example.com"}} {
+		key := strings.TrimSpace(expt(t, nil, append([]string{"keys", "create", "--name", "e2e", "--data", dir}, c.extra...)...))
+		cl := &client{t: t, base: p.URL, auth: bearer(key)}
 		var me struct {
 			User struct {
 				Email string `json:"email"`
+				Admin bool   `json:"admin"`
 			} `json:"user"`
 		}
-		c.must(200, "GET", "/api/me", nil, &me)
-		want := email
-		if want == "" {
-			want = "admin@localhost"
+		cl.must(200, "GET", "/api/me", nil, &me)
+		if me.User.Email != c.want || me.User.Admin != (c.want == "alice@example.com") {
+			t.Errorf("key made with %v belongs to %+v, want %s (the first account is the admin)", c.extra, me.User, c.want)
 		}
-		if me.User.Email != want {
-			t.Errorf("key made with --email %q belongs to %q, want %q", email, me.User.Email, want)
-		}
-		c.must(200, "POST", "/api/experiments", map[string]any{"name": "x"}, nil)
+		cl.must(200, "POST", "/api/experiments", map[string]any{"name": "x"}, nil)
+		// The account the key belongs to signs in with its password.
+		cl = &client{t: t, base: p.URL, auth: func(*http.Request) {}}
+		cl.must(200, "POST", "/api/auth/sign-in/email", map[string]string{"email": c.want, "password": e2ePassword}, nil)
 	}
 	list := expt(t, nil, "keys", "list", "--data", dir)
 	if strings.Count(list, "e2e") != 1 {
@@ -167,6 +176,7 @@ func TestUnreachablePostgresIsAClearError(t *testing.T) {
 
 func TestDBFlagSQLiteURL(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "custom.db")
+	ensureUserOn(t, e2eUser, "--db", "sqlite:"+path)
 	key := strings.TrimSpace(expt(t, nil, "keys", "create", "--name", "k", "--db", "sqlite:"+path))
 	p := startServer(t, []string{"EXPT_DATABASE_URL=sqlite:" + path}, "--addr", "127.0.0.1:0")
 	c := &client{t: t, base: p.URL, auth: bearer(key)}
@@ -232,6 +242,7 @@ func TestJSONLogs(t *testing.T) {
 // (ten seconds' worth) are refused with 429 and Retry-After, reads are not.
 func TestRateLimitFromEnv(t *testing.T) {
 	dir := t.TempDir()
+	ensureUser(t, dir, e2eUser)
 	key := strings.TrimSpace(expt(t, nil, "keys", "create", "--name", "k", "--data", dir))
 	p := startServer(t, []string{"EXPT_RATE_LIMIT=1"}, "--data", dir, "--addr", "127.0.0.1:0")
 	c := &client{t: t, base: p.URL, auth: bearer(key)}

@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -164,9 +165,15 @@ func expt(t *testing.T, env []string, args ...string) string {
 }
 
 func exptResult(env []string, args ...string) (stdout, stderr string, err error) {
+	return exptStdin("", env, args...)
+}
+
+// exptStdin runs the binary with stdin as its input.
+func exptStdin(stdin string, env []string, args ...string) (stdout, stderr string, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, exptBin, args...)
+	cmd.Stdin = strings.NewReader(stdin)
 	cmd.Env = append(cleanEnv(), env...)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
@@ -174,9 +181,36 @@ func exptResult(env []string, args ...string) (stdout, stderr string, err error)
 	return o.String(), e.String(), err
 }
 
-// createKey makes an API key with `expt keys create` on dataDir.
+// e2eUser is the account createKey makes keys for, and its password.
+const (
+	e2eUser     = "e2e@example.com"
+	e2ePassword = "e2e password"
+)
+
+// ensureUser makes the account email on dataDir with `expt users create`,
+// unless it exists.
+func ensureUser(t *testing.T, dataDir, email string) {
+	t.Helper()
+	ensureUserOn(t, email, "--data", dataDir)
+}
+
+// ensureUserOn is ensureUser on the database the store flags name.
+func ensureUserOn(t *testing.T, email string, store ...string) {
+	t.Helper()
+	_, errOut, err := exptStdin(e2ePassword+"\n", nil, append([]string{"users", "create", "--email", email, "--password-stdin"}, store...)...)
+	if err != nil && !strings.Contains(errOut, "already has an account") {
+		t.Fatalf("users create %s: %v\n%s", email, err, errOut)
+	}
+}
+
+// createKey makes an API key with `expt keys create` on dataDir, for
+// e2eUser (made first when missing) unless extra names an --email.
 func createKey(t *testing.T, dataDir string, extra ...string) string {
 	t.Helper()
+	if !slices.Contains(extra, "--email") {
+		ensureUser(t, dataDir, e2eUser)
+		extra = append(extra, "--email", e2eUser)
+	}
 	out := expt(t, nil, append([]string{"keys", "create", "--name", "e2e", "--data", dataDir}, extra...)...)
 	key := strings.TrimSpace(out)
 	if !regexp.MustCompile(`^expt_[A-Za-z0-9_-]{43}$`).MatchString(key) {

@@ -121,6 +121,37 @@ func TestStreamEndsWithItsCredentials(t *testing.T) {
 		session.must(http.StatusOK, "POST", "/api/auth/sign-out", map[string]any{}, nil)
 		s.ends(t, 5*time.Second)
 
+		// A viewer of a shared project, removed from it by its owner.
+		viewer := fmt.Sprintf("viewer-%d@example.com", time.Now().UnixNano())
+		signup, _ = http.NewRequest("POST", tg.p.URL+"/api/auth/sign-up/email",
+			strings.NewReader(`{"email":"`+viewer+`","password":"correct-horse-battery"}`))
+		signup.Header.Set("Content-Type", "application/json")
+		if resp, err = httpClient.Do(signup); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("sign up: %v %v", resp, err)
+		}
+		resp.Body.Close()
+		cookie = resp.Cookies()[0]
+		name := fmt.Sprintf("shared-%d", time.Now().UnixNano())
+		var proj struct {
+			ID int64 `json:"id"`
+		}
+		tg.c.must(http.StatusCreated, "POST", "/api/projects", map[string]string{"name": name}, &proj)
+		var member struct {
+			UserID int64 `json:"userId"`
+		}
+		tg.c.must(http.StatusCreated, "POST", fmt.Sprintf("/api/projects/%d/members", proj.ID), map[string]string{"email": viewer, "role": "viewer"}, &member)
+		var shared struct {
+			ExperimentID string `json:"experimentId"`
+		}
+		tg.c.must(http.StatusOK, "POST", "/api/experiments", map[string]any{"name": "shared", "project": name}, &shared)
+		s = openStream(t, tg.p.URL, "/api/experiments/"+shared.ExperimentID+"/events", map[string]string{"Cookie": cookie.Name + "=" + cookie.Value})
+		s.next(t, ": connected", 5*time.Second)
+		tg.c.must(http.StatusOK, "DELETE", fmt.Sprintf("/api/projects/%d/members/%d", proj.ID, member.UserID), nil, nil)
+		postLoss(tg.c, shared.ExperimentID, 0, 3)
+		if data := s.ends(t, 5*time.Second); len(data) != 0 {
+			t.Errorf("the removed member's stream delivered %d events written after the removal", len(data))
+		}
+
 		// The experiment deleted.
 		s = openStream(t, tg.p.URL, events, map[string]string{"Authorization": "Bearer " + tg.key})
 		s.next(t, ": connected", 5*time.Second)

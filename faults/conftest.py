@@ -22,7 +22,9 @@ def expt_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if go is None:
         pytest.fail("the fault scenarios need Go to build ./cmd/expt (or set EXPT_BIN)")
     out = tmp_path_factory.mktemp("bin") / "expt"
-    subprocess.run([go, "build", "-o", str(out), "./cmd/expt"], cwd=REPO, check=True, timeout=600)
+    subprocess.run(
+        [go, "build", "-o", str(out), "./cmd/expt"], cwd=REPO, check=True, timeout=600
+    )
     return out
 
 

@@ -37,7 +37,11 @@ def _reset(sock: socket.socket) -> None:
 
 
 def _http_error(status: int) -> bytes:
-    reason = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}.get(status, "Error")
+    reason = {
+        500: "Internal Server Error",
+        502: "Bad Gateway",
+        503: "Service Unavailable",
+    }.get(status, "Error")
     body = f'{{"error":"fault proxy: {status}"}}'.encode()
     head = (
         f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
@@ -51,14 +55,20 @@ class FaultProxy:
         self.upstream_port = upstream_port
         self.mode = "pass"
         self.delay = 0.2
-        self.reset_on_leave = True  # False: a true black hole, whose connections stay hung afterwards
+        self.reset_on_leave = (
+            True  # False: a true black hole, whose connections stay hung afterwards
+        )
         self.rng = random.Random(seed)
         self._rng_lock = threading.Lock()
         self._lock = threading.Lock()
         self._held: set[socket.socket] = set()  # black-holed client sockets
         self._conns: set[socket.socket] = set()
-        self._doomed: set[socket.socket] = set()  # to be reset by the thread reading them
-        self.counts: dict[str, int] = {}  # faults injected, by kind: the report shows they happened
+        self._doomed: set[socket.socket] = (
+            set()
+        )  # to be reset by the thread reading them
+        self.counts: dict[
+            str, int
+        ] = {}  # faults injected, by kind: the report shows they happened
         self._ls = socket.socket()
         self._ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._ls.bind(("127.0.0.1", 0))
@@ -66,13 +76,17 @@ class FaultProxy:
         self.port = int(self._ls.getsockname()[1])
         self.url = f"http://127.0.0.1:{self.port}"
         self._closed = False
-        threading.Thread(target=self._accept_loop, name="fault-proxy", daemon=True).start()
+        threading.Thread(
+            target=self._accept_loop, name="fault-proxy", daemon=True
+        ).start()
 
     # --- control -------------------------------------------------------------------------------------
 
     def set(self, mode: str) -> None:
         with self._lock:
-            leaving_blackhole = self.mode == "blackhole" and mode != "blackhole" and self.reset_on_leave
+            leaving_blackhole = (
+                self.mode == "blackhole" and mode != "blackhole" and self.reset_on_leave
+            )
             self.mode = mode
             held = list(self._held) if leaving_blackhole else []
             if leaving_blackhole:
@@ -80,7 +94,9 @@ class FaultProxy:
         for s in held:
             self._kick(s)
 
-    def hold(self, mode: str, at_least: float, until: tuple[str, ...] = (), cap: float = 10.0) -> None:
+    def hold(
+        self, mode: str, at_least: float, until: tuple[str, ...] = (), cap: float = 10.0
+    ) -> None:
         """Stay in `mode` for `at_least` seconds and, beyond that, until each fault in `until` has hit
         a request (up to `cap` seconds): the SDK's retry backoff decides when requests come, and a
         stretch no request saw would test nothing."""
@@ -88,7 +104,9 @@ class FaultProxy:
         start = time.monotonic()
         before = dict(self.counts)
         time.sleep(at_least)
-        while time.monotonic() - start < cap and any(self.counts.get(k, 0) <= before.get(k, 0) for k in until):
+        while time.monotonic() - start < cap and any(
+            self.counts.get(k, 0) <= before.get(k, 0) for k in until
+        ):
             time.sleep(0.05)
         self.set("pass")
 
@@ -152,7 +170,9 @@ class FaultProxy:
 
     def _serve(self, client: socket.socket) -> None:
         upstream: socket.socket | None = None
-        lose_ack = threading.Event()  # set: the next answer from upstream is replaced by a reset
+        lose_ack = (
+            threading.Event()
+        )  # set: the next answer from upstream is replaced by a reset
         owned = True  # False once the socket is handed to the held set or reset
         with self._lock:
             self._conns.add(client)
@@ -198,7 +218,9 @@ class FaultProxy:
                     time.sleep(d)
                 if upstream is None:
                     try:
-                        upstream = socket.create_connection(("127.0.0.1", self.upstream_port), timeout=5)
+                        upstream = socket.create_connection(
+                            ("127.0.0.1", self.upstream_port), timeout=5
+                        )
                     except OSError:
                         # The server is down (being restarted): the client sees a reset, as with no proxy.
                         self._count("refused")
@@ -206,7 +228,11 @@ class FaultProxy:
                         self._abort(client)
                         return
                     upstream.settimeout(None)
-                    threading.Thread(target=self._pump_back, args=(upstream, client, lose_ack), daemon=True).start()
+                    threading.Thread(
+                        target=self._pump_back,
+                        args=(upstream, client, lose_ack),
+                        daemon=True,
+                    ).start()
                 try:
                     upstream.sendall(data)
                 except OSError:
@@ -254,7 +280,9 @@ class FaultProxy:
                 self._held.discard(client)
             client.close()
 
-    def _pump_back(self, upstream: socket.socket, client: socket.socket, lose_ack: threading.Event) -> None:
+    def _pump_back(
+        self, upstream: socket.socket, client: socket.socket, lose_ack: threading.Event
+    ) -> None:
         """Server -> client. A response already on its way is still delivered; black-holing starts
         with the next request, so the client sees no answer to it."""
         try:

@@ -19,7 +19,11 @@ from expt_logger import _spool
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
     d = tmp_path / "disk"
     d.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(d)], capture_output=True, text=True)
+    r = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(d)],
+        capture_output=True,
+        text=True,
+    )
     if r.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs (needs root): {r.stderr.strip()}")
     try:
@@ -39,12 +43,18 @@ def fill(disk: Path) -> None:
 
 def test_segment_stays_whole_lines_after_enospc(tiny_disk: Path) -> None:
     sp = _spool.Spool(tiny_disk / "run")
-    line = json.dumps({"step": 0, "mode": "train", "name": "x" * 300, "value": 1.0, "ts": 0.0}).encode()
+    line = json.dumps(
+        {"step": 0, "mode": "train", "name": "x" * 300, "value": 1.0, "ts": 0.0}
+    ).encode()
     try:
         with pytest.raises(OSError):
             for _ in range(10_000):
-                sp.append([line] * 100, 0.0)  # ~35 KB, more than the file buffer: as a busy 0.5 s drain
-        subprocess.run(["mount", "-o", "remount,size=4m", str(tiny_disk)], check=True)  # space comes back
+                sp.append(
+                    [line] * 100, 0.0
+                )  # ~35 KB, more than the file buffer: as a busy 0.5 s drain
+        subprocess.run(
+            ["mount", "-o", "remount,size=4m", str(tiny_disk)], check=True
+        )  # space comes back
         sp.append([line] * 10, 0.0)
         assert sp._path is not None
         path = sp._path
@@ -53,7 +63,9 @@ def test_segment_stays_whole_lines_after_enospc(tiny_disk: Path) -> None:
             sp.close()
     lines = _spool.read_segment(path.with_suffix(_spool.SEALED_SUFFIX))
     torn = [i for i, ln in enumerate(lines) if ln != line]
-    assert not torn, f"{len(torn)} of {len(lines)} lines are not whole records: the server refuses the segment"
+    assert not torn, (
+        f"{len(torn)} of {len(lines)} lines are not whole records: the server refuses the segment"
+    )
 
 
 def test_end_on_a_full_disk_does_not_raise(tiny_disk: Path) -> None:
@@ -62,7 +74,9 @@ def test_end_on_a_full_disk_does_not_raise(tiny_disk: Path) -> None:
     for s in range(100):
         run.log({"x": float(s)})
     try:
-        run.end(timeout=2)  # "never raises into user code": what fits is kept, the rest is warned about
+        run.end(
+            timeout=2
+        )  # "never raises into user code": what fits is kept, the rest is warned about
     finally:
         # Leave no thread writing and no file open for the tests that follow (warnings are errors).
         p = run._pipeline

@@ -26,7 +26,9 @@ from harness import Count, Server, Steps, Trainer, count, env_for
 from proxy import FaultProxy
 
 WORST_STEP = 1.0
-KILL_GRACE = 1.0  # the issue allows the last second before a SIGKILL of the training process
+KILL_GRACE = (
+    1.0  # the issue allows the last second before a SIGKILL of the training process
+)
 
 
 def check_steps(name: str, steps: Steps) -> None:
@@ -50,7 +52,12 @@ def test_network_faults(server: Server, proxy: FaultProxy, tmp_path: Path) -> No
     """A 5 s black hole, stretches of 503, 502 and 500, then drops, resets, lost acknowledgements and
     delays at random, then a slow link. Each stretch lasts until a request met its fault (capped)."""
     stop = tmp_path / "stop"
-    tr = Trainer(env_for(server, proxy.url, tmp_path / "spool", DURATION="60", STOP_FILE=str(stop)), tmp_path / "steps")
+    tr = Trainer(
+        env_for(
+            server, proxy.url, tmp_path / "spool", DURATION="60", STOP_FILE=str(stop)
+        ),
+        tmp_path / "steps",
+    )
     time.sleep(1.0)
 
     def recover() -> None:
@@ -69,15 +76,31 @@ def test_network_faults(server: Server, proxy: FaultProxy, tmp_path: Path) -> No
     stop.touch()
     finish(tr)
     print(f"\n  faults injected: {dict(sorted(proxy.counts.items()))}")
-    for kind in ("drop", "reset", "ackloss", "blackhole", "http:503", "http:502", "http:500", "delay"):
-        assert proxy.counts.get(kind), f"no {kind} fault happened: the scenario did not test it"
+    for kind in (
+        "drop",
+        "reset",
+        "ackloss",
+        "blackhole",
+        "http:503",
+        "http:502",
+        "http:500",
+        "delay",
+    ):
+        assert proxy.counts.get(kind), (
+            f"no {kind} fault happened: the scenario did not test it"
+        )
     assert_count(count(server, tr.eid, tr.steps()))
     check_steps("network faults", tr.steps())
 
 
-def test_server_sigkilled_and_restarted(server: Server, proxy: FaultProxy, tmp_path: Path) -> None:
+def test_server_sigkilled_and_restarted(
+    server: Server, proxy: FaultProxy, tmp_path: Path
+) -> None:
     """The server is SIGKILLed four times mid-run and comes back on the same port with the same data."""
-    tr = Trainer(env_for(server, proxy.url, tmp_path / "spool", DURATION="12"), tmp_path / "steps")
+    tr = Trainer(
+        env_for(server, proxy.url, tmp_path / "spool", DURATION="12"),
+        tmp_path / "steps",
+    )
     for down in (0.3, 1.0, 0.5, 2.0):
         time.sleep(1.5)
         server.kill()
@@ -85,7 +108,9 @@ def test_server_sigkilled_and_restarted(server: Server, proxy: FaultProxy, tmp_p
         server.start()
     finish(tr)
     assert server.starts == 5
-    print(f"\n  server SIGKILLed and restarted {server.starts - 1} times; proxy saw {proxy.counts}")
+    print(
+        f"\n  server SIGKILLed and restarted {server.starts - 1} times; proxy saw {proxy.counts}"
+    )
     assert_count(count(server, tr.eid, tr.steps()))
     check_steps("server restarts", tr.steps())
 
@@ -96,7 +121,11 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     limit that raises EFBIG and SIGXFSZ, which no full disk does). Mounting needs root, which CI has."""
     d = tmp_path / "disk"
     d.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(d)], capture_output=True, text=True)
+    r = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(d)],
+        capture_output=True,
+        text=True,
+    )
     if r.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs (needs root): {r.stderr.strip()}")
     try:
@@ -122,7 +151,9 @@ def fill(disk: Path) -> Path:
     return ballast
 
 
-def test_spool_disk_full(server: Server, proxy: FaultProxy, small_disk: Path, tmp_path: Path) -> None:
+def test_spool_disk_full(
+    server: Server, proxy: FaultProxy, small_disk: Path, tmp_path: Path
+) -> None:
     """The spool's filesystem fills for 3 s, the server being down meanwhile so that the spool is the only
     place the data can go. Training goes on; what was logged outside the full stretch arrives exactly once;
     what was logged during it may be lost (documented: the SDK drops what it cannot write, warning once)."""
@@ -144,14 +175,22 @@ def test_spool_disk_full(server: Server, proxy: FaultProxy, small_disk: Path, tm
     assert "END True" in out, f"end() did not deliver:\n{out}\n{err}"
     assert "spool" in err, f"no warning about the full disk:\n{err}"
     steps = tr.steps()
-    window = {s for s, t in steps.end.items() if full_from - KILL_GRACE <= t <= full_until + KILL_GRACE}
+    window = {
+        s
+        for s, t in steps.end.items()
+        if full_from - KILL_GRACE <= t <= full_until + KILL_GRACE
+    }
     c = count(server, tr.eid, steps, may_miss=window)
-    print(f"\n  disk full for {full_until - full_from:.1f} s, {len(window)} steps in the allowed window")
+    print(
+        f"\n  disk full for {full_until - full_from:.1f} s, {len(window)} steps in the allowed window"
+    )
     assert_count(c)
     check_steps("spool disk full", steps)
 
 
-def test_trainer_sigkilled_then_sync(server: Server, proxy: FaultProxy, tmp_path: Path) -> None:
+def test_trainer_sigkilled_then_sync(
+    server: Server, proxy: FaultProxy, tmp_path: Path
+) -> None:
     """The training process is SIGKILLed while the network misbehaves (so part of its data is only in the
     spool, and part was received by the server without the client knowing); `sync` uploads the rest."""
     spool = tmp_path / "spool"
@@ -168,7 +207,11 @@ def test_trainer_sigkilled_then_sync(server: Server, proxy: FaultProxy, tmp_path
     assert tr.killed_at is not None
     last_second = {s for s, t in steps.end.items() if t >= tr.killed_at - KILL_GRACE}
     out = subprocess.run(
-        [sys.executable, "-m", "expt_logger", "sync"], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "expt_logger", "sync"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert out.returncode == 0, out.stderr
     print(f"\n  sync: {out.stdout.strip()}")
@@ -176,7 +219,11 @@ def test_trainer_sigkilled_then_sync(server: Server, proxy: FaultProxy, tmp_path
     assert_count(c)
     # A second sync finds nothing and changes nothing.
     again = subprocess.run(
-        [sys.executable, "-m", "expt_logger", "sync"], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "expt_logger", "sync"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert again.returncode == 0 and "nothing to upload" in again.stderr, again
     assert count(server, tr.eid, steps, may_miss=last_second) == c
@@ -199,18 +246,26 @@ def test_count_sees_duplicates_and_gaps(server: Server, tmp_path: Path) -> None:
                     "step": 3,
                     "mode": "train",
                     "promptText": "prompt 3: what is 6*7?",
-                    "messages": [{"role": "assistant", "content": trainer.completion(3, 1)}],
+                    "messages": [
+                        {"role": "assistant", "content": trainer.completion(3, 1)}
+                    ],
                     "rewards": [{"name": "correct", "value": 1.0}],
                 }
             ]
         },
-        "scalars": {"scalars": [{"step": 4, "mode": "train", "name": "kl", "value": 0.5}]},
+        "scalars": {
+            "scalars": [{"step": 4, "mode": "train", "name": "kl", "value": 0.5}]
+        },
     }
     for kind, body in again.items():
         server.post(f"/api/experiments/{tr.eid}/{kind}", body)
-    steps.end[20] = steps.wall[20] = 0.0  # pretend step 20 was logged: it is not on the server
+    steps.end[20] = steps.wall[20] = (
+        0.0  # pretend step 20 was logged: it is not on the server
+    )
     c = count(server, tr.eid, steps)
     print(f"\n  {c}")
     assert c.duplicate_rollouts == [(3, trainer.completion(3, 1))]
     assert c.wrong_values == [("kl", 4)]
-    assert {k[1] for k in c.missing_scalars} == {20} and {k[0] for k in c.missing_rollouts} == {20}
+    assert {k[1] for k in c.missing_scalars} == {20} and {
+        k[0] for k in c.missing_rollouts
+    } == {20}

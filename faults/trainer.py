@@ -41,8 +41,13 @@ def main() -> int:
     duration = float(os.environ.get("DURATION", "10"))
     max_steps = int(os.environ.get("STEPS", "0")) or None
     stop_file = os.environ.get("STOP_FILE")
-    fd = os.open(os.environ["STEPS_FILE"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    run = expt_logger.init(name="faults-grpo", config={"algo": "grpo", "group": GROUP, "step_ms": step_ms * 1000})
+    fd = os.open(
+        os.environ["STEPS_FILE"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644
+    )
+    run = expt_logger.init(
+        name="faults-grpo",
+        config={"algo": "grpo", "group": GROUP, "step_ms": step_ms * 1000},
+    )
     print("READY", run.id, flush=True)
     deadline = time.monotonic() + duration
     step = 0
@@ -53,7 +58,10 @@ def main() -> int:
         for j in range(GROUP):
             run.log_rollout(
                 prompt,
-                [{"role": "user", "content": prompt}, {"role": "assistant", "content": completion(step, j)}],
+                [
+                    {"role": "user", "content": prompt},
+                    {"role": "assistant", "content": completion(step, j)},
+                ],
                 {"correct": float(j % 2), "format": 1.0},
             )
         run.log({f"train/{k}": v for k, v in scalars(step).items()})

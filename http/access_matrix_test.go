@@ -148,6 +148,9 @@ var matrixBodies = map[string]string{
 	"POST /api/api-keys":                  `{"name":"new"}`,
 }
 
+// projectSeq names the projects the matrix makes, one per call.
+var projectSeq int
+
 // matrixPath fills a pattern's parameters with o's ids.
 func matrixPath(pattern string, o owned) string {
 	p := strings.ReplaceAll(pattern, "{rolloutId}", fmt.Sprint(o.rollout))
@@ -173,6 +176,9 @@ func matrixBody(op docOp, o owned) []byte {
 		return []byte(`{"email":"` + o.email + `","password":"another password","name":"Eve"}`)
 	case "POST /api/auth/sign-in/email":
 		return []byte(`{"email":"` + o.email + `","password":"not the password"}`)
+	case "POST /api/projects":
+		projectSeq++
+		return []byte(fmt.Sprintf(`{"name":"b-project-%d"}`, projectSeq))
 	}
 	if op.method == "GET" {
 		return nil
@@ -333,10 +339,14 @@ func matrixExpect(op docOp, a owned, emailB string) (int, func([]byte) string) {
 		return 200, deletedNone
 	case "POST /api/experiments":
 		return 409, nil // A's id is taken
+	case "GET /api/projects":
+		return 200, notA // B's own, not A's personal project (named by A's email)
+	case "POST /api/projects":
+		return 201, nil // a project of B's own
 	case "PUT /api/experiments", "DELETE /api/api-keys/{id}":
 		return 404, nil
 	}
-	if strings.HasPrefix(op.pattern, "/api/experiments/{id}") {
+	if strings.HasPrefix(op.pattern, "/api/experiments/{id}") || strings.HasPrefix(op.pattern, "/api/projects/{id}") {
 		return 404, nil
 	}
 	// A new route must say here what another user gets from it.

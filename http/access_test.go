@@ -39,7 +39,7 @@ func TestOtherUsersExperimentIs404(t *testing.T) {
 	}
 	n := 0
 	for _, rt := range exhttp.Routes() {
-		if !strings.Contains(rt.Pattern, "{id}") {
+		if !strings.HasPrefix(rt.Pattern, "/api/experiments/{id}") {
 			continue
 		}
 		n++

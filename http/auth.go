@@ -24,6 +24,7 @@ type ctxKey int
 const (
 	userKey ctxKey = iota
 	viaCookieKey
+	apiKeyKey
 )
 
 // userFrom returns the user that wrap authenticated.
@@ -48,13 +49,19 @@ func (s *Server) authenticate(r *http.Request) (context.Context, error) {
 		key = strings.TrimSpace(h)
 	}
 	if key != "" {
-		u, _, err := s.store.UserByAPIKey(ctx, expt.HashToken(key))
+		u, k, err := s.store.UserByAPIKey(ctx, expt.HashToken(key))
 		if expt.ErrorCode(err) == expt.ENOTFOUND {
 			return nil, expt.Errorf(expt.EUNAUTHORIZED, "invalid API key")
 		} else if err != nil {
 			return nil, err
 		}
-		return context.WithValue(ctx, userKey, u), nil
+		if u.Disabled {
+			return nil, errDisabled
+		}
+		if k.Access == "" {
+			k.Access = expt.AccessFull
+		}
+		return context.WithValue(context.WithValue(ctx, userKey, u), apiKeyKey, k), nil
 	}
 	c, err := r.Cookie(sessionCookie)
 	if err != nil || c.Value == "" {
@@ -66,12 +73,17 @@ func (s *Server) authenticate(r *http.Request) (context.Context, error) {
 	} else if err != nil {
 		return nil, err
 	}
+	if u.Disabled {
+		return nil, errDisabled
+	}
 	if err := checkCSRF(r); err != nil {
 		return nil, err
 	}
 	ctx = context.WithValue(ctx, userKey, u)
 	return context.WithValue(ctx, viaCookieKey, true), nil
 }
+
+var errDisabled = expt.Errorf(expt.EUNAUTHORIZED, "this account is disabled; ask the server's admin")
 
 // checkCSRF protects cookie-authenticated writes: a cross-site form cannot
 // send Content-Type: application/json without a CORS preflight we never
@@ -140,14 +152,38 @@ func (s *Server) signUp(w http.ResponseWriter, r *http.Request) error {
 	if name == "" {
 		name = email[:strings.IndexByte(email, '@')]
 	}
-	u := &expt.User{Email: email, Name: name, PasswordHash: hash}
-	if err := s.store.CreateUser(r.Context(), u); err != nil {
+	u, err := s.newAccount(r.Context(), email, name, hash)
+	if err != nil {
 		return err
 	}
 	if err := s.startSession(w, r, u); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, api.UserResponse{User: api.UserOf(u)})
+}
+
+// newAccount makes the account of a sign-up, or claims the one an
+// invitation made for this email, as the sign-up policy allows.
+func (s *Server) newAccount(ctx context.Context, email, name, hash string) (*expt.User, error) {
+	u, err := s.store.UserByEmail(ctx, email)
+	switch {
+	case err == nil && u.Invited && !u.Disabled && s.signUpPolicy != SignUpClosed:
+		invited := false
+		return s.store.UpdateUser(ctx, u.ID, expt.UserUpdate{Name: &name, PasswordHash: &hash, Invited: &invited})
+	case err == nil:
+		return nil, expt.Errorf(expt.ECONFLICT, "email %q is already registered", email)
+	case expt.ErrorCode(err) != expt.ENOTFOUND:
+		return nil, err
+	case s.signUpPolicy == SignUpClosed:
+		return nil, expt.Errorf(expt.EFORBIDDEN, "sign-up is closed on this server: ask its admin for an account (expt users create)")
+	case s.signUpPolicy == SignUpInvite:
+		return nil, expt.Errorf(expt.EFORBIDDEN, "sign-up on this server is by invitation: ask a project owner to add %s as a member first", email)
+	}
+	u = &expt.User{Email: email, Name: name, PasswordHash: hash}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		return nil, err
+	}
+	return u, nil
 }
 
 // hashWait is how long a sign-in waits for a password-hashing slot before
@@ -215,6 +251,9 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := s.throttle.Reset(r.Context(), tkey); err != nil {
 		return fmt.Errorf("sign-in throttle: %w", err)
+	}
+	if u.Disabled {
+		return errDisabled
 	}
 	if err := s.startSession(w, r, u); err != nil {
 		return err

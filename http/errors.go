@@ -25,6 +25,8 @@ func statusOf(code string) int {
 		return http.StatusBadRequest
 	case expt.EUNAUTHORIZED:
 		return http.StatusUnauthorized
+	case expt.EFORBIDDEN:
+		return http.StatusForbidden
 	case expt.ENOTFOUND:
 		return http.StatusNotFound
 	case expt.ECONFLICT:

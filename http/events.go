@@ -48,7 +48,7 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) error {
 	// Taken before access is first checked: a revocation from then on is
 	// seen, however the steps below interleave with it.
 	revoked := s.revocations()
-	e, err := s.experiment(r)
+	e, err := s.experiment(r, opRead)
 	if err != nil {
 		return err
 	}
@@ -128,7 +128,8 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) error {
 }
 
 // streamAllowed reports whether the stream's caller may still watch e: its
-// key or session still signs it in as the same user, who still sees e.
+// key or session still signs it in as the same user, who may still read
+// e (still a member of its project, and it still exists).
 func (s *Server) streamAllowed(r *http.Request, e *expt.Experiment) bool {
 	ctx, err := s.authenticate(r)
 	if err != nil {
@@ -138,7 +139,7 @@ func (s *Server) streamAllowed(r *http.Request, e *expt.Experiment) bool {
 	if u == nil || u.ID != userFrom(r).ID {
 		return false
 	}
-	_, err = s.store.Experiment(ctx, u.ID, e.ID)
+	_, err = s.experimentByID(r.WithContext(ctx), e.ID, opRead)
 	return err == nil
 }
 

@@ -26,11 +26,18 @@ func (s oneExperimentStore) UserByAPIKey(_ context.Context, hash []byte) (*expt.
 	return &expt.User{ID: 1}, &expt.APIKey{}, nil
 }
 
-func (s oneExperimentStore) Experiment(_ context.Context, userID int64, id string) (*expt.Experiment, error) {
-	if userID != 1 || id != s.id {
+func (s oneExperimentStore) Experiment(_ context.Context, id string) (*expt.Experiment, error) {
+	if id != s.id {
 		return nil, expt.Errorf(expt.ENOTFOUND, "experiment not found")
 	}
-	return &expt.Experiment{ID: id, UserID: 1}, nil
+	return &expt.Experiment{ID: id, UserID: 1, ProjectID: 1}, nil
+}
+
+func (s oneExperimentStore) Role(_ context.Context, projectID, userID int64) (expt.Role, error) {
+	if projectID != 1 || userID != 1 {
+		return "", nil
+	}
+	return expt.RoleOwner, nil
 }
 
 func openStream(t *testing.T, srv *httptest.Server, id string) *bufio.Reader {

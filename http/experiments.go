@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/expt-logger/expt"
@@ -28,16 +29,6 @@ func validUUID(s string) bool {
 		}
 	}
 	return true
-}
-
-// experiment loads the caller's experiment {id}. Another user's experiment
-// and a malformed id are ENOTFOUND exactly like a missing one.
-func (s *Server) experiment(r *http.Request) (*expt.Experiment, error) {
-	id := r.PathValue("id")
-	if !validUUID(id) {
-		return nil, expt.Errorf(expt.ENOTFOUND, "experiment %q not found", id)
-	}
-	return s.store.Experiment(r.Context(), userFrom(r).ID, strings.ToLower(id))
 }
 
 // experimentURL is the experiment's page in the browser.
@@ -112,20 +103,74 @@ func (s *Server) createExperiment(w http.ResponseWriter, r *http.Request) error 
 	if len(req.JobID) > expt.MaxNameBytes {
 		return invalid("jobId: longer than %d bytes", expt.MaxNameBytes)
 	}
-	e := &expt.Experiment{ID: id, UserID: userFrom(r).ID, Name: name, Config: cfg, JobID: req.JobID,
+	p, err := s.logProject(r, req.Project)
+	if err != nil {
+		return err
+	}
+	e := &expt.Experiment{ID: id, UserID: userFrom(r).ID, ProjectID: p.ID, Name: name, Config: cfg, JobID: req.JobID,
 		Tags: req.Tags, Notes: req.Notes, Group: req.Group}
 	created, err := s.store.CreateExperiment(r.Context(), e)
 	if err != nil {
 		return err
 	}
+	if !created && e.ProjectID != p.ID {
+		// The id names a run elsewhere: resuming it needs the right to
+		// log there; otherwise the id is simply taken.
+		taken := expt.Errorf(expt.ECONFLICT, "experiment id %q is taken", id)
+		if _, err := s.authorize(r, e.ProjectID, opWrite, taken); err != nil {
+			if expt.ErrorCode(err) == expt.EFORBIDDEN {
+				return taken
+			}
+			return err
+		}
+		if p, err = s.store.Project(r.Context(), e.ProjectID); err != nil {
+			return err
+		}
+	}
 	return writeJSON(w, http.StatusOK, api.CreateExperimentResponse{
 		ExperimentID: e.ID, Name: e.Name, Status: e.Status, CreatedAt: e.CreatedAt,
-		Created: created, URL: s.experimentURL(r, e.ID),
+		Created: created, URL: s.experimentURL(r, e.ID), Project: api.ProjectRef{ID: p.ID, Name: p.Name},
 	})
 }
 
+// logProject is the project a new run goes into: the one named (made
+// when missing, if the caller may make projects), else the key's, else
+// the caller's personal project. The caller must be able to log there.
+func (s *Server) logProject(r *http.Request, name string) (*expt.Project, error) {
+	ctx, u, k := r.Context(), userFrom(r), keyFrom(r)
+	var p *expt.Project
+	var err error
+	name = strings.TrimSpace(name)
+	switch {
+	case name != "":
+		p, err = s.store.ProjectByName(ctx, name)
+		if expt.ErrorCode(err) == expt.ENOTFOUND && (k == nil || k.ProjectID == 0) && keyAllows(k, opWrite) {
+			if err := expt.CheckProjectName(name); err != nil {
+				return nil, err
+			}
+			p = &expt.Project{Name: name}
+			if err = s.store.CreateProject(ctx, p, u.ID); expt.ErrorCode(err) == expt.ECONFLICT {
+				p, err = s.store.ProjectByName(ctx, name) // made meanwhile by someone else
+			} else if err == nil {
+				return p, nil
+			}
+		}
+	case k != nil && k.ProjectID != 0:
+		p, err = s.store.Project(ctx, k.ProjectID)
+	default:
+		p, err = s.store.PersonalProject(ctx, u.ID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.authorize(r, p.ID, opWrite, expt.Errorf(expt.ENOTFOUND, "project %q not found", p.Name)); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
 func (s *Server) getExperiment(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.experiment(r)
+	e, err := s.experiment(r, opAttach)
 	if err != nil {
 		return err
 	}
@@ -133,7 +178,7 @@ func (s *Server) getExperiment(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) experimentDetails(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.experiment(r)
+	e, err := s.experiment(r, opAttach)
 	if err != nil {
 		return err
 	}
@@ -190,10 +235,11 @@ func (s *Server) applyUpdate(w http.ResponseWriter, r *http.Request, id string, 
 		}
 		upd.Status = req.Status
 	}
-	if !validUUID(id) {
-		return expt.Errorf(expt.ENOTFOUND, "experiment %q not found", id)
+	e, err := s.experimentByID(r, id, opWrite)
+	if err != nil {
+		return err
 	}
-	e, err := s.store.UpdateExperiment(r.Context(), userFrom(r).ID, strings.ToLower(id), upd)
+	e, err = s.store.UpdateExperiment(r.Context(), e.ID, upd)
 	if err != nil {
 		return err
 	}
@@ -217,9 +263,18 @@ func (s *Server) deleteExperiments(w http.ResponseWriter, r *http.Request) error
 			valid = append(valid, strings.ToLower(id))
 		}
 	}
+	if !keyAllows(keyFrom(r), opDelete) {
+		return expt.Errorf(expt.EFORBIDDEN, "this API key has %s access, which may not delete", keyFrom(r).Access)
+	}
+	// Only runs in projects where the caller may delete are deleted; the
+	// rest count as not deleted, as missing ones do.
+	projects, err := s.visibleProjects(r, opDelete)
+	if err != nil {
+		return err
+	}
 	n := 0
-	if len(valid) > 0 {
-		if n, err = s.store.DeleteExperiments(r.Context(), userFrom(r).ID, valid); err != nil {
+	if len(valid) > 0 && len(projects) > 0 {
+		if n, err = s.store.DeleteExperiments(r.Context(), projects, valid); err != nil {
 			return err
 		}
 		s.revoke()
@@ -231,11 +286,11 @@ func (s *Server) deleteExperiments(w http.ResponseWriter, r *http.Request) error
 // {"success": true} when it was deleted, 404 like any other route when the
 // experiment is missing or another user's.
 func (s *Server) deleteExperiment(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.experiment(r)
+	e, err := s.experiment(r, opDelete)
 	if err != nil {
 		return err
 	}
-	n, err := s.store.DeleteExperiments(r.Context(), userFrom(r).ID, []string{e.ID})
+	n, err := s.store.DeleteExperiments(r.Context(), []int64{e.ProjectID}, []string{e.ID})
 	if err != nil {
 		return err
 	}
@@ -248,7 +303,23 @@ func (s *Server) listExperiments(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f.UserID = userFrom(r).ID
+	if raw := r.URL.Query().Get("project"); raw != "" {
+		id, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil || id <= 0 {
+			return invalid("project: must be a project id (GET /api/projects lists them)")
+		}
+		if _, err := s.authorize(r, id, opRead, expt.Errorf(expt.ENOTFOUND, "project %d not found", id)); err != nil {
+			return err
+		}
+		f.Projects = []int64{id}
+	} else {
+		if !keyAllows(keyFrom(r), opRead) {
+			return expt.Errorf(expt.EFORBIDDEN, "this API key has %s access, which may not read", keyFrom(r).Access)
+		}
+		if f.Projects, err = s.visibleProjects(r, opRead); err != nil {
+			return err
+		}
+	}
 	f.WithoutConfig = true
 	list, total, err := s.store.Experiments(r.Context(), f)
 	if err != nil {

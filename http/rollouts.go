@@ -34,7 +34,7 @@ func (s *Server) writeRollouts(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listRollouts(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.experiment(r)
+	e, err := s.experiment(r, opRead)
 	if err != nil {
 		return err
 	}
@@ -51,7 +51,7 @@ func (s *Server) listRollouts(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getRollout(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.experiment(r)
+	e, err := s.experiment(r, opRead)
 	if err != nil {
 		return err
 	}
@@ -67,7 +67,7 @@ func (s *Server) getRollout(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) rolloutGroups(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.experiment(r)
+	e, err := s.experiment(r, opRead)
 	if err != nil {
 		return err
 	}
@@ -84,7 +84,7 @@ func (s *Server) rolloutGroups(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) rolloutSummary(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.experiment(r)
+	e, err := s.experiment(r, opRead)
 	if err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func (s *Server) rolloutSummary(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) rolloutSteps(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.experiment(r)
+	e, err := s.experiment(r, opRead)
 	if err != nil {
 		return err
 	}
@@ -113,7 +113,7 @@ func (s *Server) rolloutSteps(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) stepRewards(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.experiment(r)
+	e, err := s.experiment(r, opRead)
 	if err != nil {
 		return err
 	}

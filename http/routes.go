@@ -44,6 +44,16 @@ func (s *Server) routes() []route {
 		{"DELETE", "/api/api-keys", authed, s.deleteAPIKeys},
 		{"DELETE", "/api/api-keys/{id}", authed, s.deleteAPIKey},
 
+		{"GET", "/api/projects", authed, s.listProjects},
+		{"POST", "/api/projects", authed, s.createProject},
+		{"GET", "/api/projects/{id}", authed, s.getProject},
+		{"PATCH", "/api/projects/{id}", authed, s.updateProject},
+		{"DELETE", "/api/projects/{id}", authed, s.deleteProject},
+		{"GET", "/api/projects/{id}/members", authed, s.listMembers},
+		{"POST", "/api/projects/{id}/members", authed, s.addMember},
+		{"PATCH", "/api/projects/{id}/members/{userId}", authed, s.updateMember},
+		{"DELETE", "/api/projects/{id}/members/{userId}", authed, s.removeMember},
+
 		{"POST", "/api/experiments", authed, s.createExperiment},
 		{"GET", "/api/experiments", authed, s.listExperiments},
 		{"PUT", "/api/experiments", authed, s.updateExperimentLegacy},

@@ -137,7 +137,7 @@ func (s *Server) writeErrors(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listErrors(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.experiment(r)
+	e, err := s.experiment(r, opRead)
 	if err != nil {
 		return err
 	}
@@ -169,7 +169,7 @@ func (s *Server) writeEnvLogs(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listEnvLogs(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.experiment(r)
+	e, err := s.experiment(r, opRead)
 	if err != nil {
 		return err
 	}

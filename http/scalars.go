@@ -15,7 +15,7 @@ func (s *Server) batchRequest(w http.ResponseWriter, r *http.Request) (idem stri
 	if idem, err = idempotencyKey(r); err != nil {
 		return "", nil, nil, err
 	}
-	if e, err = s.experiment(r); err != nil {
+	if e, err = s.experiment(r, opWrite); err != nil {
 		return "", nil, nil, err
 	}
 	if body, err = s.readBody(w, r); err != nil {
@@ -46,7 +46,7 @@ func (s *Server) writeScalars(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getScalars(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.experiment(r)
+	e, err := s.experiment(r, opRead)
 	if err != nil {
 		return err
 	}
@@ -73,7 +73,7 @@ func (s *Server) metrics(r *http.Request, id string) ([]expt.Metric, error) {
 }
 
 func (s *Server) getMetrics(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.experiment(r)
+	e, err := s.experiment(r, opRead)
 	if err != nil {
 		return err
 	}
@@ -85,7 +85,7 @@ func (s *Server) getMetrics(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getSeries(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.experiment(r)
+	e, err := s.experiment(r, opRead)
 	if err != nil {
 		return err
 	}

@@ -40,19 +40,31 @@ type Config struct {
 	// Throttle limits failed sign-ins; nil uses one in this process, which is
 	// right for a single server but not for replicas sharing a database.
 	Throttle expt.Throttle
+	// SignUp is who may make an account in the browser: SignUpOpen
+	// (anyone; the default), SignUpInvite (only emails a project owner or
+	// the admin added) or SignUpClosed (accounts come from `expt users create`).
+	SignUp string
 }
+
+// Sign-up policies.
+const (
+	SignUpOpen   = "open"
+	SignUpInvite = "invite"
+	SignUpClosed = "closed"
+)
 
 // Server is the http.Handler of the API and the UI.
 type Server struct {
-	store     expt.Store
-	events    expt.EventBus
-	publicURL string
-	maxBody   int64
-	logger    *slog.Logger
-	ui        fs.FS
-	mux       *http.ServeMux
-	throttle  expt.Throttle
-	now       func() time.Time
+	store        expt.Store
+	events       expt.EventBus
+	publicURL    string
+	maxBody      int64
+	logger       *slog.Logger
+	ui           fs.FS
+	mux          *http.ServeMux
+	throttle     expt.Throttle
+	now          func() time.Time
+	signUpPolicy string
 
 	bodies        *bodyBudget
 	hashing       chan struct{} // a token per password hash being computed
@@ -76,17 +88,18 @@ type Server struct {
 // NewServer returns the handler for cfg.
 func NewServer(cfg Config) *Server {
 	s := &Server{
-		store:     cfg.Store,
-		events:    cfg.Events,
-		publicURL: cfg.PublicURL,
-		maxBody:   cfg.MaxBodyBytes,
-		logger:    cfg.Logger,
-		ui:        cfg.UI,
-		mux:       http.NewServeMux(),
-		throttle:  cfg.Throttle,
-		now:       time.Now,
-		done:      make(chan struct{}),
-		revoked:   make(chan struct{}),
+		store:        cfg.Store,
+		events:       cfg.Events,
+		publicURL:    cfg.PublicURL,
+		maxBody:      cfg.MaxBodyBytes,
+		logger:       cfg.Logger,
+		ui:           cfg.UI,
+		mux:          http.NewServeMux(),
+		throttle:     cfg.Throttle,
+		now:          time.Now,
+		signUpPolicy: cmp.Or(cfg.SignUp, SignUpOpen),
+		done:         make(chan struct{}),
+		revoked:      make(chan struct{}),
 	}
 	if s.events == nil {
 		s.events = newEventBus(cfg.Logger)

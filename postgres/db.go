@@ -96,6 +96,10 @@ func connect(ctx context.Context, url string) (*DB, error) {
 		NameMatch:       func(p string) string { return `strpos(lower(name), lower(` + p + `)) > 0` },
 		TagMatch:        func(p string) string { return `tags::jsonb @> jsonb_build_array(` + p + `::text)` },
 		ExperimentSorts: experimentSorts,
+		// Set after: DeleteProject calls back into this store's own delete.
+		DeleteExperiments: func(ctx context.Context, projects []int64, ids []string) (int, error) {
+			return db.DeleteExperiments(ctx, projects, ids)
+		},
 	})
 	return db, nil
 }

@@ -20,8 +20,8 @@ var experimentSorts = map[string]string{
 	expt.SortLatestStep: "coalesce(latest_step, -1)",
 }
 
-// DeleteExperiments deletes those of ids owned by userID with all their data.
-func (db *DB) DeleteExperiments(ctx context.Context, userID int64, ids []string) (int, error) {
+// DeleteExperiments deletes those of ids in projects with all their data.
+func (db *DB) DeleteExperiments(ctx context.Context, projects []int64, ids []string) (int, error) {
 	pks := map[int64]bool{}
 	err := db.tx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
 		clear(pks)
@@ -29,7 +29,7 @@ func (db *DB) DeleteExperiments(ctx context.Context, userID int64, ids []string)
 		// that hold them (FOR KEY SHARE, see lockExperiment) to commit, and
 		// makes later writers find nothing, so the data deleted below is
 		// all there will ever be.
-		rows, err := tx.Query(ctx, `DELETE FROM experiments WHERE user_id = $1 AND id = ANY($2) RETURNING pk`, userID, ids)
+		rows, err := tx.Query(ctx, `DELETE FROM experiments WHERE project_id = ANY($1) AND id = ANY($2) RETURNING pk`, projects, ids)
 		if err != nil {
 			return fmt.Errorf("delete experiments: %w", err)
 		}

@@ -82,7 +82,7 @@ func (im *importer) run(src []storekit.Table) error {
 		return fmt.Errorf("mark rollups: %w", err)
 	}
 	// Identity columns continue after the copied ids.
-	for _, t := range []string{"users", "experiments", "series", "prompts", "rollouts", "reward_names", "run_errors", "env_logs"} {
+	for _, t := range []string{"users", "projects", "experiments", "series", "prompts", "rollouts", "reward_names", "run_errors", "env_logs"} {
 		col := "id"
 		if t == "experiments" {
 			col = "pk"

@@ -88,6 +88,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		NameMatch:       func(p string) string { return `instr(lower(name), lower(` + p + `)) > 0` },
 		TagMatch:        func(p string) string { return `EXISTS (SELECT 1 FROM json_each(tags) WHERE value = ` + p + `)` },
 		ExperimentSorts: experimentSorts,
+		// Set after: DeleteProject calls back into this store's own delete.
+		DeleteExperiments: func(ctx context.Context, projects []int64, ids []string) (int, error) {
+			return db.DeleteExperiments(ctx, projects, ids)
+		},
 	})
 	if err := read.PingContext(ctx); err != nil {
 		db.Close()

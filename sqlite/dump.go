@@ -29,6 +29,7 @@ const (
 	kTimeNull        // same, NULL kept
 	kFloat           // REAL
 	kFloatNaN        // REAL where NULL means NaN (how this schema keeps NaN)
+	kBool            // INTEGER 0/1 -> bool
 )
 
 // column is one column of a dumped table: its logical name, and the SQL
@@ -49,10 +50,14 @@ type dumpTable struct {
 
 // dumpTables is this schema read as the shared one, in reference order.
 var dumpTables = []dumpTable{
-	{name: "users", cols: []column{col("id", kInt), col("email", kText), col("name", kText), col("password_hash", kText), col("created_at", kTime)}},
-	{name: "api_keys", cols: []column{col("id", kText), col("user_id", kInt), col("name", kText), col("prefix", kText), col("hash", kBytes), col("created_at", kTime), col("last_used_at", kTimeNull)}},
+	{name: "users", cols: []column{col("id", kInt), col("email", kText), col("name", kText), col("password_hash", kText), col("created_at", kTime),
+		col("is_admin", kBool), col("disabled", kBool), col("invited", kBool)}},
+	{name: "projects", cols: []column{col("id", kInt), col("name", kText), col("personal_of", kIntNull), col("created_at", kTime)}},
+	{name: "project_members", cols: []column{col("project_id", kInt), col("user_id", kInt), col("role", kText), col("created_at", kTime)}},
+	{name: "api_keys", cols: []column{col("id", kText), col("user_id", kInt), col("name", kText), col("prefix", kText), col("hash", kBytes), col("created_at", kTime), col("last_used_at", kTimeNull),
+		col("project_id", kIntNull), col("access", kText)}},
 	{name: "sessions", cols: []column{col("hash", kBytes), col("user_id", kInt), col("expires_at", kTime)}},
-	{name: "experiments", cols: []column{col("pk", kInt), col("id", kText), col("user_id", kInt), col("name", kText), col("config", kText),
+	{name: "experiments", cols: []column{col("pk", kInt), col("id", kText), col("user_id", kInt), col("project_id", kInt), col("name", kText), col("config", kText),
 		col("status", kText), col("job_id", kText), col("created_at", kTime), col("updated_at", kTime), col("latest_step", kIntNull),
 		col("tags", kText), col("notes", kText), col("group_name", kText)}},
 	{name: "series", cols: []column{col("id", kInt), col("experiment", kInt), col("mode", kText), col("name", kText)}},
@@ -192,6 +197,11 @@ func dumpValue(kind int, v any) (any, error) {
 			return []byte(b), nil
 		}
 		return nil, fmt.Errorf("want a blob, got %T", v)
+	case kBool:
+		if n, ok := v.(int64); ok {
+			return n != 0, nil
+		}
+		return nil, fmt.Errorf("want a boolean integer, got %T", v)
 	case kTime, kTimeNull:
 		if v == nil && kind == kTimeNull {
 			return nil, nil

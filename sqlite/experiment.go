@@ -18,15 +18,19 @@ var experimentSorts = map[string]string{
 	expt.SortLatestStep: "coalesce(latest_step, -1)",
 }
 
-// DeleteExperiments deletes those of ids owned by userID with all their data.
-func (db *DB) DeleteExperiments(ctx context.Context, userID int64, ids []string) (int, error) {
+// DeleteExperiments deletes those of ids in projects with all their data.
+func (db *DB) DeleteExperiments(ctx context.Context, projects []int64, ids []string) (int, error) {
+	in := map[int64]bool{}
+	for _, p := range projects {
+		in[p] = true
+	}
 	pks := map[int64]bool{}
 	var uuids []string
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		for _, id := range ids {
-			var pk int64
-			err := tx.QueryRowContext(ctx, `SELECT pk FROM experiments WHERE id = ? AND user_id = ?`, id, userID).Scan(&pk)
-			if errors.Is(err, sql.ErrNoRows) {
+			var pk, project int64
+			err := tx.QueryRowContext(ctx, `SELECT pk, project_id FROM experiments WHERE id = ?`, id).Scan(&pk, &project)
+			if errors.Is(err, sql.ErrNoRows) || err == nil && !in[project] {
 				continue
 			} else if err != nil {
 				return fmt.Errorf("select experiment: %w", err)

@@ -234,7 +234,7 @@ func TestGroupCommitIsolatesBatches(t *testing.T) {
 	if err != nil || len(ms) != 1 || ms[0].Name != "acc" {
 		t.Errorf("Metrics(exp2) = %+v, %v; want only acc (the failed batch's series rolled back)", ms, err)
 	}
-	e, err := f.db.Experiment(f.ctx, f.user, f.exp1)
+	e, err := f.db.Experiment(f.ctx, f.exp1)
 	if err != nil || e.LatestStep == nil || *e.LatestStep != 149 {
 		t.Errorf("exp1 latest step = %v (%v), want 149", e.LatestStep, err)
 	}

@@ -163,7 +163,7 @@ func TestNaNIsNullNotZero(t *testing.T) {
 func TestDeleteRemovesIndexRows(t *testing.T) {
 	ctx := context.Background()
 	db := openTemp(t)
-	u, e := storetest.NewExperiment(t, db, "a@b", "00000000-0000-4000-8000-000000000003", "gone")
+	_, e := storetest.NewExperiment(t, db, "a@b", "00000000-0000-4000-8000-000000000003", "gone")
 	r := &expt.Rollout{Step: 1, Mode: "train", Prompt: "zanzibar", Messages: []expt.Message{{Role: "user", Content: "quixotic"}},
 		Rewards: []expt.Reward{{Name: "r", Value: 1}}}
 	if _, err := db.WriteRollouts(ctx, e.ID, []*expt.Rollout{r}, "k"); err != nil {
@@ -182,7 +182,7 @@ func TestDeleteRemovesIndexRows(t *testing.T) {
 	if count(`SELECT count(*) FROM rollouts_fts WHERE rollouts_fts MATCH 'quixotic'`) != 1 {
 		t.Fatal("rollout not indexed")
 	}
-	if n, err := db.DeleteExperiments(ctx, u.ID, []string{e.ID}); err != nil || n != 1 {
+	if n, err := db.DeleteExperiments(ctx, []int64{e.ProjectID}, []string{e.ID}); err != nil || n != 1 {
 		t.Fatalf("DeleteExperiments = %d, %v", n, err)
 	}
 	for _, q := range []string{

@@ -19,25 +19,25 @@ func testExperiments(t *testing.T, open func(t *testing.T) expt.Store) {
 			Notes: "lr sweep, run 3 of 5\nsee the eval drop at 400", Group: "job-17"}
 		_, err := f.s.CreateExperiment(f.ctx, e)
 		must(t, "CreateExperiment", err)
-		got, err := f.s.Experiment(f.ctx, f.user.ID, e.ID)
+		got, err := f.s.Experiment(f.ctx, e.ID)
 		must(t, "Experiment", err)
 		if strings.Join(got.Tags, "|") != "math|baseline|β=0.04" || got.Notes != e.Notes || got.Group != "job-17" {
 			t.Fatalf("labels read back as %q %q %q", got.Tags, got.Notes, got.Group)
 		}
-		if plain, _ := f.s.Experiment(f.ctx, f.user.ID, f.expID); plain.Tags == nil || len(plain.Tags) != 0 {
+		if plain, _ := f.s.Experiment(f.ctx, f.expID); plain.Tags == nil || len(plain.Tags) != 0 {
 			t.Errorf("an experiment without tags: %#v, want an empty list", plain.Tags)
 		}
 		for tag, want := range map[string]int{"math": 1, "β=0.04": 1, "mat": 0, "nope": 0} {
-			list, total, err := f.s.Experiments(f.ctx, expt.ExperimentFilter{UserID: f.user.ID, Tag: tag})
+			list, total, err := f.s.Experiments(f.ctx, expt.ExperimentFilter{Projects: f.personal(f.user.ID), Tag: tag})
 			must(t, "Experiments", err)
 			if total != want || len(list) != want {
 				t.Errorf("tag %q: %d experiments, want %d", tag, total, want)
 			}
 		}
 		tags, notes := []string{"final"}, ""
-		upd, err := f.s.UpdateExperiment(f.ctx, f.user.ID, e.ID, expt.ExperimentUpdate{Tags: &tags, Notes: &notes})
+		upd, err := f.s.UpdateExperiment(f.ctx, e.ID, expt.ExperimentUpdate{Tags: &tags, Notes: &notes})
 		must(t, "UpdateExperiment", err)
-		got, _ = f.s.Experiment(f.ctx, f.user.ID, e.ID)
+		got, _ = f.s.Experiment(f.ctx, e.ID)
 		if strings.Join(upd.Tags, "|") != "final" || strings.Join(got.Tags, "|") != "final" || got.Notes != "" || got.Group != "job-17" {
 			t.Fatalf("after update: %q %q %q", got.Tags, got.Notes, got.Group)
 		}
@@ -50,9 +50,9 @@ func testExperiments(t *testing.T, open func(t *testing.T) expt.Store) {
 		}
 	})
 
-	t.Run("CreateIsIdempotentPerUser", func(t *testing.T) {
+	t.Run("CreateIsIdempotent", func(t *testing.T) {
 		f := newFixture(t, open)
-		e, err := f.s.Experiment(f.ctx, f.user.ID, f.expID)
+		e, err := f.s.Experiment(f.ctx, f.expID)
 		must(t, "Experiment", err)
 		if e.Status != expt.StatusActive || string(e.Config) != "{}" || e.LatestStep != nil || e.Name != "run-1" {
 			t.Fatalf("defaults not applied: %+v", e)
@@ -63,34 +63,40 @@ func testExperiments(t *testing.T, open func(t *testing.T) expt.Store) {
 		if created || again.Name != "run-1" || !again.CreatedAt.Equal(e.CreatedAt) {
 			t.Fatalf("second create = %v, %+v; want the stored experiment", created, again)
 		}
+		// Another user's create with the id loads the stored run, in its
+		// own project: the HTTP layer decides whether they may resume it.
 		other := f.newUser("thief@example.com")
-		_, err = f.s.CreateExperiment(f.ctx, &expt.Experiment{ID: f.expID, UserID: other.ID, Name: "x"})
-		wantCode(t, "CreateExperiment(other user's id)", err, expt.ECONFLICT)
-		_, err = f.s.Experiment(f.ctx, other.ID, f.expID)
-		wantCode(t, "Experiment(other user)", err, expt.ENOTFOUND)
+		theirs := &expt.Experiment{ID: f.expID, UserID: other.ID, Name: "x"}
+		created, err = f.s.CreateExperiment(f.ctx, theirs)
+		must(t, "CreateExperiment(other user's id)", err)
+		if created || theirs.UserID != f.user.ID || theirs.ProjectID != f.personal(f.user.ID)[0] || theirs.Name != "run-1" {
+			t.Fatalf("other user's create = %v, %+v", created, theirs)
+		}
+		_, err = f.s.Experiment(f.ctx, expt.NewUUID())
+		wantCode(t, "Experiment(missing)", err, expt.ENOTFOUND)
 	})
 
 	t.Run("Update", func(t *testing.T) {
 		f := newFixture(t, open)
-		before, _ := f.s.Experiment(f.ctx, f.user.ID, f.expID)
+		before, _ := f.s.Experiment(f.ctx, f.expID)
 		time.Sleep(2 * time.Millisecond)
 		cfg := json.RawMessage(`{"lr":0.001,"layers":[1,2]}`)
-		e, err := f.s.UpdateExperiment(f.ctx, f.user.ID, f.expID, expt.ExperimentUpdate{Config: cfg, Status: ptr(expt.StatusComplete)})
+		e, err := f.s.UpdateExperiment(f.ctx, f.expID, expt.ExperimentUpdate{Config: cfg, Status: ptr(expt.StatusComplete)})
 		must(t, "UpdateExperiment", err)
 		if e.Name != "run-1" || e.Status != expt.StatusComplete || !e.UpdatedAt.After(before.UpdatedAt) {
 			t.Fatalf("UpdateExperiment = %+v", e)
 		}
-		got, _ := f.s.Experiment(f.ctx, f.user.ID, f.expID)
+		got, _ := f.s.Experiment(f.ctx, f.expID)
 		if string(got.Config) != string(cfg) || got.Status != expt.StatusComplete {
 			t.Fatalf("stored after update = %+v", got)
 		}
-		got, err = f.s.UpdateExperiment(f.ctx, f.user.ID, f.expID, expt.ExperimentUpdate{Name: ptr("better")})
+		got, err = f.s.UpdateExperiment(f.ctx, f.expID, expt.ExperimentUpdate{Name: ptr("better")})
 		must(t, "UpdateExperiment name", err)
 		if got.Name != "better" || string(got.Config) != string(cfg) {
 			t.Fatalf("name update changed other fields: %+v", got)
 		}
-		_, err = f.s.UpdateExperiment(f.ctx, f.user.ID+99, f.expID, expt.ExperimentUpdate{Name: ptr("x")})
-		wantCode(t, "UpdateExperiment(other user)", err, expt.ENOTFOUND)
+		_, err = f.s.UpdateExperiment(f.ctx, expt.NewUUID(), expt.ExperimentUpdate{Name: ptr("x")})
+		wantCode(t, "UpdateExperiment(missing)", err, expt.ENOTFOUND)
 	})
 
 	t.Run("ListFilterSortPage", func(t *testing.T) {
@@ -113,37 +119,37 @@ func testExperiments(t *testing.T, open func(t *testing.T) expt.Store) {
 		other := f.newUser("x@example.com")
 		f.newExperiment(other.ID, "alpha-of-other")
 
-		list, total, err := f.s.Experiments(f.ctx, expt.ExperimentFilter{UserID: f.user.ID, Query: "alpha"})
+		list, total, err := f.s.Experiments(f.ctx, expt.ExperimentFilter{Projects: f.personal(f.user.ID), Query: "alpha"})
 		must(t, "Experiments(query)", err)
 		if total != 2 || len(list) != 2 || list[0].Name != "Alpha-run" || list[1].Name != "ALPHA-two" {
 			t.Fatalf("query alpha = %d %v", total, expNames(list))
 		}
-		list, total, _ = f.s.Experiments(f.ctx, expt.ExperimentFilter{UserID: f.user.ID, Query: "50%"})
+		list, total, _ = f.s.Experiments(f.ctx, expt.ExperimentFilter{Projects: f.personal(f.user.ID), Query: "50%"})
 		if total != 1 || list[0].Name != "gamma_50%" {
 			t.Fatalf("query with %% must be literal: %d %v", total, expNames(list))
 		}
-		list, total, _ = f.s.Experiments(f.ctx, expt.ExperimentFilter{UserID: f.user.ID, Status: expt.StatusComplete})
+		list, total, _ = f.s.Experiments(f.ctx, expt.ExperimentFilter{Projects: f.personal(f.user.ID), Status: expt.StatusComplete})
 		if total != 1 || list[0].Name != "beta" {
 			t.Fatalf("status filter = %d %v", total, expNames(list))
 		}
-		list, total, _ = f.s.Experiments(f.ctx, expt.ExperimentFilter{UserID: f.user.ID, Sort: expt.SortName})
+		list, total, _ = f.s.Experiments(f.ctx, expt.ExperimentFilter{Projects: f.personal(f.user.ID), Sort: expt.SortName})
 		if total != 5 || fmtList(expNames(list)) != "Alpha-run,ALPHA-two,beta,gamma_50%,run-1" {
 			t.Fatalf("sort by name = %v", expNames(list))
 		}
-		list, _, _ = f.s.Experiments(f.ctx, expt.ExperimentFilter{UserID: f.user.ID, Sort: expt.SortCreated, Desc: true, Offset: 1, Limit: 2})
+		list, _, _ = f.s.Experiments(f.ctx, expt.ExperimentFilter{Projects: f.personal(f.user.ID), Sort: expt.SortCreated, Desc: true, Offset: 1, Limit: 2})
 		// created: Alpha-run(1 Jan) < beta < ALPHA-two < gamma < run-1 (now)
 		if fmtList(expNames(list)) != "gamma_50%,ALPHA-two" {
 			t.Fatalf("created desc offset 1 limit 2 = %v", expNames(list))
 		}
-		list, _, _ = f.s.Experiments(f.ctx, expt.ExperimentFilter{UserID: f.user.ID, Sort: expt.SortLatestStep, Desc: true, Limit: 1})
+		list, _, _ = f.s.Experiments(f.ctx, expt.ExperimentFilter{Projects: f.personal(f.user.ID), Sort: expt.SortLatestStep, Desc: true, Limit: 1})
 		if len(list) != 1 || list[0].Name != "ALPHA-two" || list[0].LatestStep == nil || *list[0].LatestStep != 7 {
 			t.Fatalf("latestStep desc = %+v", list)
 		}
-		list, _, _ = f.s.Experiments(f.ctx, expt.ExperimentFilter{UserID: f.user.ID, Sort: expt.SortUpdated, Desc: true, Limit: 1})
+		list, _, _ = f.s.Experiments(f.ctx, expt.ExperimentFilter{Projects: f.personal(f.user.ID), Sort: expt.SortUpdated, Desc: true, Limit: 1})
 		if list[0].Name != "ALPHA-two" {
 			t.Fatalf("updated desc first = %v, want the one that received scalars", expNames(list))
 		}
-		_, _, err = f.s.Experiments(f.ctx, expt.ExperimentFilter{UserID: f.user.ID, Sort: "bogus"})
+		_, _, err = f.s.Experiments(f.ctx, expt.ExperimentFilter{Projects: f.personal(f.user.ID), Sort: "bogus"})
 		wantCode(t, "Experiments(bad sort)", err, expt.EINVALID)
 	})
 }

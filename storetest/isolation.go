@@ -16,12 +16,12 @@ func testIsolation(t *testing.T, open func(t *testing.T) expt.Store) {
 			_, err = f.s.WriteRollouts(f.ctx, id, []*expt.Rollout{rollout(1, "train", "shared prompt", "unique answer", expt.Reward{Name: "r", Value: 1})}, "k2")
 			must(t, "WriteRollouts", err)
 		}
-		n, err := f.s.DeleteExperiments(f.ctx, f.user.ID, []string{f.expID, expt.NewUUID()})
+		n, err := f.s.DeleteExperiments(f.ctx, f.personal(f.user.ID), []string{f.expID, expt.NewUUID()})
 		must(t, "DeleteExperiments", err)
 		if n != 1 {
 			t.Fatalf("DeleteExperiments = %d, want 1", n)
 		}
-		_, err = f.s.Experiment(f.ctx, f.user.ID, f.expID)
+		_, err = f.s.Experiment(f.ctx, f.expID)
 		wantCode(t, "Experiment(deleted)", err, expt.ENOTFOUND)
 		_, err = f.s.WriteScalars(f.ctx, f.expID, []expt.Scalar{{Step: 1, Mode: "train", Name: "loss"}}, "")
 		wantCode(t, "WriteScalars(deleted)", err, expt.ENOTFOUND)
@@ -56,22 +56,20 @@ func testIsolation(t *testing.T, open func(t *testing.T) expt.Store) {
 		}
 	})
 
-	t.Run("Ownership", func(t *testing.T) {
+	t.Run("ByProject", func(t *testing.T) {
 		f := newFixture(t, open)
 		bob := f.newUser("bob@example.com")
 		bobs := f.newExperiment(bob.ID, "bob-run")
-		list, total, err := f.s.Experiments(f.ctx, expt.ExperimentFilter{UserID: f.user.ID})
+		list, total, err := f.s.Experiments(f.ctx, expt.ExperimentFilter{Projects: f.personal(f.user.ID)})
 		must(t, "Experiments", err)
 		if total != 1 || list[0].ID != f.expID {
 			t.Fatalf("owner sees %v", expNames(list))
 		}
-		_, err = f.s.UpdateExperiment(f.ctx, f.user.ID, bobs.ID, expt.ExperimentUpdate{Name: ptr("mine")})
-		wantCode(t, "UpdateExperiment(bob's)", err, expt.ENOTFOUND)
-		n, err := f.s.DeleteExperiments(f.ctx, f.user.ID, []string{bobs.ID})
+		n, err := f.s.DeleteExperiments(f.ctx, f.personal(f.user.ID), []string{bobs.ID})
 		if err != nil || n != 0 {
 			t.Fatalf("deleted bob's experiment: %d, %v", n, err)
 		}
-		if _, err := f.s.Experiment(f.ctx, bob.ID, bobs.ID); err != nil {
+		if _, err := f.s.Experiment(f.ctx, bobs.ID); err != nil {
 			t.Fatalf("bob lost his experiment: %v", err)
 		}
 		keys, err := f.s.APIKeys(f.ctx, bob.ID)

@@ -92,7 +92,7 @@ func testRollouts(t *testing.T, open func(t *testing.T) expt.Store) {
 		other := f.newExperiment(f.user.ID, "other")
 		_, err = f.s.Rollout(f.ctx, other.ID, r.ID)
 		wantCode(t, "Rollout(of another experiment)", err, expt.ENOTFOUND)
-		e, _ := f.s.Experiment(f.ctx, f.user.ID, f.expID)
+		e, _ := f.s.Experiment(f.ctx, f.expID)
 		if e.LatestStep == nil || *e.LatestStep != 4 {
 			t.Fatalf("LatestStep after rollouts = %v, want 4", e.LatestStep)
 		}

@@ -63,7 +63,7 @@ func testRunLogs(t *testing.T, open func(t *testing.T) expt.Store) {
 			t.Errorf("offset 1 limit 1 = %+v more %v", page, more)
 		}
 		// An error's step is not a logged step.
-		e2, err := f.s.Experiment(f.ctx, f.user.ID, f.expID)
+		e2, err := f.s.Experiment(f.ctx, f.expID)
 		must(t, "Experiment", err)
 		if e2.LatestStep != nil {
 			t.Errorf("latestStep = %d after only errors, want none", *e2.LatestStep)
@@ -109,7 +109,7 @@ func testRunLogs(t *testing.T, open func(t *testing.T) expt.Store) {
 		must(t, "WriteErrors", err)
 		_, err = f.s.WriteEnvLogs(f.ctx, f.expID, []expt.EnvLog{{RolloutID: "r", Content: "c"}}, "")
 		must(t, "WriteEnvLogs", err)
-		n, err := f.s.DeleteExperiments(f.ctx, f.user.ID, []string{f.expID})
+		n, err := f.s.DeleteExperiments(f.ctx, f.personal(f.user.ID), []string{f.expID})
 		must(t, "DeleteExperiments", err)
 		if n != 1 {
 			t.Fatalf("deleted %d", n)

@@ -34,13 +34,13 @@ func testScalars(t *testing.T, open func(t *testing.T) expt.Store) {
 		if len(ms) != 2 || ms[0] != wantM[0] || ms[1] != wantM[1] {
 			t.Fatalf("Metrics = %+v, want %+v", ms, wantM)
 		}
-		e, _ := f.s.Experiment(f.ctx, f.user.ID, f.expID)
+		e, _ := f.s.Experiment(f.ctx, f.expID)
 		if e.LatestStep == nil || *e.LatestStep != 2 {
 			t.Fatalf("LatestStep = %v, want 2", e.LatestStep)
 		}
 		_, err = f.s.WriteScalars(f.ctx, f.expID, []expt.Scalar{{Step: 0, Mode: "train", Name: "loss", Value: 0}}, "")
 		must(t, "WriteScalars older step", err)
-		e, _ = f.s.Experiment(f.ctx, f.user.ID, f.expID)
+		e, _ = f.s.Experiment(f.ctx, f.expID)
 		if *e.LatestStep != 2 {
 			t.Fatalf("LatestStep moved back to %d", *e.LatestStep)
 		}

@@ -16,6 +16,7 @@ import (
 func Run(t *testing.T, open func(t *testing.T) expt.Store) {
 	t.Run("Users", func(t *testing.T) { testUsers(t, open) })
 	t.Run("Experiments", func(t *testing.T) { testExperiments(t, open) })
+	t.Run("Projects", func(t *testing.T) { testProjects(t, open) })
 	t.Run("Scalars", func(t *testing.T) { testScalars(t, open) })
 	t.Run("Series", func(t *testing.T) { testSeries(t, open) })
 	t.Run("Rollouts", func(t *testing.T) { testRollouts(t, open) })
@@ -90,3 +91,13 @@ func approx(a, b float64) bool {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// personal is the one-element project list of userID's personal project.
+func (f *fixture) personal(userID int64) []int64 {
+	f.t.Helper()
+	p, err := f.s.PersonalProject(f.ctx, userID)
+	if err != nil {
+		f.t.Fatalf("PersonalProject(%d): %v", userID, err)
+	}
+	return []int64{p.ID}
+}

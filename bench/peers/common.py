@@ -26,6 +26,9 @@ PROMPT = "What is 2+2?"
 COMPLETION = MESSAGE[:1024]
 LIBS = ("expt_logger", "wandb", "trackio", "mlflow")
 
+# The account keys are made for (keys create needs one), with this password.
+ACCOUNT = "bench@example.com"
+
 
 # --- servers -----------------------------------------------------------------------------------------
 
@@ -82,6 +85,23 @@ def start_expt(binary: Path, data: Path) -> Server:
         )
     url = f"http://127.0.0.1:{port}"
     wait_http(url + "/api/health", 30)
+    # keys create needs an account: one that can also sign in to look.
+    subprocess.run(
+        [
+            str(binary),
+            "users",
+            "create",
+            "--email",
+            "bench@example.com",
+            "--password-stdin",
+        ]
+        + ["--data", str(data)],
+        input="test password\n",
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     key = subprocess.run(
         [str(binary), "keys", "create", "--name", "bench", "--data", str(data)],
         check=True,

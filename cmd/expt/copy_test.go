@@ -110,7 +110,7 @@ func TestCopySQLiteToPostgres(t *testing.T) {
 	same("session", func(s expt.Store) (any, error) { return s.UserBySession(ctx, sess, time.Now()) })
 	for _, id := range exps {
 		same("experiment", func(s expt.Store) (any, error) {
-			e, err := s.Experiment(ctx, u.ID, id)
+			e, err := s.Experiment(ctx, id)
 			if err != nil {
 				return nil, err
 			}

@@ -56,6 +56,7 @@ func TestServeFlagsRejectBadValues(t *testing.T) {
 		{"bad log format", []string{"--log-format", "xml"}, "", "text or json"},
 		{"negative rate limit", []string{"--rate-limit", "-2"}, "", "--rate-limit must be 0"},
 		{"stray argument", []string{"extra"}, "", "unexpected argument"},
+		{"bad signup", []string{"--signup", "maybe"}, "", "--signup must be open, invite or closed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("EXPT_MAX_BODY", tc.env)

@@ -13,10 +13,6 @@ import (
 	"github.com/expt-logger/expt"
 )
 
-// localAdminEmail owns keys made before anyone signed up: a single-user
-// install never needs an account with a password.
-const localAdminEmail = "admin@localhost"
-
 // keyPrefixLen is how much of a secret is kept in clear (expt_ + 7 chars):
 // enough to tell keys apart in a list, far too little to guess the rest.
 const keyPrefixLen = 12
@@ -50,7 +46,7 @@ func parseKeysFlags(name string, args []string, stderr io.Writer, extra func(*fl
 	fs := flag.NewFlagSet("expt keys "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	k.storeFlags.register(fs, env)
-	fs.StringVar(&k.Email, "email", "", "user the keys belong to (default: the first user, or a local admin)")
+	fs.StringVar(&k.Email, "email", "", "user the keys belong to (default: the first user, the admin)")
 	if extra != nil {
 		extra(fs)
 	}
@@ -65,9 +61,11 @@ func parseKeysFlags(name string, args []string, stderr io.Writer, extra func(*fl
 }
 
 func runKeysCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var name string
+	var name, project, access string
 	k, fs, err := parseKeysFlags("create", args, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&name, "name", "", "name of the key, to recognise it later (required)")
+		fs.StringVar(&project, "project", "", "limit the key to this project (its name); the user must be a member")
+		fs.StringVar(&access, "access", expt.AccessFull, "what the key may do: full, write (log runs, read and delete nothing) or read")
 	})
 	if err != nil {
 		return err
@@ -78,17 +76,35 @@ func runKeysCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if name = strings.TrimSpace(name); name == "" {
 		return errors.New("keys create: --name is required")
 	}
+	switch access {
+	case expt.AccessFull, expt.AccessWrite, expt.AccessRead:
+	default:
+		return fmt.Errorf("keys create: --access must be full, write or read, got %q", access)
+	}
 	var secret string
 	err = k.withStore(ctx, func(store expt.Store) error {
-		u, err := keyOwner(ctx, store, k.Email, true)
+		u, err := keyOwner(ctx, store, k.Email)
 		if err != nil {
 			return err
+		}
+		var projectID int64
+		if project != "" {
+			p, err := store.ProjectByName(ctx, project)
+			if err != nil {
+				return fmt.Errorf("keys create: %w", err)
+			}
+			if role, err := store.Role(ctx, p.ID, u.ID); err != nil {
+				return err
+			} else if role == "" && !u.Admin {
+				return fmt.Errorf("keys create: %s is not a member of project %s", u.Email, p.Name)
+			}
+			projectID = p.ID
 		}
 		s, hash, err := expt.NewToken(expt.KeyPrefix)
 		if err != nil {
 			return err
 		}
-		key := &expt.APIKey{UserID: u.ID, Name: name, Prefix: s[:keyPrefixLen]}
+		key := &expt.APIKey{UserID: u.ID, Name: name, Prefix: s[:keyPrefixLen], ProjectID: projectID, Access: access}
 		if err := store.CreateAPIKey(ctx, key, hash); err != nil {
 			return fmt.Errorf("create key: %w", err)
 		}
@@ -113,7 +129,7 @@ func runKeysList(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	var keys []*expt.APIKey
 	err = k.withStore(ctx, func(store expt.Store) error {
-		u, err := keyOwner(ctx, store, k.Email, false)
+		u, err := keyOwner(ctx, store, k.Email)
 		if err != nil {
 			return err
 		}
@@ -147,7 +163,7 @@ func runKeysRevoke(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return errors.New("keys revoke: give the ID of at least one key (see expt keys list)")
 	}
 	return k.withStore(ctx, func(store expt.Store) error {
-		u, err := keyOwner(ctx, store, k.Email, false)
+		u, err := keyOwner(ctx, store, k.Email)
 		if err != nil {
 			return err
 		}
@@ -163,31 +179,26 @@ func runKeysRevoke(ctx context.Context, args []string, stdout, stderr io.Writer)
 	})
 }
 
-// keyOwner finds the user named by email, or the first user when email is
-// empty. With create it makes the user when missing: a password-less user
-// for an email, or the local admin on an empty database.
-func keyOwner(ctx context.Context, store expt.MetaStore, email string, create bool) (*expt.User, error) {
+// keyOwner finds the user named by email, or the first user (the admin)
+// when email is empty. It never makes one: an account made here would have
+// no password, so nobody could sign in to see what its keys logged.
+func keyOwner(ctx context.Context, store expt.MetaStore, email string) (*expt.User, error) {
 	var u *expt.User
 	var err error
 	if email != "" {
 		u, err = store.UserByEmail(ctx, email)
 	} else {
 		u, err = store.FirstUser(ctx)
-		email = localAdminEmail
 	}
-	if err == nil {
+	switch {
+	case err == nil && u.Disabled:
+		return nil, fmt.Errorf("%s is disabled (expt users enable --email %s)", u.Email, u.Email)
+	case err == nil:
 		return u, nil
-	} else if expt.ErrorCode(err) != expt.ENOTFOUND {
+	case expt.ErrorCode(err) != expt.ENOTFOUND:
 		return nil, fmt.Errorf("find user: %w", err)
-	} else if !create {
-		return nil, fmt.Errorf("no user %s", email)
+	case email != "":
+		return nil, fmt.Errorf("no account %s: make it with `expt users create --email %s`, or sign up in the browser", email, email)
 	}
-	u = &expt.User{Email: email, Name: strings.SplitN(email, "@", 2)[0]}
-	if err := store.CreateUser(ctx, u); expt.ErrorCode(err) == expt.ECONFLICT {
-		// Someone (a sign-up on the running server) made it meanwhile.
-		return store.UserByEmail(ctx, email)
-	} else if err != nil {
-		return nil, fmt.Errorf("create user %s: %w", email, err)
-	}
-	return u, nil
+	return nil, errors.New("no accounts yet: sign up in the browser, or run `expt users create --email YOU`, then make the key")
 }

@@ -1,6 +1,6 @@
 // Command expt is the expt-logger server and its administration tool:
-// `expt serve` runs the HTTP API and web UI, `expt keys` manages API keys
-// directly in the database, `expt migrate` upgrades the database schema,
+// `expt serve` runs the HTTP API and web UI, `expt users` and `expt keys`
+// manage accounts and API keys directly in the database, `expt migrate` upgrades the database schema,
 // `expt version` says what was built.
 package main
 
@@ -29,6 +29,9 @@ func main() {
 	}
 }
 
+// Stdin is where `expt users ... --password-stdin` reads; tests replace it.
+var Stdin io.Reader = os.Stdin
+
 // Run executes the subcommand named by args[0]. It is main without the
 // process: tests call it with their own context, arguments and writers.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -42,6 +45,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runServe(ctx, rest, stderr)
 	case "keys":
 		return runKeys(ctx, rest, stdout, stderr)
+	case "users":
+		return runUsers(ctx, rest, Stdin, stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, rest, stdout, stderr)
 	case "copy":
@@ -65,7 +70,12 @@ const usage = `expt: experiment tracking server for RL training of LLMs
 
 Usage:
   expt serve [flags]                       run the HTTP API and web UI
-  expt keys create --name NAME [--email E] print a new API key
+  expt users create --email E [--admin]    make an account (password from --password-stdin, or printed once)
+  expt users list                          list accounts
+  expt users set-password --email E        set a password (from --password-stdin, or printed once)
+  expt users disable|enable --email E      stop (or restore) an account's sign-in, keys and sessions
+  expt keys create --name NAME [--email E] [--project P] [--access full|write|read]
+                                           print a new API key of an existing account
   expt keys list [--email E]               list API keys
   expt keys revoke [--email E] ID...       delete API keys
   expt migrate [--db URL]                  upgrade the database schema, print its version

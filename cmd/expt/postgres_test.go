@@ -45,6 +45,9 @@ func TestKeysAndReplicasOnPostgres(t *testing.T) {
 	url := pgtest.URL(t)
 	t.Setenv("EXPT_DATABASE_URL", url)
 	var out strings.Builder
+	if _, _, err := runWith(t, "ci password\n", "users", "create", "--email", "ci@example.com", "--password-stdin"); err != nil {
+		t.Fatal(err)
+	}
 	if err := Run(t.Context(), []string{"keys", "create", "--name", "ci"}, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}

@@ -68,6 +68,9 @@ func TestReplicasSurviveSIGKILL(t *testing.T) {
 	url := pgtest.URL(t)
 	ctx := context.Background()
 	var out strings.Builder
+	if _, _, err := runWith(t, "ci password\n", "users", "create", "--email", "ci@example.com", "--password-stdin", "--db", url); err != nil {
+		t.Fatal(err)
+	}
 	if err := Run(ctx, []string{"keys", "create", "--name", "ci", "--db", url}, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}

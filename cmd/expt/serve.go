@@ -35,6 +35,8 @@ type serveConfig struct {
 	// ShutdownTimeout bounds how long in-flight requests may take to finish
 	// after SIGTERM before their connections are closed.
 	ShutdownTimeout time.Duration
+	// SignUp is who may make an account in the browser: open, invite or closed.
+	SignUp string
 }
 
 const defaultMaxBody = 32 << 20
@@ -53,7 +55,9 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	fs.Float64Var(&c.RateLimit, "rate-limit", 0, "writes per second allowed per API key or session, in bursts of ten seconds' worth; 0 = no limit")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format on stderr: text or json")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long requests may finish after SIGINT/SIGTERM")
+	fs.StringVar(&c.SignUp, "signup", exhttp.SignUpOpen, "who may make an account in the browser: open (anyone), invite (emails a project owner or the admin added) or closed (accounts from expt users create)")
 	c.storeFlags.register(fs, env)
+	env["signup"] = "EXPT_SIGNUP"
 	env["addr"] = "EXPT_ADDR"
 	env["public-url"] = "EXPT_PUBLIC_URL"
 	env["max-body"] = "EXPT_MAX_BODY"
@@ -86,6 +90,11 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	}
 	if c.RateLimit < 0 || c.RateLimit != c.RateLimit {
 		return nil, fmt.Errorf("--rate-limit must be 0 (off) or a positive number of writes per second, got %v", c.RateLimit)
+	}
+	switch c.SignUp {
+	case exhttp.SignUpOpen, exhttp.SignUpInvite, exhttp.SignUpClosed:
+	default:
+		return nil, fmt.Errorf("--signup must be open, invite or closed, got %q", c.SignUp)
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return nil, fmt.Errorf("--log-format must be text or json, got %q", c.LogFormat)
@@ -170,6 +179,7 @@ func (s *server) open(ctx context.Context) error {
 		Logger:             s.logger,
 		UI:                 ui.FS(),
 		Throttle:           s.shared.Throttle, // nil: the in-process one
+		SignUp:             s.cfg.SignUp,
 	})
 	s.http = &http.Server{
 		Handler:           exhttp.LimitWrites(s.handler, s.cfg.RateLimit, 0),

@@ -47,6 +47,8 @@ exp = s.get(f"{base}/api/experiments/{exp_id}").json()
 check(exp["status"] == "complete", f"status complete, got {exp['status']!r}")
 check(exp["name"] == "published-client", "name")
 check(exp["config"] == {"lr": 3e-6, "batch_size": 8, "epochs": 3}, f"config, got {exp['config']}")
+if os.environ.get("EXPECT_PROJECT_ID"):  # a key limited to one project logs into it
+    check(exp["projectId"] == int(os.environ["EXPECT_PROJECT_ID"]), f"project, got {exp['projectId']}")
 details = s.get(f"{base}/api/experiments/{exp_id}/details").json()
 check(details["latestStep"] == 4, f"latestStep 4, got {details.get('latestStep')}")
 

@@ -55,6 +55,8 @@ type Engine struct {
 	// ExperimentSorts maps expt.Sort* to ORDER BY columns, with the
 	// engine's collation.
 	ExperimentSorts map[string]string
+	// DeleteExperiments is the store's own (it knows its data tables).
+	DeleteExperiments func(ctx context.Context, projects []int64, ids []string) (int, error)
 }
 
 // Common is the part of expt.Store that both engines implement the same
@@ -104,15 +106,15 @@ func (s Common) APIKeys(ctx context.Context, userID int64) ([]*expt.APIKey, erro
 	return QueryAPIKeys(ctx, s.e.Read, userID)
 }
 
-// Experiment loads one of userID's experiments.
-func (s Common) Experiment(ctx context.Context, userID int64, id string) (*expt.Experiment, error) {
-	return experimentOf(ctx, s.e.Read, userID, id, "")
+// Experiment loads one experiment.
+func (s Common) Experiment(ctx context.Context, id string) (*expt.Experiment, error) {
+	return experimentOf(ctx, s.e.Read, id, "")
 }
 
-func experimentOf(ctx context.Context, c Conn, userID int64, id, lock string) (*expt.Experiment, error) {
+func experimentOf(ctx context.Context, c Conn, id, lock string) (*expt.Experiment, error) {
 	w := NewWhere(c.Dollar())
 	e, err := ScanExperiment(c.QueryRow(ctx, `SELECT `+ExperimentColumns+` FROM experiments
-		WHERE id = `+w.Bind(id)+` AND user_id = `+w.Bind(userID)+lock, w.Args...))
+		WHERE id = `+w.Bind(id)+lock, w.Args...))
 	if errors.Is(err, ErrNoRows) {
 		return nil, expt.Errorf(expt.ENOTFOUND, "experiment %q not found", id)
 	} else if err != nil {
@@ -122,11 +124,11 @@ func experimentOf(ctx context.Context, c Conn, userID int64, id, lock string) (*
 }
 
 // UpdateExperiment changes the fields of upd that are set.
-func (s Common) UpdateExperiment(ctx context.Context, userID int64, id string, upd expt.ExperimentUpdate) (*expt.Experiment, error) {
+func (s Common) UpdateExperiment(ctx context.Context, id string, upd expt.ExperimentUpdate) (*expt.Experiment, error) {
 	var e *expt.Experiment
 	err := s.e.Tx(ctx, func(tx Conn) error {
 		var err error
-		if e, err = experimentOf(ctx, tx, userID, id, s.e.LockUpdate); err != nil {
+		if e, err = experimentOf(ctx, tx, id, s.e.LockUpdate); err != nil {
 			return err
 		}
 		UpdateExperiment(e, upd, micro(time.Now()))
@@ -149,15 +151,18 @@ func (s Common) UpdateExperiment(ctx context.Context, userID int64, id string, u
 	return e, nil
 }
 
-// Experiments returns one page of a user's experiments and the total matching.
+// Experiments returns one page of some projects' experiments and the total matching.
 func (s Common) Experiments(ctx context.Context, f expt.ExperimentFilter) ([]*expt.Experiment, int, error) {
 	orderBy, limit, err := ExperimentOrder(f, s.e.ExperimentSorts)
 	if err != nil {
 		return nil, 0, err
 	}
 	c := s.e.Read
+	if len(f.Projects) == 0 {
+		return []*expt.Experiment{}, 0, nil
+	}
 	w := NewWhere(c.Dollar())
-	w.Add(`user_id = ` + w.Bind(f.UserID))
+	w.Add(In(w, "project_id", f.Projects))
 	if f.Query != "" {
 		w.Add(s.e.NameMatch(w.Bind(f.Query)))
 	}
@@ -231,7 +236,7 @@ func (s Common) EnvLogs(ctx context.Context, experimentID, rolloutID string) ([]
 	return ScanEnvLogs(rows, rolloutID)
 }
 
-// CreateExperiment inserts e, or loads it when the user already has it.
+// CreateExperiment inserts e, or loads it when its id exists.
 func (s Common) CreateExperiment(ctx context.Context, e *expt.Experiment) (bool, error) {
 	if err := NewExperiment(e, time.Now()); err != nil {
 		return false, err
@@ -241,8 +246,17 @@ func (s Common) CreateExperiment(ctx context.Context, e *expt.Experiment) (bool,
 	created := false
 	err := s.e.Tx(ctx, func(tx Conn) error {
 		w := NewWhere(tx.Dollar())
-		n, err := tx.Exec(ctx, `INSERT INTO experiments(id, user_id, name, config, status, job_id, created_at, updated_at, tags, notes, group_name)
-			VALUES (`+BindList(w, []any{e.ID, e.UserID, e.Name, string(e.Config), e.Status, e.JobID, s.e.Time(e.CreatedAt), s.e.Time(e.UpdatedAt),
+		if e.ProjectID == 0 {
+			pid, ok, err := QueryID(ctx, tx, "personal project", `SELECT id FROM projects WHERE personal_of = `+w.Bind(e.UserID), w.Args...)
+			if err != nil {
+				return err
+			} else if !ok {
+				return expt.Errorf(expt.ENOTFOUND, "user %d has no personal project", e.UserID)
+			}
+			e.ProjectID, w = pid, NewWhere(tx.Dollar())
+		}
+		n, err := tx.Exec(ctx, `INSERT INTO experiments(id, user_id, project_id, name, config, status, job_id, created_at, updated_at, tags, notes, group_name)
+			VALUES (`+BindList(w, []any{e.ID, e.UserID, e.ProjectID, e.Name, string(e.Config), e.Status, e.JobID, s.e.Time(e.CreatedAt), s.e.Time(e.UpdatedAt),
 			tagsJSON(e.Tags), e.Notes, e.Group})+`)
 			ON CONFLICT (id) DO NOTHING`, w.Args...)
 		if err != nil {
@@ -257,7 +271,8 @@ func (s Common) CreateExperiment(ctx context.Context, e *expt.Experiment) (bool,
 		if err != nil {
 			return fmt.Errorf("select experiment: %w", err)
 		}
-		return ExistingExperiment(old, e)
+		*e = *old
+		return nil
 	})
 	return created, err
 }

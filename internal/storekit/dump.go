@@ -7,7 +7,7 @@ import "context"
 // source lists its tables in the logical schema both stores share (the
 // names and columns of the embedded schema), in an order that keeps
 // references valid, and converts each value to one of int64, float64 (NaN
-// for a missing number), string, []byte, time.Time or nil for NULL. The
+// for a missing number), bool, string, []byte, time.Time or nil for NULL. The
 // destination puts them in its own form. Engine-only tables (rollups,
 // search indexes) are not listed: the destination rebuilds its own.
 type Table struct {

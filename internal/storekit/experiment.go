@@ -33,17 +33,6 @@ func NewExperiment(e *expt.Experiment, now time.Time) error {
 	return nil
 }
 
-// ExistingExperiment decides a create whose id was taken by old: the same
-// owner's experiment is loaded into e (creating it again is a no-op), another
-// owner's is a conflict.
-func ExistingExperiment(old, e *expt.Experiment) error {
-	if old.UserID != e.UserID {
-		return expt.Errorf(expt.ECONFLICT, "experiment id %q is taken", e.ID)
-	}
-	*e = *old
-	return nil
-}
-
 // UpdateExperiment applies the fields of upd that are set to e.
 func UpdateExperiment(e *expt.Experiment, upd expt.ExperimentUpdate, now time.Time) {
 	if upd.Name != nil {

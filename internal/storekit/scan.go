@@ -183,13 +183,13 @@ func GroupRewards(rows Rows, groups []*expt.RolloutGroup) error {
 
 // ExperimentColumns is the column list ScanExperiment reads, the same in
 // both schemas.
-const ExperimentColumns = `id, user_id, name, config, status, job_id, created_at, updated_at, latest_step, tags, notes, group_name`
+const ExperimentColumns = `id, user_id, project_id, name, config, status, job_id, created_at, updated_at, latest_step, tags, notes, group_name`
 
 // ScanExperiment reads one row of ExperimentColumns.
 func ScanExperiment(row Row) (*expt.Experiment, error) {
 	e := &expt.Experiment{}
 	var config, tags string
-	if err := row.Scan(&e.ID, &e.UserID, &e.Name, &config, &e.Status, &e.JobID, Time(&e.CreatedAt), Time(&e.UpdatedAt), &e.LatestStep,
+	if err := row.Scan(&e.ID, &e.UserID, &e.ProjectID, &e.Name, &config, &e.Status, &e.JobID, Time(&e.CreatedAt), Time(&e.UpdatedAt), &e.LatestStep,
 		&tags, &e.Notes, &e.Group); err != nil {
 		return nil, err
 	}
@@ -201,23 +201,23 @@ func ScanExperiment(row Row) (*expt.Experiment, error) {
 }
 
 // UserColumns is the column list ScanUser reads (users aliased u).
-const UserColumns = `u.id, u.email, u.name, u.password_hash, u.created_at`
+const UserColumns = `u.id, u.email, u.name, u.password_hash, u.created_at, u.is_admin, u.disabled, u.invited`
 
 // ScanUser reads one row of UserColumns followed by the extra destinations.
 func ScanUser(row Row, extra ...any) (*expt.User, error) {
 	u := &expt.User{}
-	if err := row.Scan(append([]any{&u.ID, &u.Email, &u.Name, &u.PasswordHash, Time(&u.CreatedAt)}, extra...)...); err != nil {
+	if err := row.Scan(append([]any{&u.ID, &u.Email, &u.Name, &u.PasswordHash, Time(&u.CreatedAt), &u.Admin, &u.Disabled, &u.Invited}, extra...)...); err != nil {
 		return nil, err
 	}
 	return u, nil
 }
 
 // APIKeyColumns is the column list ScanAPIKeys reads (keys aliased k).
-const APIKeyColumns = `k.id, k.name, k.prefix, k.created_at, k.last_used_at`
+const APIKeyColumns = `k.id, k.name, k.prefix, k.created_at, k.last_used_at, coalesce(k.project_id, 0), k.access`
 
 // APIKeyDest returns the scan destinations of APIKeyColumns for k.
 func APIKeyDest(k *expt.APIKey) []any {
-	return []any{&k.ID, &k.Name, &k.Prefix, Time(&k.CreatedAt), NullTime(&k.LastUsedAt)}
+	return []any{&k.ID, &k.Name, &k.Prefix, Time(&k.CreatedAt), NullTime(&k.LastUsedAt), &k.ProjectID, &k.Access}
 }
 
 // ScanAPIKeys reads rows of APIKeyColumns: the keys of user userID.

@@ -3,6 +3,7 @@ package storekit
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/expt-logger/expt"
@@ -53,23 +54,75 @@ func (s Common) NormalizeEmails(ctx context.Context) (conflicts []string, err er
 	return conflicts, nil
 }
 
-// CreateUser inserts u and sets its ID and CreatedAt.
+// CreateUser inserts u with its personal project, and sets its ID and
+// CreatedAt. The first user (no admin yet) becomes the admin.
 func (s Common) CreateUser(ctx context.Context, u *expt.User) error {
 	if u.CreatedAt.IsZero() {
 		u.CreatedAt = time.Now()
 	}
 	u.CreatedAt = micro(u.CreatedAt)
 	u.Email = expt.NormalizeEmail(u.Email)
-	w := NewWhere(s.e.Write.Dollar())
-	err := s.e.Write.QueryRow(ctx, `INSERT INTO users(email, name, password_hash, created_at) VALUES (`+
-		BindList(w, []any{u.Email, u.Name, u.PasswordHash, s.e.Time(u.CreatedAt)})+`)
-		ON CONFLICT (`+s.e.EmailKey+`) DO NOTHING RETURNING id`, w.Args...).Scan(&u.ID)
-	if ok, err := Found(err); err != nil {
-		return fmt.Errorf("insert user: %w", err)
-	} else if !ok {
-		return expt.Errorf(expt.ECONFLICT, "email %q is already registered", u.Email)
+	return s.e.Tx(ctx, func(tx Conn) error {
+		w := NewWhere(tx.Dollar())
+		err := tx.QueryRow(ctx, `INSERT INTO users(email, name, password_hash, created_at, invited, disabled, is_admin) VALUES (`+
+			BindList(w, []any{u.Email, u.Name, u.PasswordHash, s.e.Time(u.CreatedAt), u.Invited, u.Disabled})+`,
+			`+w.Bind(u.Admin)+` OR NOT EXISTS (SELECT 1 FROM users WHERE is_admin))
+			ON CONFLICT (`+s.e.EmailKey+`) DO NOTHING RETURNING id, is_admin`, w.Args...).Scan(&u.ID, &u.Admin)
+		if ok, err := Found(err); err != nil {
+			return fmt.Errorf("insert user: %w", err)
+		} else if !ok {
+			return expt.Errorf(expt.ECONFLICT, "email %q is already registered", u.Email)
+		}
+		return s.insertProject(ctx, tx, &expt.Project{Name: u.Email, PersonalOf: u.ID, CreatedAt: u.CreatedAt}, u.ID)
+	})
+}
+
+// Users lists every user, oldest first.
+func (s Common) Users(ctx context.Context) ([]*expt.User, error) {
+	rows, err := s.e.Read.Query(ctx, `SELECT `+UserColumns+` FROM users u ORDER BY u.created_at, u.id`)
+	if err != nil {
+		return nil, fmt.Errorf("select users: %w", err)
 	}
-	return nil
+	defer rows.Close()
+	out := []*expt.User{}
+	for rows.Next() {
+		u, err := ScanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan user: %w", err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// UpdateUser changes the fields of upd that are set.
+func (s Common) UpdateUser(ctx context.Context, id int64, upd expt.UserUpdate) (*expt.User, error) {
+	w := NewWhere(s.e.Write.Dollar())
+	var set []string
+	if upd.Name != nil {
+		set = append(set, `name = `+w.Bind(*upd.Name))
+	}
+	if upd.PasswordHash != nil {
+		set = append(set, `password_hash = `+w.Bind(*upd.PasswordHash))
+	}
+	if upd.Admin != nil {
+		set = append(set, `is_admin = `+w.Bind(*upd.Admin))
+	}
+	if upd.Disabled != nil {
+		set = append(set, `disabled = `+w.Bind(*upd.Disabled))
+	}
+	if upd.Invited != nil {
+		set = append(set, `invited = `+w.Bind(*upd.Invited))
+	}
+	if len(set) > 0 {
+		n, err := s.e.Write.Exec(ctx, `UPDATE users SET `+strings.Join(set, ", ")+` WHERE id = `+w.Bind(id), w.Args...)
+		if err != nil {
+			return nil, fmt.Errorf("update user: %w", err)
+		} else if n == 0 {
+			return nil, expt.Errorf(expt.ENOTFOUND, "user %d not found", id)
+		}
+	}
+	return s.UserByID(ctx, id)
 }
 
 // UserByEmail finds a user by email, case-insensitively.
@@ -91,14 +144,25 @@ func (s Common) CreateAPIKey(ctx context.Context, k *expt.APIKey, hash []byte) e
 		k.CreatedAt = time.Now()
 	}
 	k.CreatedAt = micro(k.CreatedAt)
+	switch k.Access {
+	case "":
+		k.Access = expt.AccessFull
+	case expt.AccessFull, expt.AccessWrite, expt.AccessRead:
+	default:
+		return expt.Errorf(expt.EINVALID, `access: must be "full", "write" or "read"`)
+	}
+	var project any
+	if k.ProjectID != 0 {
+		project = k.ProjectID
+	}
 	w := NewWhere(s.e.Write.Dollar())
-	_, err := s.e.Write.Exec(ctx, `INSERT INTO api_keys(id, user_id, name, prefix, hash, created_at) VALUES (`+
-		BindList(w, []any{k.ID, k.UserID, k.Name, k.Prefix, hash, s.e.Time(k.CreatedAt)})+`)`, w.Args...)
+	_, err := s.e.Write.Exec(ctx, `INSERT INTO api_keys(id, user_id, name, prefix, hash, created_at, project_id, access) VALUES (`+
+		BindList(w, []any{k.ID, k.UserID, k.Name, k.Prefix, hash, s.e.Time(k.CreatedAt), project, k.Access})+`)`, w.Args...)
 	switch s.e.Write.Violation(err) {
 	case Unique:
 		return expt.Errorf(expt.ECONFLICT, "api key already exists")
 	case ForeignKey:
-		return expt.Errorf(expt.ENOTFOUND, "user %d not found", k.UserID)
+		return expt.Errorf(expt.ENOTFOUND, "user %d or project %d not found", k.UserID, k.ProjectID)
 	}
 	if err != nil {
 		return fmt.Errorf("insert api key: %w", err)

@@ -55,7 +55,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create an account and sign in */
+        /**
+         * Create an account and sign in
+         * @description As the server's `--signup` allows: open (anyone), invite (only an email a project owner or the
+         *     admin added as a member, which claims that invited account) or closed (403; accounts come from
+         *     `expt users create`). The first account on a server is its admin.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -85,6 +90,7 @@ export interface paths {
                     };
                 };
                 400: components["responses"]["BadRequest"];
+                403: components["responses"]["Forbidden"];
                 409: components["responses"]["Conflict"];
                 503: components["responses"]["Busy"];
             };
@@ -136,6 +142,7 @@ export interface paths {
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
                 /** @description Too many failed attempts. */
                 429: {
                     headers: {
@@ -223,6 +230,7 @@ export interface paths {
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
             };
         };
         put?: never;
@@ -263,6 +271,7 @@ export interface paths {
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
             };
         };
         put?: never;
@@ -281,6 +290,14 @@ export interface paths {
                 content: {
                     "application/json": {
                         name?: string;
+                        /** @description Name of the one project the key may reach; none: every project of the caller */
+                        project?: string;
+                        /**
+                         * @description write: create runs and log to them, read no data, delete nothing
+                         * @default full
+                         * @enum {string}
+                         */
+                        access?: "full" | "write" | "read";
                     };
                 };
             };
@@ -299,6 +316,7 @@ export interface paths {
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
             };
         };
         /** Delete API keys */
@@ -318,6 +336,7 @@ export interface paths {
                 200: components["responses"]["Deleted"];
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
             };
         };
         options?: never;
@@ -352,12 +371,335 @@ export interface paths {
                 200: components["responses"]["Success"];
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
                 404: components["responses"]["NotFound"];
             };
         };
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/projects": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's projects, with their role in each
+         * @description The admin sees every project (as owner); a key limited to one project sees only it.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Projects by name. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            projects: components["schemas"]["Project"][];
+                        };
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+            };
+        };
+        put?: never;
+        /** Create a shared project; the caller becomes its owner */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ProjectRequest"];
+                };
+            };
+            responses: {
+                /** @description Created. */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Project"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                409: components["responses"]["Conflict"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["ProjectID"];
+            };
+            cookie?: never;
+        };
+        /** One project and the caller's role */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: components["parameters"]["ProjectID"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The project. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Project"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a shared project with all its runs, members and keys (owner) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: components["parameters"]["ProjectID"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: components["responses"]["Success"];
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Rename a shared project (owner) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: components["parameters"]["ProjectID"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ProjectRequest"];
+                };
+            };
+            responses: {
+                /** @description The renamed project. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Project"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                409: components["responses"]["Conflict"];
+            };
+        };
+        trace?: never;
+    };
+    "/api/projects/{id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["ProjectID"];
+            };
+            cookie?: never;
+        };
+        /** A project's members, owners first */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: components["parameters"]["ProjectID"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Members. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            members: components["schemas"]["Member"][];
+                        };
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+            };
+        };
+        put?: never;
+        /**
+         * Add a member by email (owner)
+         * @description An email without an account gets an invited one, which its owner claims by signing up with that
+         *     email (also when sign-up is by invitation). When sign-up is closed, only existing accounts can be added.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: components["parameters"]["ProjectID"];
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        email: string;
+                        role: components["schemas"]["Role"];
+                    };
+                };
+            };
+            responses: {
+                /** @description Added. */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Member"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                409: components["responses"]["Conflict"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{id}/members/{userId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["ProjectID"];
+                userId: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a member (owner); their open live streams end at once */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: components["parameters"]["ProjectID"];
+                    userId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: components["responses"]["Success"];
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                409: components["responses"]["Conflict"];
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a member's role (owner); the last owner stays owner */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: components["parameters"]["ProjectID"];
+                    userId: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        role: components["schemas"]["Role"];
+                    };
+                };
+            };
+            responses: {
+                /** @description The member. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Member"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                409: components["responses"]["Conflict"];
+            };
+        };
         trace?: never;
     };
     "/api/experiments": {
@@ -367,10 +709,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the caller's experiments */
+        /** List the experiments of the caller's projects */
         get: {
             parameters: {
                 query?: {
+                    /** @description Only this project's (its id); else every project the caller reads */
+                    project?: number;
                     /** @description Case-insensitive substring of the name */
                     q?: string;
                     status?: components["schemas"]["Status"];
@@ -401,6 +745,7 @@ export interface paths {
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
             };
         };
         /** Update an experiment (older clients; id in the body) */
@@ -420,14 +765,18 @@ export interface paths {
                 200: components["responses"]["Experiment"];
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
                 404: components["responses"]["NotFound"];
             };
         };
         /**
          * Create an experiment
          * @description The client may choose the id (a UUID) so that a run can start while the server is away.
-         *     Creating an id the caller already owns changes nothing and answers `created: false`;
-         *     an id owned by someone else is 409. Without a name, one is made up ("brisk-falcon-42").
+         *     Creating an id that exists changes nothing and answers `created: false` when the caller may log
+         *     to it (wherever its project), 409 otherwise. Without a name, one is made up ("brisk-falcon-42").
+         *     `project` names the project to log into; it is made (the caller its owner) when missing and the
+         *     caller is not limited to one project. Without it the run goes into the key's project, or the
+         *     caller's personal one.
          */
         post: {
             parameters: {
@@ -448,6 +797,8 @@ export interface paths {
                         notes?: string;
                         /** @description The processes of one distributed job */
                         group?: string;
+                        /** @description Name of the project to log into */
+                        project?: string;
                     };
                 };
             };
@@ -459,6 +810,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            project: components["schemas"]["ProjectRef"];
                             /** Format: uuid */
                             experimentId: string;
                             name: string;
@@ -473,6 +825,7 @@ export interface paths {
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
                 409: components["responses"]["Conflict"];
             };
         };
@@ -493,6 +846,7 @@ export interface paths {
                 200: components["responses"]["Deleted"];
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
             };
         };
         options?: never;
@@ -524,6 +878,7 @@ export interface paths {
                 200: components["responses"]["Experiment"];
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
                 404: components["responses"]["NotFound"];
             };
         };
@@ -549,6 +904,7 @@ export interface paths {
                 200: components["responses"]["Experiment"];
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
                 404: components["responses"]["NotFound"];
             };
         };
@@ -568,6 +924,7 @@ export interface paths {
                 200: components["responses"]["Success"];
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
                 404: components["responses"]["NotFound"];
             };
         };
@@ -610,6 +967,7 @@ export interface paths {
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
                 404: components["responses"]["NotFound"];
             };
         };
@@ -661,6 +1019,7 @@ export interface paths {
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
                 404: components["responses"]["NotFound"];
             };
         };
@@ -695,6 +1054,7 @@ export interface paths {
                 200: components["responses"]["Written"];
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
                 404: components["responses"]["NotFound"];
                 413: components["responses"]["TooLarge"];
                 422: components["responses"]["KeyReused"];
@@ -761,6 +1121,7 @@ export interface paths {
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
                 404: components["responses"]["NotFound"];
             };
         };
@@ -806,6 +1167,7 @@ export interface paths {
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
                 404: components["responses"]["NotFound"];
             };
         };
@@ -870,6 +1232,7 @@ export interface paths {
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
                 404: components["responses"]["NotFound"];
             };
         };
@@ -914,6 +1277,7 @@ export interface paths {
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
                 404: components["responses"]["NotFound"];
                 413: components["responses"]["TooLarge"];
                 422: components["responses"]["KeyReused"];
@@ -961,6 +1325,7 @@ export interface paths {
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
                 404: components["responses"]["NotFound"];
             };
         };
@@ -1017,6 +1382,7 @@ export interface paths {
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
                 404: components["responses"]["NotFound"];
             };
         };
@@ -1069,6 +1435,7 @@ export interface paths {
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
                 404: components["responses"]["NotFound"];
             };
         };
@@ -1118,6 +1485,7 @@ export interface paths {
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
                 404: components["responses"]["NotFound"];
             };
         };
@@ -1171,6 +1539,7 @@ export interface paths {
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
                 404: components["responses"]["NotFound"];
             };
         };
@@ -1230,6 +1599,7 @@ export interface paths {
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
                 404: components["responses"]["NotFound"];
             };
         };
@@ -1271,6 +1641,7 @@ export interface paths {
                 200: components["responses"]["Written"];
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
                 404: components["responses"]["NotFound"];
                 413: components["responses"]["TooLarge"];
                 422: components["responses"]["KeyReused"];
@@ -1326,6 +1697,7 @@ export interface paths {
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
                 404: components["responses"]["NotFound"];
             };
         };
@@ -1363,6 +1735,7 @@ export interface paths {
                 200: components["responses"]["Written"];
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
                 404: components["responses"]["NotFound"];
                 413: components["responses"]["TooLarge"];
                 422: components["responses"]["KeyReused"];
@@ -1422,6 +1795,7 @@ export interface paths {
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
                 404: components["responses"]["NotFound"];
             };
         };
@@ -1454,6 +1828,8 @@ export interface components {
             name: string;
             /** Format: date-time */
             createdAt: string;
+            /** @description Manages the server's users; owner of every project */
+            admin: boolean;
         };
         UserResponse: {
             user: components["schemas"]["User"];
@@ -1468,6 +1844,44 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             lastUsedAt: string | null;
+            /** @description The one project the key may reach; null for every project of its user. */
+            project: {
+                id: number;
+                name: string;
+            } | null;
+            /** @enum {string} */
+            access: "full" | "write" | "read";
+        };
+        ProjectRef: {
+            id: number;
+            name: string;
+        };
+        Project: {
+            id: number;
+            name: string;
+            /** @description A user's own project, named by their email */
+            personal: boolean;
+            role: components["schemas"]["Role"];
+            /** Format: date-time */
+            createdAt: string;
+        };
+        /**
+         * @description viewer: read; editor: also log, edit and delete runs; owner: also members, settings, delete the project
+         * @enum {string}
+         */
+        Role: "owner" | "editor" | "viewer";
+        Member: {
+            userId: number;
+            email: string;
+            name: string;
+            role: components["schemas"]["Role"];
+            /** @description Has not signed up yet */
+            invited: boolean;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        ProjectRequest: {
+            name: string;
         };
         /** @description Either or both of id and ids. */
         IDs: {
@@ -1493,6 +1907,7 @@ export interface components {
             notes: string;
             /** @description The processes of one distributed job */
             group?: string;
+            projectId: number;
         };
         /** @description An experiment as the list shows it, without its config. */
         ExperimentSummary: {
@@ -1509,6 +1924,7 @@ export interface components {
             url: string;
             tags: string[];
             group?: string;
+            projectId: number;
         };
         Experiment: components["schemas"]["ExperimentInfo"] & {
             /** @description The experiment's page in the browser */
@@ -1642,6 +2058,15 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /** @description The caller sees the project, but their role in it (viewer, editor) or their API key (write-only, read-only, limited to one project) may not do this. */
+        Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description Missing, or not the caller's. */
         NotFound: {
             headers: {
@@ -1752,6 +2177,7 @@ export interface components {
         };
     };
     parameters: {
+        ProjectID: number;
         ExperimentID: string;
         /** @description 1 to 200 printable ASCII characters, scoped to the experiment and the endpoint. The same key with the same body again is a replay (`replayed: true`, nothing stored again); with another body it is refused with 422. */
         IdempotencyKey: string;

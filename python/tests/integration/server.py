@@ -17,6 +17,9 @@ from typing import Any
 
 LISTENING = re.compile(r"expt listening on (http://\S+)")
 
+# The account keys are made for (keys create needs one), with this password.
+ACCOUNT = "test@example.com"
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -64,6 +67,20 @@ class ExptServer:
         self.url = found[0].rstrip("/")
         self.port = urllib.parse.urlsplit(self.url).port or 0
         if not self.key:
+            # keys create needs an account: one that can also sign in to look.
+            subprocess.run(
+                [
+                    *[str(self.binary), "users", "create", "--email", "test@example.com"],
+                    "--password-stdin",
+                    "--data",
+                    str(self.data),
+                ],
+                input="test password\n",
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=30,
+            )
             self.key = subprocess.run(
                 [str(self.binary), "keys", "create", "--name", "test", "--data", str(self.data)],
                 check=True,
