@@ -34,6 +34,7 @@ class Settings:
     delivery: str  # "online", "offline" or "disabled": what the public API calls mode (EXPT_LOGGER_MODE)
     spool_dir: Path
     experiment_id: str | None
+    project: str | None = None  # EXPT_LOGGER_PROJECT; init(project=) wins
 
     @classmethod
     def resolve(
@@ -56,6 +57,7 @@ class Settings:
             delivery=m,
             spool_dir=Path(spool_dir) if spool_dir is not None else default_dir(),
             experiment_id=experiment_id or os.environ.get("EXPT_LOGGER_EXPERIMENT_ID") or None,
+            project=os.environ.get("EXPT_LOGGER_PROJECT") or None,
         )
 
 

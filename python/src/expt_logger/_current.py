@@ -42,11 +42,14 @@ def init(
     tags: Sequence[str] | None = None,
     notes: str | None = None,
     group: str | None = None,
+    project: str | None = None,
 ) -> Run:
     """Start a run (ending the current one first) and make it the target of the module functions.
 
     `tags`, `notes` and `group` (the processes of one distributed job) tell runs apart in the UI and
-    filter the experiments list, as in W&B.
+    filter the experiments list, as in W&B. `project` (or EXPT_LOGGER_PROJECT) is the name of the
+    project to log into, made on the server when missing and the key may; without it the run goes into
+    the key's project or its owner's personal one.
 
     `mode` (or EXPT_LOGGER_MODE) is "online", "offline" (spool only) or "disabled" (no-ops);
     `experiment_id` (or EXPT_LOGGER_EXPERIMENT_ID) attaches to an existing experiment and continues
@@ -57,7 +60,9 @@ def init(
     if _active is not None:
         _active.end()
     settings = Settings.resolve(api_key, base_url, mode, dir, experiment_id)
-    run = Run(settings, name, config, auto_flush_interval, auto_flush_buffer_size, transport, tags, notes, group)
+    run = Run(
+        settings, name, config, auto_flush_interval, auto_flush_buffer_size, transport, tags, notes, group, project
+    )
     run._on_end = _forget
     _active = run
     _install_hooks()

@@ -62,8 +62,9 @@ class Run:
         tags: Sequence[str] | None = None,
         notes: str | None = None,
         group: str | None = None,
+        project: str | None = None,
     ) -> None:
-        labels = check_labels(tags, notes, group)
+        labels = check_labels(tags, notes, group, project if project is not None else settings.project)
         if auto_flush_interval <= 0:
             raise ValueError(f"auto_flush_interval must be > 0, got {auto_flush_interval}")
         if auto_flush_buffer_size < 1:

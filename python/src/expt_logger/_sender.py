@@ -82,7 +82,7 @@ class Uploader:
             body: dict[str, Any] = {"id": eid, "config": meta.get("config") or {}}
             if meta.get("name"):
                 body["name"] = meta["name"]
-            for k in ("tags", "notes", "group"):
+            for k in ("tags", "notes", "group", "project"):
                 if k in meta:
                     body[k] = meta[k]
             r = _check(self.t.request("POST", "/api/experiments", body), "create experiment", self.base_url)

@@ -6,6 +6,7 @@ well under a microsecond: key splits are cached and exact-type checks come befor
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -174,9 +175,18 @@ def check_step(step: Any) -> int:
     return int(step)
 
 
-def check_labels(tags: Any, notes: Any, group: Any) -> dict[str, Any]:
-    """init()'s tags, notes and group as the create request carries them (only those given)."""
+_PROJECT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def check_labels(tags: Any, notes: Any, group: Any, project: Any = None) -> dict[str, Any]:
+    """init()'s tags, notes, group and project as the create request carries them (only those given)."""
     out: dict[str, Any] = {}
+    if project is not None:
+        if not isinstance(project, str) or not _PROJECT_NAME.fullmatch(project):
+            raise ValueError(
+                f"project must be a project name (letters, digits, '.', '_' and '-', at most 100), not {project!r}"
+            )
+        out["project"] = project
     if tags is not None:
         if isinstance(tags, str) or not all(isinstance(t, str) for t in tags):
             raise TypeError(f"tags must be a list of strings, not {tags!r}")

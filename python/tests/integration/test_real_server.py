@@ -258,6 +258,33 @@ def test_tags_notes_and_group_reach_the_server(expt_server: ExptServer) -> None:
         expt_logger.init(tags="grpo", mode="disabled")
 
 
+def test_project_by_name_and_from_the_environment(expt_server: ExptServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """init(project=) logs into a project by name, making it on the server (the key's owner its owner);
+    EXPT_LOGGER_PROJECT does the same; without either the run is in the owner's personal project."""
+    projects_before = {p["name"] for p in expt_server.get("/api/projects")["projects"]}
+    assert "math-grpo" not in projects_before
+    run = expt_logger.init(name="in-project", api_key=expt_server.key, base_url=expt_server.url, project="math-grpo")
+    expt_logger.log({"loss": 1.0})
+    assert run.end(timeout=30)
+    projects = {p["name"]: p for p in expt_server.get("/api/projects")["projects"]}
+    assert projects["math-grpo"]["role"] == "owner" and not projects["math-grpo"]["personal"]
+    assert expt_server.get(f"/api/experiments/{run.id}")["projectId"] == projects["math-grpo"]["id"]
+
+    monkeypatch.setenv("EXPT_LOGGER_PROJECT", "math-grpo")
+    again = expt_logger.init(name="from-env", api_key=expt_server.key, base_url=expt_server.url)
+    assert again.end(timeout=30)
+    listed = expt_server.get(f"/api/experiments?project={projects['math-grpo']['id']}&sort=name")["experiments"]
+    assert [x["name"] for x in listed] == ["from-env", "in-project"]
+
+    monkeypatch.delenv("EXPT_LOGGER_PROJECT")
+    plain = expt_logger.init(name="personal", api_key=expt_server.key, base_url=expt_server.url)
+    assert plain.end(timeout=30)
+    personal = next(p for p in projects.values() if p["personal"])
+    assert expt_server.get(f"/api/experiments/{plain.id}")["projectId"] == personal["id"]
+    with pytest.raises(ValueError, match="project"):
+        expt_logger.init(project="not a name!", mode="disabled")
+
+
 def test_script_that_dies_of_an_exception_ends_failed(expt_server: ExptServer, spool: Path) -> None:
     """A training script killed by an uncaught exception ends its run "failed", not "complete" (which
     a crashed run showed before); its data still arrives."""
