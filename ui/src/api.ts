@@ -22,7 +22,7 @@ export type Decoded<T> = T extends WireNumber
       ? { [K in keyof T]: Decoded<T[K]> }
       : T;
 
-type Method = 'get' | 'post' | 'put' | 'delete';
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 /** The JSON a route answers with 200 (or 201). */
 export type Answer<P extends keyof paths, M extends Method = 'get'> = paths[P][M] extends {
   responses: { 200: { content: { 'application/json': infer T } } };
@@ -48,6 +48,10 @@ export function num(v: WireNumber | null | undefined): number {
 export type Status = Schemas['Status'];
 export type User = Schemas['User'];
 export type APIKey = Schemas['APIKey'];
+export type Project = Schemas['Project'];
+export type Member = Schemas['Member'];
+export type Role = Schemas['Role'];
+export type Access = APIKey['access'];
 export type Experiment = Schemas['Experiment'];
 export type ExperimentSummary = Schemas['ExperimentSummary'];
 export type Metric = Schemas['Metric'];
@@ -154,12 +158,43 @@ export const api = {
   me: () => get<Answer<'/api/me'>>('/api/me'),
 
   listKeys: () => get<Answer<'/api/api-keys'>>('/api/api-keys'),
-  createKey: (name: string) =>
-    request<Answer<'/api/api-keys', 'post'>>('POST', '/api/api-keys', { name } satisfies Body<'/api/api-keys', 'post'>),
+  createKey: (name: string, scope: { project?: string; access?: Access } = {}) =>
+    request<Answer<'/api/api-keys', 'post'>>('POST', '/api/api-keys', {
+      name,
+      ...(scope.project ? { project: scope.project } : {}),
+      ...(scope.access && scope.access !== 'full' ? { access: scope.access } : {}),
+    } satisfies Body<'/api/api-keys', 'post'>),
+
+  projects: () => get<Answer<'/api/projects'>>('/api/projects'),
+  createProject: (name: string) =>
+    request<Answer<'/api/projects', 'post'>>('POST', '/api/projects', { name } satisfies Body<'/api/projects', 'post'>),
+  project: (id: number) => get<Answer<'/api/projects/{id}'>>(`/api/projects/${id}`),
+  deleteProject: (id: number) => request<Answer<'/api/projects/{id}', 'delete'>>('DELETE', `/api/projects/${id}`),
+  members: (id: number) => get<Answer<'/api/projects/{id}/members'>>(`/api/projects/${id}/members`),
+  addMember: (id: number, email: string, role: Role) =>
+    request<Answer<'/api/projects/{id}/members', 'post'>>('POST', `/api/projects/${id}/members`, {
+      email,
+      role,
+    } satisfies Body<'/api/projects/{id}/members', 'post'>),
+  setRole: (id: number, userId: number, role: Role) =>
+    request<Answer<'/api/projects/{id}/members/{userId}', 'patch'>>('PATCH', `/api/projects/${id}/members/${userId}`, {
+      role,
+    } satisfies Body<'/api/projects/{id}/members/{userId}', 'patch'>),
+  removeMember: (id: number, userId: number) =>
+    request<Answer<'/api/projects/{id}/members/{userId}', 'delete'>>('DELETE', `/api/projects/${id}/members/${userId}`),
   revokeKey: (id: string) =>
     request<Answer<'/api/api-keys/{id}', 'delete'>>('DELETE', `/api/api-keys/${encodeURIComponent(id)}`),
 
-  listExperiments: (q: { q?: string; status?: Status; sort?: string; order?: 'asc' | 'desc'; offset?: number; limit?: number }) =>
+  listExperiments: (q: {
+    q?: string;
+    status?: Status;
+    sort?: string;
+    order?: 'asc' | 'desc';
+    offset?: number;
+    limit?: number;
+    project?: number;
+    tag?: string;
+  }) =>
     get<Answer<'/api/experiments'>>('/api/experiments', q),
   getExperiment: (id: string) => get<Answer<E>>(exp(id)),
   details: (id: string) => get<Answer<`${E}/details`>>(`${exp(id)}/details`),

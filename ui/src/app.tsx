@@ -7,6 +7,11 @@ import { Keys } from './pages/Keys';
 import { Experiments } from './pages/Experiments';
 import { ExperimentPage } from './pages/Experiment';
 import { Compare } from './pages/Compare';
+import { Projects } from './pages/Projects';
+import { ProjectPage } from './pages/Project';
+import { NotFound } from './pages/NotFound';
+import { projectLabel, useProjects } from './lib/projects';
+import { setCurrentUser } from './lib/session';
 
 export function App() {
   const loc = useLocation();
@@ -28,6 +33,7 @@ export function App() {
     }
   }, [user, authPage, loc.path]);
 
+  setCurrentUser(user ?? null);
   if (user === undefined) return <div class="boot" />;
 
   if (authPage || user === null) {
@@ -48,6 +54,8 @@ export function App() {
   let m: Record<string, string> | null;
   if (loc.path === '/' || loc.path === '/experiments') page = <Experiments />;
   else if (loc.path === '/keys') page = <Keys />;
+  else if (loc.path === '/projects') page = <Projects />;
+  else if ((m = match('/projects/:id', loc.path)) && /^\d+$/.test(m.id)) page = <ProjectPage id={Number(m.id)} />;
   else if (loc.path === '/compare') page = <Compare ids={(loc.query.get('ids') ?? '').split(',').filter(Boolean)} />;
   else if ((m = match('/experiments/:id', loc.path))) page = <ExperimentPage id={m.id} />;
   else page = <NotFound />;
@@ -62,10 +70,14 @@ export function App() {
           <a href="/" class={loc.path === '/' || loc.path.startsWith('/experiments') ? 'active' : ''}>
             Experiments
           </a>
+          <a href="/projects" class={loc.path.startsWith('/projects') ? 'active' : ''}>
+            Projects
+          </a>
           <a href="/keys" class={loc.path === '/keys' ? 'active' : ''}>
             API keys
           </a>
         </nav>
+        <ProjectSwitcher current={loc.path === '/' || loc.path === '/experiments' ? loc.query.get('project') : null} me={user.email} />
         <span class="spacer" />
         <span class="who" data-testid="user-email">
           {user.email}
@@ -86,13 +98,25 @@ export function App() {
   );
 }
 
-function NotFound() {
+/** Which project the experiment list shows: all of the caller's, or one. */
+function ProjectSwitcher({ current, me }: { current: string | null; me: string }) {
+  const projects = useProjects();
+  if (!projects || projects.length < 2) return null;
   return (
-    <div class="page">
-      <h1>Not found</h1>
-      <p>
-        There is no page here. <a href="/">Back to experiments</a>
-      </p>
-    </div>
+    <select
+      class="project-switcher"
+      data-testid="project-switcher"
+      aria-label="Project"
+      value={current ?? ''}
+      onChange={(e) => {
+        const v = e.currentTarget.value;
+        navigate(v ? `/?project=${v}` : '/');
+      }}
+    >
+      <option value="">All projects</option>
+      {projects.map((p) => (
+        <option value={String(p.id)}>{projectLabel(p, me)}</option>
+      ))}
+    </select>
   );
 }

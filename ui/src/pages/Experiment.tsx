@@ -14,6 +14,9 @@ import { useNow } from './useNow';
 import './experiment.css';
 import { Labels } from '../lib/Labels';
 import { Name } from '../lib/Name';
+import { canEdit, projectLabel, projectOf, useProjects } from '../lib/projects';
+import { currentUser } from '../lib/session';
+import { NotFound } from './NotFound';
 
 type Tab = 'charts' | 'rollouts' | 'config';
 const TABS: { id: Tab; label: string }[] = [
@@ -28,6 +31,7 @@ export function ExperimentPage({ id }: { id: string }) {
   const tab: Tab = t === 'rollouts' || t === 'config' ? t : 'charts';
   const [exp, setExp] = useState<Experiment | null>(null);
   const [metrics, setMetrics] = useState<Metric[]>([]);
+  const projects = useProjects();
   const [error, setError] = useState<{ status: number; message: string } | null>(null);
   // Charts stay mounted once opened: coming back from rollouts must not refetch every history.
   const [chartsOpened, setChartsOpened] = useState(tab === 'charts');
@@ -75,38 +79,51 @@ export function ExperimentPage({ id }: { id: string }) {
   );
 
   if (error) {
+    if (error.status === 404)
+      return (
+        <NotFound
+          what="Experiment"
+          detail={
+            <>
+              No experiment <code>{id}</code> exists
+            </>
+          }
+        />
+      );
     return (
       <div class="page">
         <div class="exp-missing">
-          {error.status === 404 ? (
-            <>
-              <h1>Experiment not found (or not yours)</h1>
-              <p class="muted">
-                No experiment with id <code>{id}</code> is visible to this account. <a href="/">Back to experiments</a>
-              </p>
-            </>
-          ) : (
-            <>
-              <h1>Could not load the experiment</h1>
-              <p class="error">{error.message}</p>
-            </>
-          )}
+          <h1>Could not load the experiment</h1>
+          <p class="error">{error.message}</p>
         </div>
       </div>
     );
   }
   if (!exp) return <div class="page muted">Loading…</div>;
+  const proj = projectOf(projects, exp.projectId);
+  const editable = canEdit(proj?.role);
 
   const live = isLive(exp, now);
 
   return (
     <div class="page exp-page">
       <div class="exp-crumbs">
-        <a href="/">Experiments</a> <span class="muted">/</span>
+        <a href="/">Experiments</a> <span class="muted">/</span>{' '}
+        {proj && (
+          <>
+            <a href={`/?project=${proj.id}`} data-testid="exp-project">
+              {projectLabel(proj, currentUser()?.email)}
+            </a>{' '}
+            <span class={`badge role-${proj.role}`} data-testid="exp-role">
+              {proj.role}
+            </span>{' '}
+            <span class="muted">/</span>
+          </>
+        )}
       </div>
       <div class="exp-header">
-        <NameEditor exp={exp} onSaved={(e) => setExp((old) => ({ ...(old ?? e), ...e }))} />
-        <StatusControl exp={exp} onSaved={(e) => setExp((old) => ({ ...(old ?? e), ...e }))} />
+        <NameEditor exp={exp} editable={editable} onSaved={(e) => setExp((old) => ({ ...(old ?? e), ...e }))} />
+        <StatusControl exp={exp} editable={editable} onSaved={(e) => setExp((old) => ({ ...(old ?? e), ...e }))} />
         {live && (
           <span class="badge live" data-testid="live-badge" title="Logged data in the last 2 minutes">
             <span class="live-dot" />
@@ -160,7 +177,7 @@ export function ExperimentPage({ id }: { id: string }) {
   );
 }
 
-function NameEditor({ exp, onSaved }: { exp: Experiment; onSaved: (e: Experiment) => void }) {
+function NameEditor({ exp, editable, onSaved }: { exp: Experiment; editable: boolean; onSaved: (e: Experiment) => void }) {
   const [editing, setEditing] = useState(false);
   const [value, setValue] = useState(exp.name);
   const [error, setError] = useState('');
@@ -216,18 +233,20 @@ function NameEditor({ exp, onSaved }: { exp: Experiment; onSaved: (e: Experiment
   if (!editing) {
     return (
       <h1 class="exp-title">
-        <span data-testid="exp-name" class="exp-name" title="Click to rename" onClick={start}>
+        <span
+          data-testid="exp-name"
+          class="exp-name"
+          title={editable ? 'Click to rename' : ''}
+          onClick={editable ? start : undefined}
+        >
           <Name text={exp.name || exp.id} />
         </span>
-        <button class="link exp-rename" data-testid="exp-rename" aria-label="Rename" title="Rename" onClick={start}>
-          ✎
-        </button>
-        <Labels tags={exp.tags} group={exp.group} />
-        {exp.notes && (
-          <span class="exp-notes" data-testid="exp-notes">
-            {visibleText(exp.notes)}
-          </span>
+        {editable && (
+          <button class="link exp-rename" data-testid="exp-rename" aria-label="Rename" title="Rename" onClick={start}>
+            ✎
+          </button>
         )}
+        <LabelsEditor exp={exp} editable={editable} onSaved={onSaved} />
       </h1>
     );
   }
@@ -263,7 +282,7 @@ function NameEditor({ exp, onSaved }: { exp: Experiment; onSaved: (e: Experiment
   );
 }
 
-function StatusControl({ exp, onSaved }: { exp: Experiment; onSaved: (e: Experiment) => void }) {
+function StatusControl({ exp, editable, onSaved }: { exp: Experiment; editable: boolean; onSaved: (e: Experiment) => void }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState('');
   const next: Status = exp.status === 'active' ? 'complete' : 'active';
@@ -285,10 +304,89 @@ function StatusControl({ exp, onSaved }: { exp: Experiment; onSaved: (e: Experim
       <span class={`badge ${exp.status}`} data-testid="exp-status">
         {exp.status}
       </span>
-      <button class="link exp-status-toggle" data-testid="exp-status-toggle" disabled={busy} onClick={flip}>
-        {next === 'complete' ? 'Mark complete' : 'Mark active'}
-      </button>
+      {editable && (
+        <button class="link exp-status-toggle" data-testid="exp-status-toggle" disabled={busy} onClick={flip}>
+          {next === 'complete' ? 'Mark complete' : 'Mark active'}
+        </button>
+      )}
       {error && <span class="error">{error}</span>}
     </span>
+  );
+}
+
+/** A run's tags and notes, editable by owners and editors of its project. */
+function LabelsEditor({ exp, editable, onSaved }: { exp: Experiment; editable: boolean; onSaved: (e: Experiment) => void }) {
+  const [editing, setEditing] = useState(false);
+  const [tags, setTags] = useState('');
+  const [notes, setNotes] = useState('');
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+
+  function start() {
+    setTags(exp.tags.join(', '));
+    setNotes(exp.notes);
+    setError('');
+    setEditing(true);
+  }
+
+  async function save(e: Event) {
+    e.preventDefault();
+    setBusy(true);
+    try {
+      const list = tags
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean);
+      onSaved(await api.updateExperiment(exp.id, { tags: list, notes }));
+      setEditing(false);
+    } catch (err) {
+      setError(err instanceof ApiError ? err.message : String(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  if (!editing) {
+    return (
+      <>
+        <Labels tags={exp.tags} group={exp.group} />
+        {exp.notes && (
+          <span class="exp-notes" data-testid="exp-notes">
+            {visibleText(exp.notes)}
+          </span>
+        )}
+        {editable && (
+          <button class="link exp-labels-edit" data-testid="exp-labels-edit" title="Edit tags and notes" onClick={start}>
+            {exp.tags.length || exp.notes ? 'edit tags' : '+ tags, notes'}
+          </button>
+        )}
+      </>
+    );
+  }
+  return (
+    <form class="exp-labels-form" data-testid="exp-labels-form" onSubmit={save}>
+      <input
+        data-testid="exp-tags-input"
+        placeholder="Tags, comma-separated"
+        value={tags}
+        disabled={busy}
+        onInput={(e) => setTags(e.currentTarget.value)}
+      />
+      <textarea
+        data-testid="exp-notes-input"
+        placeholder="Notes"
+        rows={2}
+        value={notes}
+        disabled={busy}
+        onInput={(e) => setNotes(e.currentTarget.value)}
+      />
+      <button class="primary" type="submit" data-testid="exp-labels-save" disabled={busy}>
+        Save
+      </button>
+      <button type="button" onClick={() => setEditing(false)}>
+        Cancel
+      </button>
+      {error && <span class="error">{error}</span>}
+    </form>
   );
 }

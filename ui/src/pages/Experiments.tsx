@@ -10,6 +10,8 @@ import { useNow } from './useNow';
 import './experiments.css';
 import { Labels } from '../lib/Labels';
 import { Name } from '../lib/Name';
+import { canEdit, projectLabel, projectOf, useProjects } from '../lib/projects';
+import { currentUser } from '../lib/session';
 
 const PAGE_SIZE = 50;
 const REFRESH_MS = 10_000;
@@ -27,6 +29,9 @@ export function Experiments() {
   const orderParam = loc.query.get('order');
   const order = orderParam === 'asc' || orderParam === 'desc' ? orderParam : defaultOrder(sort);
   const page = Math.max(1, parseInt(loc.query.get('page') ?? '1', 10) || 1);
+  const projectParam = loc.query.get('project');
+  const project = projectParam && /^\d+$/.test(projectParam) ? Number(projectParam) : undefined;
+  const projects = useProjects();
 
   const [search, setSearch] = useState(q);
   const [rows, setRows] = useState<ExperimentSummary[] | null>(null);
@@ -55,7 +60,7 @@ export function Experiments() {
 
   useEffect(() => {
     const my = ++seq.current;
-    api.listExperiments({ q: q || undefined, sort, order, offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE }).then(
+    api.listExperiments({ q: q || undefined, sort, order, offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE, project }).then(
       (r) => {
         if (my !== seq.current) return; // a newer request has been sent
         // Deleting the last rows of the last page leaves it empty: step back to a page that has rows.
@@ -78,7 +83,7 @@ export function Experiments() {
         if (my === seq.current) setError(e instanceof ApiError ? e.message : 'Could not reach the server.');
       },
     );
-  }, [q, sort, order, page, tick]);
+  }, [q, sort, order, page, tick, project]);
 
   // Poll the list only while the tab is visible, and catch up on return.
   useEffect(() => {
@@ -119,6 +124,12 @@ export function Experiments() {
   const list = rows ?? [];
   const allSelected = list.length > 0 && list.every((e) => selected.has(e.id));
   const chosen = list.filter((e) => selected.has(e.id)).map((e) => e.id);
+  // Delete follows the role: only owners and editors of a run's project may.
+  const deletable = (e: ExperimentSummary) => canEdit(projectOf(projects, e.projectId)?.role);
+  const mayDelete = list.some(deletable);
+  const chosenReadOnly = list.some((e) => selected.has(e.id) && !deletable(e));
+  const showProject = project === undefined && (projects?.length ?? 0) > 1;
+  const current = projectOf(projects, project);
 
   async function deleteSelected() {
     setBusy(true);
@@ -155,6 +166,12 @@ export function Experiments() {
       <div class="exps-head">
         <h1>
           Experiments {rows !== null && <span class="exps-count">{total.toLocaleString('en-US')}</span>}
+          {current && (
+            <span class="exps-project" data-testid="exps-project">
+              in <a href={`/projects/${current.id}`}>{projectLabel(current, currentUser()?.email)}</a>{' '}
+              <span class={`badge role-${current.role}`}>{current.role}</span>
+            </span>
+          )}
         </h1>
       </div>
       <div class="toolbar exps-toolbar">
@@ -187,9 +204,17 @@ export function Experiments() {
             </button>
           </span>
         ) : (
-          <button class="danger" data-testid="delete-selected" disabled={chosen.length === 0} onClick={() => setConfirmDelete(true)}>
-            Delete
-          </button>
+          mayDelete && (
+            <button
+              class="danger"
+              data-testid="delete-selected"
+              disabled={chosen.length === 0 || chosenReadOnly}
+              title={chosenReadOnly ? 'Some selected runs are in a project where you are a viewer' : ''}
+              onClick={() => setConfirmDelete(true)}
+            >
+              Delete
+            </button>
+          )
         )}
       </div>
 
@@ -197,7 +222,7 @@ export function Experiments() {
 
       {rows === null ? (
         <p class="muted">Loading…</p>
-      ) : total === 0 && !q ? (
+      ) : total === 0 && !q && project === undefined ? (
         <FirstRun />
       ) : (
         <div class="exps-table-wrap">
@@ -216,6 +241,7 @@ export function Experiments() {
                   />
                 </th>
                 {header('name', 'Name', 'col-name')}
+                {showProject && <th>Project</th>}
                 <th>Status</th>
                 {header('latestStep', 'Step', 'num')}
                 {header('created', 'Created')}
@@ -226,8 +252,8 @@ export function Experiments() {
             <tbody>
               {list.length === 0 && (
                 <tr>
-                  <td colSpan={7} class="empty">
-                    No experiments match “{q}”.
+                  <td colSpan={showProject ? 8 : 7} class="empty">
+                    {q ? `No experiments match “${q}”.` : 'No runs in this project yet: log one with expt_logger.init(project=…).'}
                   </td>
                 </tr>
               )}
@@ -254,6 +280,11 @@ export function Experiments() {
                       </span>
                     )}
                   </td>
+                  {showProject && (
+                    <td class="exps-project-cell" data-testid="exp-project">
+                      {projectLabel(projectOf(projects, e.projectId), currentUser()?.email)}
+                    </td>
+                  )}
                   <td>
                     <span class={`badge ${e.status}`} data-testid="exp-status">
                       {e.status}

@@ -1,7 +1,9 @@
 // API keys: the SDK authenticates with one. A new key is shown exactly once,
 // ready to paste into a shell, next to the two lines of Python that use it.
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, type APIKey } from '../api';
+import { api, ApiError, type Access, type APIKey } from '../api';
+import { projectLabel, useProjects } from '../lib/projects';
+import { currentUser } from '../lib/session';
 import { absoluteTime, relativeTime } from '../lib/format';
 import './keys.css';
 import { Name } from '../lib/Name';
@@ -11,8 +13,11 @@ export function Keys() {
   const [error, setError] = useState('');
   const [name, setName] = useState('');
   const [busy, setBusy] = useState(false);
-  const [created, setCreated] = useState<{ key: string; name: string } | null>(null);
+  const [created, setCreated] = useState<{ key: string; name: string; project?: string } | null>(null);
   const [confirming, setConfirming] = useState<string | null>(null);
+  const [project, setProject] = useState('');
+  const [access, setAccess] = useState<Access>('full');
+  const projects = useProjects();
 
   const load = () =>
     api.listKeys().then(
@@ -30,8 +35,8 @@ export function Keys() {
     setError('');
     setBusy(true);
     try {
-      const k = await api.createKey(name.trim() || 'default');
-      setCreated({ key: k.key, name: k.name });
+      const k = await api.createKey(name.trim() || 'default', { project: project || undefined, access });
+      setCreated({ key: k.key, name: k.name, project: k.project?.name });
       setName('');
       await load();
     } catch (err) {
@@ -56,7 +61,8 @@ export function Keys() {
     <div class="page keys-page">
       <h1>API keys</h1>
       <p class="muted keys-lead">
-        The Python SDK sends one of these keys with every request. A key can do everything you can, so keep it secret; revoke it
+        The Python SDK sends one of these keys with every request. A full key can do everything you can; give a training job a
+        key limited to its project and to writing, which can log runs but read and delete nothing. Keep keys secret; revoke one
         if it leaks.
       </p>
 
@@ -68,6 +74,17 @@ export function Keys() {
           maxLength={100}
           onInput={(e) => setName(e.currentTarget.value)}
         />
+        <select data-testid="key-project" aria-label="Project" value={project} onChange={(e) => setProject(e.currentTarget.value)}>
+          <option value="">All my projects</option>
+          {(projects ?? []).map((p) => (
+            <option value={p.name}>{projectLabel(p, currentUser()?.email)}</option>
+          ))}
+        </select>
+        <select data-testid="key-access" aria-label="Access" value={access} onChange={(e) => setAccess(e.currentTarget.value as Access)}>
+          <option value="full">Full access</option>
+          <option value="write">Write only (log runs)</option>
+          <option value="read">Read only</option>
+        </select>
         <button class="primary" type="submit" data-testid="key-create" disabled={busy}>
           Create key
         </button>
@@ -87,6 +104,8 @@ export function Keys() {
             <tr>
               <th>Name</th>
               <th>Key</th>
+              <th>Scope</th>
+              <th>Access</th>
               <th>Created</th>
               <th>Last used</th>
               <th />
@@ -100,6 +119,10 @@ export function Keys() {
                 </td>
                 <td>
                   <code class="keys-prefix">{k.prefix}…</code>
+                </td>
+                <td data-testid="key-scope">{k.project ? k.project.name : <span class="muted">all projects</span>}</td>
+                <td data-testid="key-access-cell">
+                  <span class={`badge access-${k.access}`}>{k.access}</span>
                 </td>
                 <td title={absoluteTime(k.createdAt)}>{relativeTime(k.createdAt)}</td>
                 <td title={k.lastUsedAt ? absoluteTime(k.lastUsedAt) : ''}>
@@ -131,7 +154,7 @@ export function Keys() {
   );
 }
 
-function NewKey({ created, onDone }: { created: { key: string; name: string }; onDone: () => void }) {
+function NewKey({ created, onDone }: { created: { key: string; name: string; project?: string }; onDone: () => void }) {
   const [copied, setCopied] = useState(false);
   const line = `export EXPT_LOGGER_API_KEY=${created.key}`;
   const base = `export EXPT_LOGGER_BASE_URL=${window.location.origin}`;
@@ -168,7 +191,7 @@ function NewKey({ created, onDone }: { created: { key: string; name: string }; o
 ${line}
 
 import expt_logger
-run = expt_logger.init(name="my-run", config={"lr": 1e-5})
+run = expt_logger.init(name="my-run", config={"lr": 1e-5}${created.project ? `, project="${created.project}"` : ''})
 run.log({"train/loss": 0.42}, step=1)
 run.end()`}
         </pre>
