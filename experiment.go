@@ -10,7 +10,33 @@ import (
 const (
 	StatusActive   = "active"
 	StatusComplete = "complete"
-	StatusFailed   = "failed" // the script ended through an uncaught exception
+	StatusFailed   = "failed"  // the script ended through an uncaught exception or a non-zero exit
+	StatusCrashed  = "crashed" // the SDK's heartbeat stopped while the run was active
+)
+
+// ValidStatus reports whether s is a status a run can have.
+func ValidStatus(s string) bool {
+	switch s {
+	case StatusActive, StatusComplete, StatusFailed, StatusCrashed:
+		return true
+	}
+	return false
+}
+
+// ConfigMatch selects experiments whose config holds Value at Path, compared
+// as JSON values: 3e-6 matches 0.000003, "3e-6" only the string.
+type ConfigMatch struct {
+	Path  []string
+	Value json.RawMessage // a JSON scalar: number, string, true, false or null
+}
+
+// MetricKey names one series: train/loss is {train, loss}.
+type MetricKey struct{ Mode, Name string }
+
+// MaxConfigMatches and MaxMetricColumns bound what one list request may ask.
+const (
+	MaxConfigMatches = 8
+	MaxMetricColumns = 20
 )
 
 // Experiment is one training run.
@@ -57,8 +83,9 @@ type ExperimentFilter struct {
 	Sort     string  // one of the Sort* keys; SortCreated when empty
 	Desc     bool
 	Offset   int
-	Limit    int    // 0 means the store's default (50)
-	Tag      string // "" for any; else only experiments with this tag
+	Limit    int           // 0 means the store's default (50)
+	Tag      string        // "" for any; else only experiments with this tag
+	Config   []ConfigMatch // all must hold
 	// WithoutConfig leaves each experiment's config out (empty): a list
 	// page must not cost the size of every config on it.
 	WithoutConfig bool
@@ -80,4 +107,13 @@ type ExperimentStore interface {
 	// DeleteExperiments deletes those of ids that are in one of projects,
 	// with all their data, and returns how many.
 	DeleteExperiments(ctx context.Context, projects []int64, ids []string) (int, error)
+	// Heartbeat notes that the run's process is alive at at; a run marked
+	// crashed is active again (its process was only unreachable).
+	Heartbeat(ctx context.Context, id string, at time.Time) (e *Experiment, revived bool, err error)
+	// MarkCrashed marks crashed every active run whose last heartbeat is
+	// older than silentSince, and returns them.
+	MarkCrashed(ctx context.Context, silentSince time.Time) ([]*Experiment, error)
+	// LastValues returns, per experiment id, the value at the highest step
+	// of each of metrics that it has (the run table's metric columns).
+	LastValues(ctx context.Context, ids []string, metrics []MetricKey) (map[string]map[MetricKey]float64, error)
 }

@@ -43,6 +43,11 @@ type SignInRequest struct {
 	Password string `json:"password"`
 }
 
+// Heartbeat answers the SDK's heartbeat with the run's status.
+type Heartbeat struct {
+	Status string `json:"status"`
+}
+
 // Success answers a sign-out.
 type Success struct {
 	Success bool `json:"success"`
@@ -185,6 +190,9 @@ type ExperimentSummary struct {
 	Group      string    `json:"group,omitempty"`
 	ProjectID  int64     `json:"projectId"`
 	URL        string    `json:"url"`
+	// Metrics holds, when the list asked for metric columns, the value at
+	// the highest step of each ("train/loss") the run has.
+	Metrics map[string]Num `json:"metrics,omitempty"`
 }
 
 // Experiments is a page of GET /api/experiments and the total matching.

@@ -50,7 +50,8 @@ func TestStrictJSONOnEveryWriteRoute(t *testing.T) {
 			"PATCH /api/projects/{id}/members/{userId}": {`{"role":"owner"}`, "role", ""},
 		}
 		noBody := map[string]bool{"POST /api/auth/sign-out": true, "DELETE /api/api-keys/{id}": true, "DELETE /api/experiments/{id}": true,
-			"DELETE /api/projects/{id}": true, "DELETE /api/projects/{id}/members/{userId}": true}
+			"DELETE /api/projects/{id}": true, "DELETE /api/projects/{id}/members/{userId}": true,
+			"POST /api/experiments/{id}/heartbeat": true}
 		send := func(method, path, body string) (int, string) {
 			req, _ := http.NewRequest(method, tg.p.URL+path, strings.NewReader(body))
 			req.Header.Set("Content-Type", "application/json")

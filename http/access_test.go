@@ -28,14 +28,15 @@ func TestOtherUsersExperimentIs404(t *testing.T) {
 	missing := "0190c5a6-0000-7000-8000-000000000000"
 
 	bodies := map[string]string{
-		"POST /api/experiments/{id}/scalars":  `{"scalars":[{"step":1,"mode":"train","name":"x","value":1}]}`,
-		"POST /api/experiments/{id}/rollouts": `{"rollouts":[{"step":1,"mode":"train"}]}`,
-		"PUT /api/experiments/{id}":           `{"status":"complete"}`,
-		"DELETE /api/experiments/{id}":        `{}`,
-		"DELETE /api/api-keys/{id}":           `{}`,
-		"POST /api/experiments/{id}/errors":   `{"errors":[{"message":"boom"}]}`,
-		"POST /api/experiments/{id}/env-logs": `{"logs":[{"rolloutId":"r1","content":"out"}]}`,
-		"GET /api/experiments/{id}/env-logs":  ``,
+		"POST /api/experiments/{id}/scalars":   `{"scalars":[{"step":1,"mode":"train","name":"x","value":1}]}`,
+		"POST /api/experiments/{id}/rollouts":  `{"rollouts":[{"step":1,"mode":"train"}]}`,
+		"PUT /api/experiments/{id}":            `{"status":"complete"}`,
+		"DELETE /api/experiments/{id}":         `{}`,
+		"DELETE /api/api-keys/{id}":            `{}`,
+		"POST /api/experiments/{id}/errors":    `{"errors":[{"message":"boom"}]}`,
+		"POST /api/experiments/{id}/env-logs":  `{"logs":[{"rolloutId":"r1","content":"out"}]}`,
+		"GET /api/experiments/{id}/env-logs":   ``,
+		"POST /api/experiments/{id}/heartbeat": `{}`,
 	}
 	n := 0
 	for _, rt := range exhttp.Routes() {

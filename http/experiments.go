@@ -325,9 +325,29 @@ func (s *Server) listExperiments(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	cols, err := parseMetricColumns(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	var last map[string]map[expt.MetricKey]float64
+	if len(cols) > 0 {
+		ids := make([]string, len(list))
+		for i, e := range list {
+			ids[i] = e.ID
+		}
+		if last, err = s.store.LastValues(r.Context(), ids, cols); err != nil {
+			return err
+		}
+	}
 	out := api.Experiments{Experiments: make([]api.ExperimentSummary, len(list)), Total: total}
 	for i, e := range list {
 		out.Experiments[i] = api.SummaryOf(e, s.experimentURL(r, e.ID))
+		if len(cols) > 0 {
+			out.Experiments[i].Metrics = map[string]api.Num{}
+			for k, v := range last[e.ID] {
+				out.Experiments[i].Metrics[k.Mode+"/"+k.Name] = api.Num(v)
+			}
+		}
 	}
 	return writeJSON(w, http.StatusOK, out)
 }

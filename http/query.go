@@ -1,6 +1,7 @@
 package http
 
 import (
+	"encoding/json"
 	"math"
 	"net/url"
 	"strconv"
@@ -84,10 +85,18 @@ func stepRange(q url.Values) (from, to *int64, err error) {
 
 func parseExperimentFilter(q url.Values) (expt.ExperimentFilter, error) {
 	f := expt.ExperimentFilter{Query: q.Get("q"), Status: q.Get("status"), Sort: q.Get("sort"), Tag: q.Get("tag")}
-	switch f.Status {
-	case "", expt.StatusActive, expt.StatusComplete, expt.StatusFailed:
-	default:
-		return f, invalid(`status: must be "active", "complete" or "failed"`)
+	if f.Status != "" && !expt.ValidStatus(f.Status) {
+		return f, invalid(`status: must be "active", "complete", "failed" or "crashed"`)
+	}
+	for _, c := range q["config"] {
+		m, err := parseConfigMatch(c)
+		if err != nil {
+			return f, err
+		}
+		f.Config = append(f.Config, m)
+	}
+	if len(f.Config) > expt.MaxConfigMatches {
+		return f, invalid("config: at most %d conditions", expt.MaxConfigMatches)
 	}
 	switch f.Sort {
 	case "", expt.SortCreated, expt.SortUpdated, expt.SortName, expt.SortLatestStep:
@@ -223,4 +232,50 @@ func parseSummaryQuery(q url.Values) (gq expt.GroupQuery, page int, err error) {
 	}
 	gq.Offset = (page - 1) * gq.Limit
 	return gq, page, nil
+}
+
+// parseConfigMatch reads config=PATH=VALUE, such as config=optim.lr=3e-6:
+// the path is dotted keys, the value JSON (3e-6, true, null, "a") or, when
+// it is not JSON, a string (config=optimizer=adamw).
+func parseConfigMatch(s string) (expt.ConfigMatch, error) {
+	path, value, ok := strings.Cut(s, "=")
+	path = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(path), "config."))
+	if !ok || path == "" {
+		return expt.ConfigMatch{}, invalid("config: want KEY=VALUE, such as config=lr=3e-6, got %q", s)
+	}
+	value = strings.TrimSpace(value)
+	raw := json.RawMessage(value)
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		raw, _ = json.Marshal(value)
+	} else {
+		switch v.(type) {
+		case []any, map[string]any:
+			return expt.ConfigMatch{}, invalid("config: compare %s with a number, a string, true, false or null", path)
+		}
+	}
+	keys := strings.Split(path, ".")
+	for _, k := range keys {
+		if k == "" {
+			return expt.ConfigMatch{}, invalid("config: %q has an empty key", path)
+		}
+	}
+	return expt.ConfigMatch{Path: keys, Value: raw}, nil
+}
+
+// parseMetricColumns reads metric=MODE/NAME (train/loss), the run table's
+// metric columns.
+func parseMetricColumns(q url.Values) ([]expt.MetricKey, error) {
+	var out []expt.MetricKey
+	for _, m := range q["metric"] {
+		mode, name, ok := strings.Cut(m, "/")
+		if !ok || mode == "" || name == "" {
+			return nil, invalid("metric: want MODE/NAME, such as train/loss, got %q", m)
+		}
+		out = append(out, expt.MetricKey{Mode: mode, Name: name})
+	}
+	if len(out) > expt.MaxMetricColumns {
+		return nil, invalid("metric: at most %d columns", expt.MaxMetricColumns)
+	}
+	return out, nil
 }

@@ -82,6 +82,7 @@ func (s *Server) routes() []route {
 		{"GET", "/api/experiments/{id}/env-logs", authed, s.listEnvLogs},
 
 		{"GET", "/api/experiments/{id}/events", authed, s.streamEvents},
+		{"POST", "/api/experiments/{id}/heartbeat", authed, s.heartbeat},
 	}
 }
 

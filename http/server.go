@@ -44,6 +44,9 @@ type Config struct {
 	// (anyone; the default), SignUpInvite (only emails a project owner or
 	// the admin added) or SignUpClosed (accounts come from `expt users create`).
 	SignUp string
+	// CrashAfter is how long an active run's heartbeat may be silent before
+	// it is marked crashed; 0 = DefaultCrashAfter, negative = never.
+	CrashAfter time.Duration
 }
 
 // Sign-up policies.
@@ -142,6 +145,9 @@ func NewServer(cfg Config) *Server {
 	}}))
 	// Method-less like /api/ above: a "GET /" pattern would conflict with it.
 	s.mux.HandleFunc("/", s.serveUI)
+	if crashAfter := cmp.Or(cfg.CrashAfter, DefaultCrashAfter); crashAfter > 0 && s.store != nil {
+		go s.sweepCrashed(crashAfter)
+	}
 	return s
 }
 

@@ -95,6 +95,7 @@ func connect(ctx context.Context, url string) (*DB, error) {
 		// strpos rather than LIKE: % and _ in the query are literal.
 		NameMatch:       func(p string) string { return `strpos(lower(name), lower(` + p + `)) > 0` },
 		TagMatch:        func(p string) string { return `tags::jsonb @> jsonb_build_array(` + p + `::text)` },
+		ConfigMatch:     configMatch,
 		ExperimentSorts: experimentSorts,
 		// Set after: DeleteProject calls back into this store's own delete.
 		DeleteExperiments: func(ctx context.Context, projects []int64, ids []string) (int, error) {

@@ -128,3 +128,12 @@ func (db *DB) appendBatch(ctx context.Context, experimentID, idemKey string, wri
 	})
 	return applied, err
 }
+
+// configMatch compares jsonb values: numbers numerically (3e-6 = 0.000003),
+// strings, booleans and null by type and value.
+func configMatch(w *storekit.Where, m expt.ConfigMatch) (string, error) {
+	if _, err := storekit.ConfigScalar(m); err != nil {
+		return "", err
+	}
+	return `(config::jsonb #> ` + w.Bind(m.Path) + `::text[]) = ` + w.Bind(string(m.Value)) + `::jsonb`, nil
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/expt-logger/expt"
+	"github.com/expt-logger/expt/internal/storekit"
 )
 
 var experimentSorts = map[string]string{
@@ -76,4 +77,34 @@ func deleteExperimentData(ctx context.Context, tx *sql.Tx, pk int64) error {
 		}
 	}
 	return nil
+}
+
+// configMatch compares the SQL value json_extract gives for the path:
+// REAL or INTEGER for numbers (compared numerically), TEXT for strings,
+// 1/0 for booleans; JSON null is its json_type.
+func configMatch(w *storekit.Where, m expt.ConfigMatch) (string, error) {
+	v, err := storekit.ConfigScalar(m)
+	if err != nil {
+		return "", err
+	}
+	var path strings.Builder
+	path.WriteString("$")
+	for _, k := range m.Path {
+		path.WriteString(`."` + strings.ReplaceAll(k, `"`, `\"`) + `"`)
+	}
+	// "?" placeholders are positional: bind the path at each use.
+	p := func() string { return w.Bind(path.String()) }
+	typ := func() string { return `json_type(config, ` + p() + `)` }
+	switch v := v.(type) {
+	case nil:
+		return typ() + ` = 'null'`, nil
+	case bool:
+		// json_extract gives 1/0 for true/false, and so would a number:
+		// json_type tells them apart.
+		return typ() + ` = ` + w.Bind(map[bool]string{true: "true", false: "false"}[v]), nil
+	case string:
+		return `(` + typ() + ` = 'text' AND json_extract(config, ` + p() + `) = ` + w.Bind(v) + `)`, nil
+	default:
+		return `(` + typ() + ` IN ('integer', 'real') AND json_extract(config, ` + p() + `) = ` + w.Bind(v) + `)`, nil
+	}
 }

@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"encoding/json"
+	"math"
 	"testing"
 
 	"github.com/expt-logger/expt"
@@ -149,6 +151,74 @@ func testProjects(t *testing.T, open func(t *testing.T) expt.Store) {
 		must(t, "Users", err)
 		if len(list) != 2 || list[0].ID != f.user.ID || list[1].ID != inv.ID || !list[1].Disabled {
 			t.Fatalf("users = %+v", list)
+		}
+	})
+}
+
+func testRunTable(t *testing.T, open func(t *testing.T) expt.Store) {
+	t.Run("ConfigFilter", func(t *testing.T) {
+		f := newFixture(t, open)
+		mk := func(name, cfg string) {
+			e := &expt.Experiment{ID: expt.NewUUID(), UserID: f.user.ID, Name: name, Config: json.RawMessage(cfg)}
+			if _, err := f.s.CreateExperiment(f.ctx, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		mk("small-lr", `{"lr": 0.000003, "optim": {"name": "adamw", "betas": [0.9, 0.99]}, "kl": true, "seed": 3}`)
+		mk("big-lr", `{"lr": 3e-5, "optim": {"name": "sgd"}, "kl": false, "seed": "3"}`)
+		mk("none", `{"warmup": null}`)
+		for _, c := range []struct {
+			path  []string
+			value string
+			want  string
+		}{
+			{[]string{"lr"}, `3e-6`, "small-lr"},
+			{[]string{"lr"}, `0.00003`, "big-lr"},
+			{[]string{"optim", "name"}, `"adamw"`, "small-lr"},
+			{[]string{"kl"}, `true`, "small-lr"},
+			{[]string{"kl"}, `false`, "big-lr"},
+			{[]string{"seed"}, `3`, "small-lr"},  // the number, not the string
+			{[]string{"seed"}, `"3"`, "big-lr"},  // the string, not the number
+			{[]string{"warmup"}, `null`, "none"}, // null, not missing
+			{[]string{"lr"}, `1`, ""},
+			{[]string{"missing"}, `"x"`, ""},
+		} {
+			list, total, err := f.s.Experiments(f.ctx, expt.ExperimentFilter{Projects: f.personal(f.user.ID), Config: []expt.ConfigMatch{{Path: c.path, Value: json.RawMessage(c.value)}}})
+			must(t, "Experiments(config)", err)
+			got := ""
+			if total == 1 {
+				got = list[0].Name
+			}
+			if total > 1 || got != c.want {
+				t.Errorf("config %v = %s: %v (%d), want %q", c.path, c.value, expNames(list), total, c.want)
+			}
+		}
+		// Two conditions hold together.
+		_, total, _ := f.s.Experiments(f.ctx, expt.ExperimentFilter{Projects: f.personal(f.user.ID), Config: []expt.ConfigMatch{
+			{Path: []string{"lr"}, Value: json.RawMessage(`3e-6`)}, {Path: []string{"kl"}, Value: json.RawMessage(`false`)}}})
+		if total != 0 {
+			t.Errorf("two contradicting conditions match %d", total)
+		}
+		_, _, err := f.s.Experiments(f.ctx, expt.ExperimentFilter{Projects: f.personal(f.user.ID), Config: []expt.ConfigMatch{{Path: []string{"optim"}, Value: json.RawMessage(`{"name":"sgd"}`)}}})
+		wantCode(t, "Experiments(config object)", err, expt.EINVALID)
+	})
+
+	t.Run("LastValues", func(t *testing.T) {
+		f := newFixture(t, open)
+		other := f.newExperiment(f.user.ID, "other")
+		_, err := f.s.WriteScalars(f.ctx, f.expID, []expt.Scalar{
+			{Step: 1, Mode: "train", Name: "loss", Value: 3}, {Step: 7, Mode: "train", Name: "loss", Value: 1},
+			{Step: 5, Mode: "train", Name: "loss", Value: 2}, {Step: 2, Mode: "eval", Name: "acc", Value: math.NaN()},
+		}, "")
+		must(t, "WriteScalars", err)
+		_, err = f.s.WriteScalars(f.ctx, other.ID, []expt.Scalar{{Step: 3, Mode: "train", Name: "loss", Value: 9}}, "")
+		must(t, "WriteScalars", err)
+		loss, acc := expt.MetricKey{Mode: "train", Name: "loss"}, expt.MetricKey{Mode: "eval", Name: "acc"}
+		got, err := f.s.LastValues(f.ctx, []string{f.expID, other.ID, expt.NewUUID()}, []expt.MetricKey{loss, acc, {Mode: "train", Name: "none"}})
+		must(t, "LastValues", err)
+		if len(got) != 2 || got[f.expID][loss] != 1 || !math.IsNaN(got[f.expID][acc]) || len(got[f.expID]) != 2 ||
+			got[other.ID][loss] != 9 || len(got[other.ID]) != 1 {
+			t.Fatalf("LastValues = %v", got)
 		}
 	})
 }

@@ -17,6 +17,7 @@ func Run(t *testing.T, open func(t *testing.T) expt.Store) {
 	t.Run("Users", func(t *testing.T) { testUsers(t, open) })
 	t.Run("Experiments", func(t *testing.T) { testExperiments(t, open) })
 	t.Run("Projects", func(t *testing.T) { testProjects(t, open) })
+	t.Run("RunTable", func(t *testing.T) { testRunTable(t, open) })
 	t.Run("Scalars", func(t *testing.T) { testScalars(t, open) })
 	t.Run("Series", func(t *testing.T) { testSeries(t, open) })
 	t.Run("Rollouts", func(t *testing.T) { testRollouts(t, open) })

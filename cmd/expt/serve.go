@@ -37,6 +37,9 @@ type serveConfig struct {
 	ShutdownTimeout time.Duration
 	// SignUp is who may make an account in the browser: open, invite or closed.
 	SignUp string
+	// CrashAfter is how long an active run's heartbeat may be silent before
+	// the run is marked crashed.
+	CrashAfter time.Duration
 }
 
 const defaultMaxBody = 32 << 20
@@ -56,8 +59,10 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format on stderr: text or json")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long requests may finish after SIGINT/SIGTERM")
 	fs.StringVar(&c.SignUp, "signup", exhttp.SignUpOpen, "who may make an account in the browser: open (anyone), invite (emails a project owner or the admin added) or closed (accounts from expt users create)")
+	fs.DurationVar(&c.CrashAfter, "crash-after", exhttp.DefaultCrashAfter, "mark an active run crashed when its SDK heartbeat has been silent this long")
 	c.storeFlags.register(fs, env)
 	env["signup"] = "EXPT_SIGNUP"
+	env["crash-after"] = "EXPT_CRASH_AFTER"
 	env["addr"] = "EXPT_ADDR"
 	env["public-url"] = "EXPT_PUBLIC_URL"
 	env["max-body"] = "EXPT_MAX_BODY"
@@ -90,6 +95,9 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	}
 	if c.RateLimit < 0 || c.RateLimit != c.RateLimit {
 		return nil, fmt.Errorf("--rate-limit must be 0 (off) or a positive number of writes per second, got %v", c.RateLimit)
+	}
+	if c.CrashAfter <= 0 {
+		return nil, fmt.Errorf("--crash-after must be positive, got %v", c.CrashAfter)
 	}
 	switch c.SignUp {
 	case exhttp.SignUpOpen, exhttp.SignUpInvite, exhttp.SignUpClosed:
@@ -180,6 +188,7 @@ func (s *server) open(ctx context.Context) error {
 		UI:                 ui.FS(),
 		Throttle:           s.shared.Throttle, // nil: the in-process one
 		SignUp:             s.cfg.SignUp,
+		CrashAfter:         s.cfg.CrashAfter,
 	})
 	s.http = &http.Server{
 		Handler:           exhttp.LimitWrites(s.handler, s.cfg.RateLimit, 0),

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -55,6 +56,9 @@ type Engine struct {
 	// ExperimentSorts maps expt.Sort* to ORDER BY columns, with the
 	// engine's collation.
 	ExperimentSorts map[string]string
+	// ConfigMatch is the condition "the experiments' config holds the JSON
+	// scalar m.Value at m.Path", binding in w.
+	ConfigMatch func(w *Where, m expt.ConfigMatch) (string, error)
 	// DeleteExperiments is the store's own (it knows its data tables).
 	DeleteExperiments func(ctx context.Context, projects []int64, ids []string) (int, error)
 }
@@ -172,6 +176,16 @@ func (s Common) Experiments(ctx context.Context, f expt.ExperimentFilter) ([]*ex
 	if f.Tag != "" {
 		w.Add(s.e.TagMatch(w.Bind(f.Tag)))
 	}
+	if len(f.Config) > expt.MaxConfigMatches {
+		return nil, 0, expt.Errorf(expt.EINVALID, "config: at most %d conditions", expt.MaxConfigMatches)
+	}
+	for _, m := range f.Config {
+		cond, err := s.e.ConfigMatch(w, m)
+		if err != nil {
+			return nil, 0, err
+		}
+		w.Add(cond)
+	}
 	var total int
 	if err := c.QueryRow(ctx, `SELECT count(*) FROM experiments WHERE `+w.SQL(), w.Args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count experiments: %w", err)
@@ -275,4 +289,103 @@ func (s Common) CreateExperiment(ctx context.Context, e *expt.Experiment) (bool,
 		return nil
 	})
 	return created, err
+}
+
+// LastValues reads the value at the highest step of each metric of each
+// experiment: one query per metric, an index seek per series.
+func (s Common) LastValues(ctx context.Context, ids []string, metrics []expt.MetricKey) (map[string]map[expt.MetricKey]float64, error) {
+	out := map[string]map[expt.MetricKey]float64{}
+	if len(ids) == 0 || len(metrics) == 0 {
+		return out, nil
+	}
+	if len(metrics) > expt.MaxMetricColumns {
+		return nil, expt.Errorf(expt.EINVALID, "metric: at most %d columns", expt.MaxMetricColumns)
+	}
+	for _, m := range metrics {
+		w := NewWhere(s.e.Read.Dollar())
+		rows, err := s.e.Read.Query(ctx, `SELECT e.id, (SELECT p.value FROM points p WHERE p.series_id = s.id ORDER BY p.step DESC LIMIT 1)
+			FROM series s JOIN experiments e ON e.pk = s.experiment
+			WHERE s.mode = `+w.Bind(m.Mode)+` AND s.name = `+w.Bind(m.Name)+` AND `+In(w, "e.id", ids), w.Args...)
+		if err != nil {
+			return nil, fmt.Errorf("select last values: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			var v *float64
+			if err := rows.Scan(&id, &v); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("scan last value: %w", err)
+			}
+			if out[id] == nil {
+				out[id] = map[expt.MetricKey]float64{}
+			}
+			out[id][m] = math.NaN() // NULL: the store's NaN
+			if v != nil {
+				out[id][m] = *v
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("select last values: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// ConfigScalar decodes a config match's value for binding: a float64, a
+// string, a bool, or nil for JSON null. Objects and arrays are refused.
+func ConfigScalar(m expt.ConfigMatch) (any, error) {
+	if len(m.Path) == 0 {
+		return nil, expt.Errorf(expt.EINVALID, "config: name a key, as in config=lr=3e-6")
+	}
+	var v any
+	if err := json.Unmarshal(m.Value, &v); err != nil {
+		return nil, expt.Errorf(expt.EINVALID, "config: %s is not a JSON value", m.Value)
+	}
+	switch v.(type) {
+	case float64, string, bool, nil:
+		return v, nil
+	}
+	return nil, expt.Errorf(expt.EINVALID, "config: compare with a number, a string, true, false or null")
+}
+
+// Heartbeat records that the run's process is alive, reviving a crashed run.
+func (s Common) Heartbeat(ctx context.Context, id string, at time.Time) (*expt.Experiment, bool, error) {
+	var e *expt.Experiment
+	revived := false
+	at = micro(at)
+	err := s.e.Tx(ctx, func(tx Conn) error {
+		var err error
+		if e, err = experimentOf(ctx, tx, id, s.e.LockUpdate); err != nil {
+			return err
+		}
+		w := NewWhere(tx.Dollar())
+		set := `heartbeat_at = ` + w.Bind(s.e.Time(at))
+		if e.Status == expt.StatusCrashed {
+			revived, e.Status, e.UpdatedAt = true, expt.StatusActive, at
+			set += `, status = ` + w.Bind(expt.StatusActive) + `, updated_at = ` + w.Bind(s.e.Time(at))
+		}
+		if _, err := tx.Exec(ctx, `UPDATE experiments SET `+set+` WHERE id = `+w.Bind(id), w.Args...); err != nil {
+			return fmt.Errorf("heartbeat: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return e, revived, nil
+}
+
+// MarkCrashed marks crashed the active runs whose heartbeat went silent.
+func (s Common) MarkCrashed(ctx context.Context, silentSince time.Time) ([]*expt.Experiment, error) {
+	now := micro(time.Now())
+	w := NewWhere(s.e.Write.Dollar())
+	rows, err := s.e.Write.Query(ctx, `UPDATE experiments SET status = `+w.Bind(expt.StatusCrashed)+`, updated_at = `+w.Bind(s.e.Time(now))+`
+		WHERE status = `+w.Bind(expt.StatusActive)+` AND heartbeat_at < `+w.Bind(s.e.Time(micro(silentSince)))+`
+		RETURNING `+ExperimentColumns, w.Args...)
+	if err != nil {
+		return nil, fmt.Errorf("mark crashed: %w", err)
+	}
+	defer rows.Close()
+	return ScanExperiments(rows)
 }

@@ -721,6 +721,10 @@ export interface paths {
                     status?: components["schemas"]["Status"];
                     /** @description Only experiments with this tag */
                     tag?: string;
+                    /** @description KEY=VALUE conditions on the config, all of which must hold: config=lr=3e-6, config=optim.name=adamw (dotted keys; the value is JSON, or else a string) */
+                    config?: string[];
+                    /** @description Metric columns (MODE/NAME, such as train/loss): each run then carries the value at its highest step in "metrics" */
+                    metric?: string[];
                     sort?: "created" | "updated" | "name" | "latestStep";
                     order?: components["parameters"]["Order"];
                     offset?: components["parameters"]["Offset"];
@@ -1750,6 +1754,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/experiments/{id}/heartbeat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["ExperimentID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The SDK's process is alive (no body)
+         * @description The SDK sends one a minute while a run lives, idle or not. An active run whose heartbeat has been
+         *     silent for the server's --crash-after (5 minutes) is marked crashed; a heartbeat on a crashed run
+         *     makes it active again. Runs that never sent one are never marked.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: components["parameters"]["ExperimentID"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The run's status now. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            status: components["schemas"]["Status"];
+                        };
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/experiments/{id}/events": {
         parameters: {
             query?: never;
@@ -1819,10 +1874,16 @@ export interface components {
         Number: number | ("NaN" | "Infinity" | "-Infinity");
         Step: number;
         /**
-         * @description failed means the script ended through an uncaught exception.
+         * @description failed: the script ended through an uncaught exception or a non-zero exit code; crashed: the
+         *     SDK's heartbeat stopped (the process was killed, the machine went away) while the run was active.
          * @enum {string}
          */
-        Status: "active" | "complete" | "failed";
+        Status: "active" | "complete" | "failed" | "crashed";
+        /**
+         * @description What a client may set; crashed is the server's to decide.
+         * @enum {string}
+         */
+        SetStatus: "active" | "complete" | "failed";
         User: {
             id: number;
             email: string;
@@ -1926,6 +1987,10 @@ export interface components {
             tags: string[];
             group?: string;
             projectId: number;
+            /** @description The value at the highest step of each asked-for metric column the run has */
+            metrics?: {
+                [key: string]: components["schemas"]["Number"];
+            };
         };
         Experiment: components["schemas"]["ExperimentInfo"] & {
             /** @description The experiment's page in the browser */
@@ -1942,7 +2007,7 @@ export interface components {
             config?: {
                 [key: string]: unknown;
             };
-            status?: components["schemas"]["Status"];
+            status?: components["schemas"]["SetStatus"];
             /** @description Replaces the tags */
             tags?: string[];
             notes?: string;

@@ -194,6 +194,8 @@ export const api = {
     limit?: number;
     project?: number;
     tag?: string;
+    config?: string[];
+    metric?: string[];
   }) =>
     get<Answer<'/api/experiments'>>('/api/experiments', q),
   getExperiment: (id: string) => get<Answer<E>>(exp(id)),

@@ -10,7 +10,7 @@ import sys
 import threading
 from collections.abc import Mapping, Sequence
 from types import FrameType
-from typing import Any
+from typing import Any, NoReturn
 
 from ._config import Settings
 from ._run import DEFAULT_END_TIMEOUT, Run
@@ -123,6 +123,8 @@ def _install_hooks() -> None:
         atexit.register(_at_exit)
         _prev_excepthook[0] = sys.excepthook
         sys.excepthook = _on_uncaught
+        _prev_exit[0] = sys.exit
+        sys.exit = _on_exit
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=_after_fork)
     # signal.signal works only in the main thread; from elsewhere the previous handlers stay until an
@@ -148,6 +150,22 @@ def _on_uncaught(kind: type[BaseException], value: BaseException, tb: Any) -> No
     _prev_excepthook[0](kind, value, tb)
 
 
+# sys.exit(code): SystemExit never reaches excepthook, so the code is noted on the way out; a
+# non-zero (or message) exit ends the run "failed".
+_exit_code: list[Any] = [None]
+_prev_exit: list[Any] = [sys.exit]
+
+
+def _on_exit(code: Any = None) -> NoReturn:
+    _exit_code[0] = code
+    _prev_exit[0](code)
+    raise SystemExit(code)  # the previous sys.exit returned (someone's stub)
+
+
+def _failed() -> bool:
+    return _died[0] or _exit_code[0] not in (None, 0)
+
+
 def _at_exit() -> None:
     run = _active
     if run is not None:
@@ -155,7 +173,7 @@ def _at_exit() -> None:
         failing = run._pipeline is not None and run._pipeline.last_error is not None
         with contextlib.suppress(Exception):
             run._end(
-                EXIT_TIMEOUT_WHEN_FAILING if failing else DEFAULT_END_TIMEOUT, "failed" if _died[0] else "complete"
+                EXIT_TIMEOUT_WHEN_FAILING if failing else DEFAULT_END_TIMEOUT, "failed" if _failed() else "complete"
             )
 
 

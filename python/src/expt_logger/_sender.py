@@ -24,6 +24,9 @@ log = logging.getLogger("expt_logger")
 
 WRITE_TICK = 0.5  # seconds between spool writes: what a SIGKILL can lose at most
 MAX_BACKOFF = 30.0
+# While a run lives, idle or not, the server hears from it this often (seconds); when it stops hearing
+# for its --crash-after (5 minutes), it marks the run crashed. EXPT_LOGGER_HEARTBEAT changes it (tests).
+HEARTBEAT_EVERY = float(os.environ.get("EXPT_LOGGER_HEARTBEAT") or 60.0)
 # With the default timeout, end() gives up after this long without any acknowledged batch: covers a
 # server that accepts connections and never answers, which is otherwise only seen at the socket timeout.
 END_STALL = 10.0
@@ -68,6 +71,7 @@ class Uploader:
         self.created = False
         self.config_sent: str | None = None
         self.active_sent = False
+        self.beats = True
 
     def _put(self, eid: str, body: dict[str, Any], what: str) -> None:
         r = self.t.request("PUT", f"/api/experiments/{eid}", body)
@@ -130,6 +134,16 @@ class Uploader:
     def complete(self, eid: str, status: str = "complete") -> None:
         """Mark the run ended: "complete", or "failed" when its script died of an exception."""
         self._put(eid, {"status": status}, "end")
+
+    def heartbeat(self, eid: str) -> None:
+        """Tell the server the process is alive. A server without the route (the original platform, an
+        older expt) answers 404 or 405: stop asking. Failures are the data path's to report."""
+        if not self.beats or not self.created:
+            return
+        with contextlib.suppress(OSError, TransportError):
+            r = self.t.request("POST", f"/api/experiments/{eid}/heartbeat")
+            if r.status in (404, 405):
+                self.beats = False
 
 
 def upload_dir(transport: Transport, base_url: str, run_dir: Path, progress: Callable[[int], None] | None) -> int:
@@ -365,6 +379,7 @@ class Pipeline:
         eid, run_id = self.meta["experimentId"], self.meta["runId"]
         backoff = 0.5
         leftovers_done = self._spool_root is None
+        last_beat = -HEARTBEAT_EVERY
         while True:
             try:
                 with self.lock:
@@ -397,7 +412,10 @@ class Pipeline:
                 self.last_error = None
                 if self.finished:
                     return
-                self.wake_sender.wait()
+                if time.monotonic() - last_beat >= HEARTBEAT_EVERY:
+                    up.heartbeat(eid)
+                    last_beat = time.monotonic()
+                self.wake_sender.wait(max(0.0, HEARTBEAT_EVERY - (time.monotonic() - last_beat)))
                 self.wake_sender.clear()
             except Fatal as exc:
                 warn_once("fatal", f"giving up on sending to {self.base_url}: {exc}; data kept in {self.spool.dir}")

@@ -28,9 +28,10 @@ def free_port() -> int:
 
 
 class ExptServer:
-    def __init__(self, binary: Path, data: Path) -> None:
+    def __init__(self, binary: Path, data: Path, args: list[str] | None = None) -> None:
         self.binary = binary
         self.data = data
+        self.args = args or []  # more `expt serve` flags
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""
         self.port = 0
@@ -41,7 +42,7 @@ class ExptServer:
         """Start `expt serve` (on `port`, or the previous one, or any) and wait for its listening line."""
         port = port if port is not None else self.port
         self.proc = subprocess.Popen(
-            [str(self.binary), "serve", "--addr", f"127.0.0.1:{port}", "--data", str(self.data)],
+            [str(self.binary), "serve", "--addr", f"127.0.0.1:{port}", "--data", str(self.data), *self.args],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,

@@ -285,6 +285,64 @@ def test_project_by_name_and_from_the_environment(expt_server: ExptServer, monke
         expt_logger.init(project="not a name!", mode="disabled")
 
 
+@pytest.mark.parametrize(
+    ("code", "status"), [("sys.exit(3)", "failed"), ("sys.exit('bad config')", "failed"), ("sys.exit(0)", "complete")]
+)
+def test_exit_code_decides_failed_or_complete(expt_server: ExptServer, spool: Path, code: str, status: str) -> None:
+    """A script that ends with a non-zero exit code (or a message) ends its run "failed"; exit 0 is
+    "complete". SystemExit never reaches sys.excepthook, so this is the SDK's sys.exit hook."""
+    script = (
+        "import expt_logger, sys\n"
+        "run = expt_logger.init(name='exits')\n"
+        "expt_logger.log({'loss': 1.0})\n"
+        f"print('ID', run.id, flush=True)\n{code}\n"
+    )
+    src = str(Path(expt_logger.__file__).resolve().parents[1])
+    p = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env_for(expt_server, spool, PYTHONPATH=src),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    eid = p.stdout.split()[1]
+    assert expt_server.get(f"/api/experiments/{eid}")["status"] == status, p.stderr
+
+
+def test_killed_script_is_crashed_and_an_idle_one_is_not(expt_bin: Path, tmp_path: Path, spool: Path) -> None:
+    """The SDK beats while a run lives, idle or not: an idle run stays active past the server's
+    --crash-after, and the same run SIGKILLed (no atexit, no end) is marked crashed once its heartbeat
+    has been silent that long."""
+    srv = ExptServer(expt_bin, tmp_path / "data", ["--crash-after", "2s"]).start(0)
+    try:
+        script = (
+            "import expt_logger, os, signal, sys, time\n"
+            "run = expt_logger.init(name='doomed')\n"
+            "expt_logger.log({'loss': 1.0})\n"
+            "print('ID', run.id, flush=True)\n"
+            "sys.stdin.readline()\n"  # idle until told to die
+            "os.kill(os.getpid(), signal.SIGKILL)\n"
+        )
+        src = str(Path(expt_logger.__file__).resolve().parents[1])
+        env = env_for(srv, spool, PYTHONPATH=src, EXPT_LOGGER_HEARTBEAT="0.3")
+        with subprocess.Popen(
+            [sys.executable, "-c", script], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        ) as p:
+            assert p.stdout is not None and p.stdin is not None
+            eid = p.stdout.readline().split()[1]
+            srv.wait_until(lambda: srv.scalars(eid, "train").get("loss") == {0: 1.0})
+            time.sleep(4)  # twice --crash-after, idle
+            assert srv.get(f"/api/experiments/{eid}")["status"] == "active"
+            p.stdin.write("die\n")
+            p.stdin.flush()
+            assert p.wait(30) == -signal.SIGKILL
+        srv.wait_until(lambda: srv.get(f"/api/experiments/{eid}")["status"] == "crashed", timeout=20)
+        listed = srv.get("/api/experiments?status=crashed")["experiments"]
+        assert [x["id"] for x in listed] == [eid]
+    finally:
+        srv.stop()
+
+
 def test_script_that_dies_of_an_exception_ends_failed(expt_server: ExptServer, spool: Path) -> None:
     """A training script killed by an uncaught exception ends its run "failed", not "complete" (which
     a crashed run showed before); its data still arrives."""

@@ -2,7 +2,7 @@
 // tabs for charts, rollouts and config (the tab lives in ?tab=).
 import { visibleText } from '../lib/text';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError, type Experiment, type Metric, type Status } from '../api';
+import { api, ApiError, type Experiment, type Metric } from '../api';
 import { ChartsPanel } from '../charts/ChartsPanel';
 import { RolloutsPanel } from '../rollouts/RolloutsPanel';
 import { useLive } from '../lib/live';
@@ -285,7 +285,7 @@ function NameEditor({ exp, editable, onSaved }: { exp: Experiment; editable: boo
 function StatusControl({ exp, editable, onSaved }: { exp: Experiment; editable: boolean; onSaved: (e: Experiment) => void }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState('');
-  const next: Status = exp.status === 'active' ? 'complete' : 'active';
+  const next: 'active' | 'complete' = exp.status === 'active' ? 'complete' : 'active';
 
   async function flip() {
     setBusy(true);

@@ -2,9 +2,9 @@
 // the URL, so a view can be shared and survives a reload.
 import { visibleText } from '../lib/text';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError, type ExperimentSummary } from '../api';
+import { api, ApiError, num, type ExperimentSummary, type Status } from '../api';
 import { navigate, setQuery, useLocation } from '../router';
-import { absoluteTime, formatStep, relativeTime } from '../lib/format';
+import { absoluteTime, formatNumber, formatStep, relativeTime } from '../lib/format';
 import { isLive } from './liveness';
 import { useNow } from './useNow';
 import './experiments.css';
@@ -14,6 +14,24 @@ import { canEdit, projectLabel, projectOf, useProjects } from '../lib/projects';
 import { currentUser } from '../lib/session';
 
 const PAGE_SIZE = 50;
+const STATUSES: Status[] = ['active', 'complete', 'failed', 'crashed'];
+
+/** "a, b ,c" -> ["a", "b", "c"]. */
+const splitList = (s: string): string[] =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+
+/** How long a run ran: to its last write when it ended, to now while active. */
+function duration(e: ExperimentSummary, now: number): string {
+  const end = e.status === 'active' ? now : Date.parse(e.updatedAt);
+  const s = Math.max(0, Math.round((end - Date.parse(e.createdAt)) / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+  return `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`;
+}
 const REFRESH_MS = 10_000;
 type SortField = 'name' | 'created' | 'updated' | 'latestStep';
 const SORTS: SortField[] = ['name', 'created', 'updated', 'latestStep'];
@@ -32,6 +50,14 @@ export function Experiments() {
   const projectParam = loc.query.get('project');
   const project = projectParam && /^\d+$/.test(projectParam) ? Number(projectParam) : undefined;
   const projects = useProjects();
+  const statusParam = loc.query.get('status') ?? '';
+  const status = (STATUSES as string[]).includes(statusParam) ? (statusParam as Status) : undefined;
+  const tag = loc.query.get('tag') ?? '';
+  // config=lr=3e-6 conditions and metric columns, comma-separated in the URL as typed.
+  const configText = loc.query.get('config') ?? '';
+  const colsText = loc.query.get('cols') ?? '';
+  const configConds = splitList(configText);
+  const cols = splitList(colsText).filter((c) => /^[^/]+\/.+$/.test(c));
 
   const [search, setSearch] = useState(q);
   const [rows, setRows] = useState<ExperimentSummary[] | null>(null);
@@ -60,7 +86,20 @@ export function Experiments() {
 
   useEffect(() => {
     const my = ++seq.current;
-    api.listExperiments({ q: q || undefined, sort, order, offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE, project }).then(
+    api
+      .listExperiments({
+        q: q || undefined,
+        sort,
+        order,
+        offset: (page - 1) * PAGE_SIZE,
+        limit: PAGE_SIZE,
+        project,
+        status,
+        tag: tag || undefined,
+        config: configConds.length ? configConds : undefined,
+        metric: cols.length ? cols : undefined,
+      })
+      .then(
       (r) => {
         if (my !== seq.current) return; // a newer request has been sent
         // Deleting the last rows of the last page leaves it empty: step back to a page that has rows.
@@ -83,7 +122,7 @@ export function Experiments() {
         if (my === seq.current) setError(e instanceof ApiError ? e.message : 'Could not reach the server.');
       },
     );
-  }, [q, sort, order, page, tick, project]);
+  }, [q, sort, order, page, tick, project, status, tag, configText, colsText]);
 
   // Poll the list only while the tab is visible, and catch up on return.
   useEffect(() => {
@@ -183,6 +222,35 @@ export function Experiments() {
           value={search}
           onInput={(e) => setSearch(e.currentTarget.value)}
         />
+        <select
+          data-testid="status-filter"
+          aria-label="Status"
+          value={status ?? ''}
+          onChange={(e) => setQuery({ status: e.currentTarget.value || null, page: null })}
+        >
+          <option value="">Any status</option>
+          {STATUSES.map((x) => (
+            <option value={x}>{x}</option>
+          ))}
+        </select>
+        <DeferredInput
+          testid="tag-filter"
+          placeholder="Tag"
+          value={tag}
+          onCommit={(v) => setQuery({ tag: v || null, page: null })}
+        />
+        <DeferredInput
+          testid="config-filter"
+          placeholder="Config: lr=3e-6, optim.name=adamw"
+          value={configText}
+          onCommit={(v) => setQuery({ config: v || null, page: null })}
+        />
+        <DeferredInput
+          testid="metric-columns"
+          placeholder="Columns: train/loss, eval/acc"
+          value={colsText}
+          onCommit={(v) => setQuery({ cols: v || null })}
+        />
         <span class="spacer" />
         {chosen.length > 0 && <span class="muted">{chosen.length} selected</span>}
         <button
@@ -222,7 +290,7 @@ export function Experiments() {
 
       {rows === null ? (
         <p class="muted">Loading…</p>
-      ) : total === 0 && !q && project === undefined ? (
+      ) : total === 0 && !q && project === undefined && !status && !tag && !configText ? (
         <FirstRun />
       ) : (
         <div class="exps-table-wrap">
@@ -246,14 +314,22 @@ export function Experiments() {
                 {header('latestStep', 'Step', 'num')}
                 {header('created', 'Created')}
                 {header('updated', 'Updated')}
+                <th>Duration</th>
+                {cols.map((c) => (
+                  <th class="num" data-testid="metric-column">
+                    {c}
+                  </th>
+                ))}
                 <th>Job</th>
               </tr>
             </thead>
             <tbody>
               {list.length === 0 && (
                 <tr>
-                  <td colSpan={showProject ? 8 : 7} class="empty">
-                    {q ? `No experiments match “${q}”.` : 'No runs in this project yet: log one with expt_logger.init(project=…).'}
+                  <td colSpan={(showProject ? 9 : 8) + cols.length} class="empty">
+                    {q || status || tag || configText
+                      ? 'No experiments match these filters.'
+                      : 'No runs in this project yet: log one with expt_logger.init(project=…).'}
                   </td>
                 </tr>
               )}
@@ -299,6 +375,17 @@ export function Experiments() {
                   <td class="nowrap muted" title={absoluteTime(e.updatedAt)}>
                     {relativeTime(e.updatedAt, now)}
                   </td>
+                  <td class="nowrap muted" data-testid="exp-duration">
+                    {duration(e, now)}
+                  </td>
+                  {cols.map((c) => {
+                    const v = e.metrics?.[c];
+                    return (
+                      <td class="num" data-testid="exp-metric" data-metric={c}>
+                        {v === undefined ? <span class="muted">—</span> : formatNumber(num(v))}
+                      </td>
+                    );
+                  })}
                   <td class="mono muted exps-job">{e.jobId ?? ''}</td>
                 </tr>
               ))}
@@ -337,5 +424,28 @@ expt_logger.log({"train/loss": 0.45, "train/reward": 0.85})
 expt_logger.end()`}</pre>
       <p class="muted">The run appears here within seconds.</p>
     </div>
+  );
+}
+
+/** A text box that applies its value on Enter or when it loses focus, not on every key. */
+function DeferredInput(props: { testid: string; placeholder: string; value: string; onCommit: (v: string) => void }) {
+  const [v, setV] = useState(props.value);
+  useEffect(() => setV(props.value), [props.value]);
+  const commit = () => {
+    if (v.trim() !== props.value) props.onCommit(v.trim());
+  };
+  return (
+    <input
+      class="exps-filter"
+      data-testid={props.testid}
+      placeholder={props.placeholder}
+      aria-label={props.placeholder}
+      value={v}
+      onInput={(e) => setV(e.currentTarget.value)}
+      onKeyDown={(e) => {
+        if (e.key === 'Enter') commit();
+      }}
+      onBlur={commit}
+    />
   );
 }
