@@ -63,6 +63,16 @@ func TestKeysCreateWhileServing(t *testing.T) {
 	if strings.Count(list, "e2e") != 1 {
 		t.Errorf("keys list for the admin shows %d keys, want 1:\n%s", strings.Count(list, "e2e"), list)
 	}
+	// Disabled from the CLI while the server runs: bob's key stops on the next request.
+	bob := &client{t: t, base: p.URL, auth: bearer(createKey(t, dir, "--email", "bob@example.com"))}
+	bob.must(200, "GET", "/api/me", nil, nil)
+	expt(t, nil, "users", "disable", "--email", "bob@example.com", "--data", dir)
+	if code := bob.do("GET", "/api/me", nil, nil); code != 401 {
+		t.Errorf("a disabled user's key: %d, want 401", code)
+	}
+	if out := expt(t, nil, "users", "list", "--data", dir); !regexp.MustCompile(`bob@example.com\s+bob\s+user\s+disabled`).MatchString(out) {
+		t.Errorf("users list:\n%s", out)
+	}
 }
 
 func TestKeysRevoke(t *testing.T) {
