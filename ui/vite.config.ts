@@ -9,6 +9,8 @@ export default defineConfig({
     emptyOutDir: true,
     // One chunk: the app is small and a single request beats a waterfall.
     chunkSizeWarningLimit: 400,
+    // Fonts (KaTeX's) stay files: the server's CSP allows fonts from 'self' only, not data: URLs.
+    assetsInlineLimit: (file: string) => (/\.(woff2?|ttf|otf)$/.test(file) ? false : undefined),
   },
   server: {
     proxy: { '/api': process.env.EXPT_URL ?? 'http://127.0.0.1:8080' },

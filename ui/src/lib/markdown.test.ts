@@ -22,6 +22,8 @@ const PAYLOADS = [
   '<img src="https://evil.example/pixel.png">',
   '<details open ontoggle=alert(1)>x</details>',
   '<a href="https://ok.example" onclick="alert(1)">ok</a>',
+  '<code class="language-x hljs evil">x</code><span class="katex">y</span>',
+  '```x" onmouseover="alert(1)\ncode\n```',
 ];
 
 /** Everything that would make the output unsafe, as offending descriptions. */
@@ -39,7 +41,9 @@ function unsafe(html: string): string[] {
     }
     for (const a of Array.from(el.attributes)) {
       if (a.name.startsWith('on')) bad.push(`${tag}[${a.name}]`);
-      if (a.name === 'style' || a.name === 'class' || a.name.includes('href') && a.name !== 'href') bad.push(`${tag}[${a.name}]`);
+      if (a.name === 'style' || a.name.includes('href') && a.name !== 'href') bad.push(`${tag}[${a.name}]`);
+      // A class only as marked writes it on code: the language, for highlighting.
+      if (a.name === 'class' && !(tag === 'code' && /^language-[\w+#.-]+$/.test(a.value))) bad.push(`${tag}[class=${a.value}]`);
       if ((a.name === 'href' || a.name === 'src') && !/^(https?:|mailto:|data:image\/(png|jpeg|gif|webp);)/i.test(a.value.trim())) {
         bad.push(`${tag}[${a.name}=${a.value}]`);
       }

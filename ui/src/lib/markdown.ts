@@ -13,6 +13,7 @@
 //    fetch a remote URL (tracking pixels, internal hosts).
 import { Marked } from 'marked';
 import createDOMPurify from 'dompurify';
+import { protectMath, type MathSpan } from './math';
 
 const escapeHTML = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -32,12 +33,17 @@ const ALLOWED_TAGS = [
   'a', 'p', 'br', 'hr', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'strong', 'em', 'b', 'i', 'del', 's', 'code', 'pre',
   'blockquote', 'ul', 'ol', 'li', 'table', 'thead', 'tbody', 'tr', 'th', 'td', 'img', 'sup', 'sub', 'span',
 ];
-const ALLOWED_ATTR = ['href', 'title', 'alt', 'src', 'align', 'start'];
+// class only survives on code, as marked writes a fence's language (see the hook).
+const ALLOWED_ATTR = ['href', 'title', 'alt', 'src', 'align', 'start', 'class'];
+const LANGUAGE_CLASS = /^language-[\w+#.-]+$/;
 const SAFE_LINK = /^(?:https?:|mailto:)/i;
 const SAFE_IMAGE = /^data:image\/(?:png|jpeg|gif|webp);base64,[a-z0-9+/=\s]+$/i;
 
 const purify = createDOMPurify(window);
 purify.addHook('afterSanitizeAttributes', (node) => {
+  if (node.hasAttribute('class') && !(node.nodeName === 'CODE' && LANGUAGE_CLASS.test(node.getAttribute('class') ?? ''))) {
+    node.removeAttribute('class');
+  }
   if (node.nodeName === 'A') {
     const href = node.getAttribute('href') ?? '';
     if (!SAFE_LINK.test(href.trim())) node.removeAttribute('href');
@@ -75,4 +81,14 @@ export function sanitize(html: string): string {
 /** Markdown to safe HTML. */
 export function renderMarkdown(src: string): string {
   return sanitize(marked.parse(src) as string);
+}
+
+/**
+ * Markdown with math: the math is cut out first (so the Markdown parser
+ * never sees `_` or `*` inside it), the rest rendered and sanitized, and the
+ * math typeset into the DOM afterwards by typesetMath.
+ */
+export function renderRich(src: string): { html: string; math: MathSpan[] } {
+  const { text, math } = protectMath(src);
+  return { html: sanitize(marked.parse(text) as string), math };
 }

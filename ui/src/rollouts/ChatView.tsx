@@ -29,9 +29,7 @@ export function ChatView(p: Props) {
     );
   }
   const prompt: Message = r.prompt ?? { role: 'user', content: r.promptText };
-  // Many trainers log the whole conversation, prompt included: show it once.
-  const first = r.messages[0];
-  const promptRepeated = !!first && typeof first === 'object' && first.role === prompt.role && first.content === prompt.content;
+  const { messages, promptAt } = inLoggedOrder(prompt, r.messages);
   return (
     <section class="rp-chat" data-testid="chat-view" data-id={r.id} tabIndex={-1}>
       <header class="rp-chat-head">
@@ -62,12 +60,26 @@ export function ChatView(p: Props) {
         <pre class="rp-raw mono">{JSON.stringify(r, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2)}</pre>
       ) : (
         <div class="rp-messages">
-          {!promptRepeated && <ChatMessage key={`${r.id}:prompt`} message={prompt} terms={p.terms} label="prompt" />}
-          {r.messages.map((m, i) => (
-            <ChatMessage key={`${r.id}:${i}`} message={m} terms={p.terms} label={promptRepeated && i === 0 ? 'prompt' : undefined} />
+          {messages.map((m, i) => (
+            <ChatMessage key={`${r.id}:${i}`} message={m} terms={p.terms} label={i === promptAt ? 'prompt' : undefined} />
           ))}
         </div>
       )}
     </section>
   );
+}
+
+/**
+ * The conversation as it was logged, the prompt once: many trainers log the
+ * whole conversation, prompt included (after a system message, say), and
+ * then it is labelled where it stands; otherwise it goes after the leading
+ * system messages, where a chat template puts it.
+ */
+export function inLoggedOrder(prompt: Message, logged: Message[]): { messages: Message[]; promptAt: number } {
+  const same = (m: Message) => !!m && typeof m === 'object' && m.role === prompt.role && m.content === prompt.content;
+  const at = logged.findIndex(same);
+  if (at >= 0) return { messages: logged, promptAt: at };
+  let lead = 0;
+  while (lead < logged.length && logged[lead] && typeof logged[lead] === 'object' && logged[lead].role === 'system') lead++;
+  return { messages: [...logged.slice(0, lead), prompt, ...logged.slice(lead)], promptAt: lead };
 }

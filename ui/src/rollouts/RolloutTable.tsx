@@ -3,7 +3,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 import type { Rollout } from '../api';
 import type { Term } from '../lib/highlight';
-import { answerPreview, fmtNum, oneLine, rewardNames, rewardOf } from './format';
+import { answerPreview, boxedAnswer, fmtNum, oneLine, rewardNames, rewardOf } from './format';
 import { Highlighted } from './Highlighted';
 
 interface Props {
@@ -18,6 +18,8 @@ interface Props {
 
 export function RolloutTable(p: Props) {
   const names = rewardNames(p.rows);
+  const boxes = p.rows.map(boxedAnswer);
+  const showBoxed = boxes.some(Boolean);
   const body = useRef<HTMLTableSectionElement>(null);
 
   // Keep the selected row in view when j/k or a live update moves it.
@@ -36,6 +38,7 @@ export function RolloutTable(p: Props) {
           </th>
           <th>prompt</th>
           <th>answer</th>
+          {showBoxed && <th title="The last \\boxed{} of the answer">boxed</th>}
           {names.map((n) => (
             <th
               key={n}
@@ -53,7 +56,7 @@ export function RolloutTable(p: Props) {
         </tr>
       </thead>
       <tbody ref={body}>
-        {p.rows.map((r) => (
+        {p.rows.map((r, i) => (
           <tr
             key={r.id}
             data-testid="rollout-row"
@@ -69,6 +72,11 @@ export function RolloutTable(p: Props) {
             <td class="rp-answer">
               <Highlighted text={answerPreview(r)} terms={p.terms} />
             </td>
+            {showBoxed && (
+              <td class="mono rp-boxed" data-testid="rollout-boxed">
+                {boxes[i]}
+              </td>
+            )}
             {names.map((n) => {
               const v = rewardOf(r, n);
               return (

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Group, Rollout } from '../api';
-import { answerPreview, fmtNum, oneLine, rewardNames, textHash } from './format';
+import { answerPreview, fmtNum, oneLine, rewardNames, textHash, boxedAnswer } from './format';
+import { inLoggedOrder } from './ChatView';
 import { zeroVariance } from './GroupList';
 import { nearest } from './StepPicker';
 
@@ -70,5 +71,31 @@ describe('zeroVariance', () => {
   it('is false for a group with NaN rewards or no rewards', () => {
     expect(zeroVariance(group(stats(0, 1)))).toBe(false);
     expect(zeroVariance(group())).toBe(false);
+  });
+});
+
+describe('reasoning in previews', () => {
+  const r = (content: string) =>
+    ({ id: 1, step: 0, mode: 'train', promptText: 'p', messages: [{ role: 'assistant', content }], rewards: [], ts: 0 }) as unknown as Rollout;
+  it('the preview is the answer after the reasoning, and the boxed answer its own', () => {
+    const x = r('<think>Let me check the cases one by one…</think>\n\nSo $\\boxed{42}$.');
+    expect(answerPreview(x)).toBe('So $\\boxed{42}$.');
+    expect(boxedAnswer(x)).toBe('42');
+  });
+  it('a trace cut off says so instead of showing its start', () => {
+    expect(answerPreview(r('<think>Let me chec'))).toBe('(reasoning cut off, no answer)');
+  });
+});
+
+describe('inLoggedOrder', () => {
+  const sys = { role: 'system', content: 'be brief' };
+  const prompt = { role: 'user', content: 'q' };
+  const ans = { role: 'assistant', content: 'a' };
+  it('a logged prompt is labelled where it stands, after the system message', () => {
+    expect(inLoggedOrder(prompt, [sys, prompt, ans])).toEqual({ messages: [sys, prompt, ans], promptAt: 1 });
+  });
+  it('a prompt logged apart goes after the leading system messages', () => {
+    expect(inLoggedOrder(prompt, [sys, ans])).toEqual({ messages: [sys, prompt, ans], promptAt: 1 });
+    expect(inLoggedOrder(prompt, [ans])).toEqual({ messages: [prompt, ans], promptAt: 0 });
   });
 });

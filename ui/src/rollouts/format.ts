@@ -1,5 +1,6 @@
 // Formatting shared by the rollout table, groups, timeline and chat view.
 import type { Message, Rollout } from '../api';
+import { boxed, finalAnswer, splitReasoning } from '../lib/reasoning';
 
 /** A reward or statistic: NaN stays visible as "NaN", never a blank or 0. */
 export function fmtNum(v: number | null | undefined): string {
@@ -50,8 +51,12 @@ export function answerPreview(r: Rollout): string {
   for (let i = r.messages.length - 1; i >= 0; i--) {
     const m = r.messages[i];
     if (m.role !== 'assistant') continue;
-    const text = contentText(m);
+    const full = contentText(m);
+    // The answer, not the start of the reasoning before it.
+    const text = finalAnswer(full);
     if (text.trim()) return oneLine(plainMarkdown(text), 200);
+    const { reasoning, truncated } = splitReasoning(full);
+    if (reasoning.length) return truncated ? '(reasoning cut off, no answer)' : '(reasoning only)';
     const calls = Array.isArray(m.tool_calls) ? (m.tool_calls as ToolCall[]) : [];
     if (calls.length) return '→ ' + calls.map((c) => `${c.function?.name ?? 'tool'}()`).join(', ');
   }
@@ -77,4 +82,15 @@ export function textHash(s: string): string {
     h = Math.imul(h, 0x01000193);
   }
   return (h >>> 0).toString(16).padStart(8, '0');
+}
+
+/** The last \\boxed{} answer of the rollout's assistant messages, '' when none. */
+export function boxedAnswer(r: Rollout): string {
+  for (let i = r.messages.length - 1; i >= 0; i--) {
+    const m = r.messages[i];
+    if (m.role !== 'assistant') continue;
+    const b = boxed(contentText(m));
+    if (b) return b;
+  }
+  return '';
 }

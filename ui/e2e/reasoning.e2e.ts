@@ -1,0 +1,111 @@
+// Reading today's rollouts: long <think> traces with LaTeX and code, a boxed
+// answer, and an agent trajectory whose tool call carries code. The answer
+// comes first and previews use it; the reasoning is folded; math is typeset;
+// code is highlighted with a copy button; messages keep their logged order.
+import { describe, expect, test } from 'vitest';
+import { apiFetch } from './env';
+import { poll, screenshot, tid, useBrowser } from './browser';
+
+const s = useBrowser();
+
+/** A reasoning trace of about n characters, with math and code in it. */
+function trace(seed: number, n: number): string {
+  const parts: string[] = [];
+  let i = 0;
+  while (parts.join('\n\n').length < n) {
+    i++;
+    parts.push(
+      i % 3 === 0
+        ? '```python\ndef ratio(a, b):\n    return a / b\n\nprint(ratio(70, 220))\n```'
+        : `Step ${i}: let $x_${i} = \\frac{${seed + i}}{220}$, so $x_${i}^2 < 1$ and the sum $$\\sum_{k=1}^{${i}} k = ${(i * (i + 1)) / 2}$$ holds.`,
+    );
+  }
+  return parts.join('\n\n');
+}
+
+const PROMPT = 'A bag holds 70 red and 150 blue balls. What fraction is red? Put the answer in \\boxed{}.';
+
+describe('reasoning traces', () => {
+  test('answer first, reasoning folded, math typeset, code highlighted, logged order kept', async () => {
+    const { experimentId: id } = await apiFetch<{ experimentId: string }>('POST', '/api/experiments', { name: 'math-grpo-traces' });
+    const samples = Array.from({ length: 16 }, (_, k) => ({
+      step: 1,
+      mode: 'train',
+      promptText: PROMPT,
+      messages: [
+        { role: 'system', content: 'You are a careful mathematician.' },
+        { role: 'user', content: PROMPT },
+        {
+          role: 'assistant',
+          content: `<think>\n${trace(k, 20_000)}\n</think>\n\nThe fraction is $\\frac{70}{220} = \\frac{7}{22}$, so the answer is $\\boxed{\\frac{7}{22}}$.`,
+        },
+      ],
+      rewards: { correctness: k % 2, format: 1, length_penalty: -0.01 * k },
+    }));
+    const agent = {
+      step: 1,
+      mode: 'train',
+      promptText: 'How much is pi squared?',
+      messages: [
+        { role: 'system', content: 'You can run Python.' },
+        { role: 'user', content: 'How much is pi squared?' },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'c1', type: 'function', function: { name: 'python', arguments: JSON.stringify({ code: 'import math\nprint(math.pi ** 2)\n', timeout: 10 }) } }],
+        },
+        { role: 'tool', tool_call_id: 'c1', content: '9.869604401089358' },
+        { role: 'assistant', content: '<think>The tool says 9.8696.</think>It is about $9.87$.' },
+      ],
+      rewards: { correctness: 1 },
+    };
+    const wrote = await apiFetch<{ ids: number[] }>('POST', `/api/experiments/${id}/rollouts`, { rollouts: [...samples, agent] });
+
+    const { page } = s;
+    await page.goto(`/experiments/${id}?tab=rollouts&step=1&mode=train`);
+    await poll(() => page.locator(tid('rollout-row')).count()).toBe(17);
+    const first = page.locator(tid('rollout-row')).first();
+    // The preview is the answer, not the start of the reasoning.
+    expect(await first.locator('.rp-answer').innerText()).toMatch(/^The fraction is/);
+    expect(await page.locator('.rp-answer', { hasText: '<think>' }).count()).toBe(0);
+    expect(await first.locator(tid('rollout-boxed')).innerText()).toBe('\\frac{7}{22}');
+
+    await first.click();
+    const chat = page.locator(tid('chat-view'));
+    await chat.waitFor();
+    const msgs = chat.locator(tid('chat-message'));
+    expect(await msgs.evaluateAll((els) => els.map((e) => e.getAttribute('data-role')))).toEqual(['system', 'user', 'assistant']);
+    expect(await msgs.nth(1).innerText()).toContain('prompt');
+    const answer = msgs.nth(2);
+    await poll(() => answer.locator('.rp-msg-body .katex').count()).toBeGreaterThan(1);
+    const reasoning = answer.locator(tid('reasoning'));
+    expect(await reasoning.evaluate((d) => (d as HTMLDetailsElement).open)).toBe(false);
+    expect(await reasoning.locator('summary').innerText()).toMatch(/^Reasoning · 2\d,\d{3} chars/);
+    // The answer is above its reasoning.
+    const [answerTop, reasoningTop] = await Promise.all([answer.locator('.rp-msg-body').boundingBox(), reasoning.boundingBox()]);
+    expect(answerTop!.y).toBeLessThan(reasoningTop!.y);
+    await reasoning.locator('summary').click();
+    await poll(() => reasoning.locator('.katex').count()).toBeGreaterThan(10);
+    await poll(() => reasoning.locator('pre code.hljs').count()).toBeGreaterThan(0);
+    expect(await reasoning.locator(tid('copy-code')).count()).toBeGreaterThan(0);
+    await screenshot(page, 'reasoning-trace');
+
+    // The agent: the tool call's code argument as highlighted code.
+    await page.locator(`${tid('rollout-row')}[data-id="${wrote.ids[16]}"]`).click();
+    await poll(() => chat.getAttribute('data-id')).toBe(String(wrote.ids[16]));
+    const call = chat.locator(tid('tool-call'));
+    expect(await call.evaluate((d) => (d as HTMLDetailsElement).open)).toBe(true);
+    const code = call.locator(`${tid('tool-arg')}[data-name="code"] code`);
+    await poll(() => code.getAttribute('class')).toContain('hljs');
+    expect(await code.innerText()).toBe('import math\nprint(math.pi ** 2)\n');
+    expect(await call.locator(`${tid('tool-arg')}[data-name="timeout"]`).innerText()).toContain('10');
+    expect(await chat.locator(tid('chat-message')).evaluateAll((els) => els.map((e) => e.getAttribute('data-role')))).toEqual([
+      'system',
+      'user',
+      'assistant',
+      'tool',
+      'assistant',
+    ]);
+    await screenshot(page, 'agent-trajectory');
+  });
+});
