@@ -10,7 +10,7 @@ HAVE_PY := $(wildcard python/pyproject.toml)
 # Pinned and fetched through the Go module proxy, so lint needs nothing preinstalled.
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build ui test test-go test-python test-ui test-faults test-schemathesis fuzz lint venv compat-venv demo bench bench-load bench-peers bench-quick bench-ui clean
+.PHONY: all build ui test test-go test-python test-ui test-faults test-schemathesis fuzz lint venv compat-venv demo bench bench-load bench-peers bench-quick bench-ui bench-reading clean
 
 all: build
 
@@ -138,6 +138,10 @@ bench-quick:
 ## bench-ui: time to an interactive experiment page and a rollout step switch in Chromium
 bench-ui: build
 	cd ui && node bench/open.mjs
+
+## bench-reading: opening a 30 KB math rollout, its reasoning, and a step of 1,024 rollouts of 20 KB, in Chromium
+bench-reading: build
+	cd ui && node bench/reading.mjs
 
 clean:
 	rm -rf bin .demo .venv-compat ui/test-output

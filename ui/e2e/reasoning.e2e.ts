@@ -107,5 +107,24 @@ describe('reasoning traces', () => {
       'assistant',
     ]);
     await screenshot(page, 'agent-trajectory');
+
+    // The GRPO group of the 16 samples: format is flat (flagged on its own, the group is not zero
+    // variance as a whole), each sample has its advantage, and the strip draws them.
+    await page.goto(`/experiments/${id}?tab=rollouts&step=1&mode=train&group=1`);
+    const group = page.locator(tid('group-row'), { hasText: 'A bag holds' });
+    await group.waitFor();
+    expect(await group.locator(tid('zero-var')).count()).toBe(0);
+    expect(await group.locator(tid('zero-var-reward')).count()).toBe(1);
+    await group.click();
+    const strip = page.locator(tid('advantage-strip'));
+    await strip.waitFor();
+    expect(await strip.locator('circle').count()).toBe(16);
+    const advs = await page.locator(tid('sample-advantage')).allInnerTexts();
+    expect(advs.length).toBe(16);
+    // Correct samples (odd k) pull up, wrong ones down.
+    const values = advs.map((t) => Number(t.replace(/^A\s*/, '').replace(/\s+/g, '')));
+    expect(values.filter((v) => v > 0).length).toBe(8);
+    expect(Math.abs(values.reduce((a, b) => a + b, 0))).toBeLessThan(0.1); // z-scores sum to 0, up to rounding
+    await screenshot(page, 'grpo-group');
   });
 });

@@ -8,6 +8,7 @@ import { lowerBound } from '../lib/align';
 import { watch } from '../lib/live';
 import type { ChartLine } from './line';
 import { appendLive, lineFromSeries, type LineData } from './lineData';
+import { effectiveSmoothing, sparsest } from './sparse';
 import { plotData, type PlotData } from './plotData';
 import { drawNonFinite, plotOptions } from './plotOptions';
 import { nearestLine, readoutHTML } from './readout';
@@ -46,6 +47,8 @@ export class ChartController {
   private u: uPlot | null = null;
   private shape = '';
   private pd: PlotData | null = null;
+  /** The smoothing the chart is drawn with: the page's, or none for a sparse chart. */
+  private drawnSmoothing = 0;
   private datas: (LineData | null)[];
   private log = false;
   private zoom: [number, number] | null = null;
@@ -266,11 +269,13 @@ export class ChartController {
     }
     this.dirty = false;
     const present = this.datas.map((d) => d ?? { raw: { step: [], value: [] }, sample: { step: [], value: [] }, downsampled: false, total: 0 });
-    let pd = plotData(present, this.o.smoothing, this.log);
+    const smoothing = effectiveSmoothing(this.o.smoothing, present);
+    this.drawnSmoothing = smoothing;
+    let pd = plotData(present, smoothing, this.log);
     let log = this.log;
     if (log && !pd.positive) {
       // Nothing has a logarithm: stay linear rather than draw an empty chart.
-      pd = plotData(present, this.o.smoothing, false);
+      pd = plotData(present, smoothing, false);
       log = false;
     }
     if (this.state.logUnavailable !== (this.log && !log)) this.emit({ logUnavailable: this.log && !log });
@@ -279,7 +284,7 @@ export class ChartController {
     this.attrs(present.filter((d) => d.raw.step.length > 0).length, first ? first.raw.step.length : 0);
     if (this.width <= 0) return;
 
-    const shape = [log, this.o.smoothing > 0, pd.band.map((b) => !!b).join(), this.o.lines.map((l) => l.color).join()].join('|');
+    const shape = [log, smoothing > 0, pd.band.map((b) => !!b).join(), this.o.lines.map((l) => l.color).join(), sparsest(present) <= 1].join('|');
     if (this.u && shape === this.shape) {
       this.u.setData(pd.data, !this.zoom);
       if (this.zoom) this.u.setScale('x', { min: this.zoom[0], max: this.zoom[1] });
@@ -293,8 +298,9 @@ export class ChartController {
         width: this.width,
         height: this.o.height,
         lines: this.o.lines,
-        smoothing: this.o.smoothing,
+        smoothing,
         log,
+        single: present.map((d) => d.raw.step.length === 1),
         hooks: {
           setSelect: [(u) => this.onSelect(u)],
           setCursor: [(u) => this.showReadout(u)],
@@ -331,14 +337,14 @@ export class ChartController {
       const idx = u.cursor.idx;
       if (idx == null) return;
       const step = u.data[0][idx];
-      if (step != null) this.o.onPick(step, this.pd ? nearestLine(u, this.pd, idx, this.o.smoothing) : 0);
+      if (step != null) this.o.onPick(step, this.pd ? nearestLine(u, this.pd, idx, this.drawnSmoothing) : 0);
     });
     u.over.addEventListener('dblclick', () => this.resetZoom());
   }
 
   private showReadout(u: uPlot): void {
     const idx = u.cursor.idx;
-    this.readout.innerHTML = this.pd && idx != null ? readoutHTML(u, this.pd, idx, this.o.lines, this.o.smoothing, (l, st) => this.loggedAt(l, st)) : '';
+    this.readout.innerHTML = this.pd && idx != null ? readoutHTML(u, this.pd, idx, this.o.lines, this.drawnSmoothing, (l, st) => this.loggedAt(l, st)) : '';
   }
 
   private loggedAt(line: number, step: number): number | null {
@@ -358,3 +364,4 @@ export class ChartController {
     this.o.onState(this.state);
   }
 }
+

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LineData } from './lineData';
 import { plotData } from './plotData';
+import { effectiveSmoothing, SPARSE_POINTS } from './sparse';
 
 const line = (step: number[], value: number[]): LineData => ({ raw: { step, value }, sample: { step, value }, downsampled: false, total: step.length });
 
@@ -37,5 +38,17 @@ describe('plotData', () => {
     expect(p.band).toEqual([[1, 2]]);
     expect(p.raw).toEqual([3]);
     expect(p.data[1]).toEqual([0.2, 0.3]);
+  });
+});
+
+
+describe('effectiveSmoothing', () => {
+  const line = (n: number) => ({ raw: { step: Array.from({ length: n }, (_, i) => i) }, total: n });
+  it('leaves sparse charts raw and smooths the rest', () => {
+    expect(effectiveSmoothing(0.6, [line(10)])).toBe(0);
+    expect(effectiveSmoothing(0.6, [line(SPARSE_POINTS - 1), line(3)])).toBe(0);
+    expect(effectiveSmoothing(0.6, [line(SPARSE_POINTS), line(3)])).toBe(0.6);
+    // A downsampled series counts what the server holds, not the buckets sent.
+    expect(effectiveSmoothing(0.6, [{ raw: { step: [1, 2, 3] }, total: 100_000 }])).toBe(0.6);
   });
 });

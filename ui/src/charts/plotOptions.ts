@@ -16,6 +16,8 @@ export interface PlotSetup {
   smoothing: number;
   log: boolean;
   hooks: uPlot.Hooks.Arrays;
+  /** Lines with a single point: drawn as a filled dot, which a line cannot show. */
+  single?: boolean[];
 }
 
 export function plotOptions(pd: PlotData, p: PlotSetup): uPlot.Options {
@@ -30,7 +32,14 @@ export function plotOptions(pd: PlotData, p: PlotSetup): uPlot.Options {
     bands.push({ series: [b[1], b[0]], fill: fade(c, 0.14) });
   });
   // Raw lines faint when a smoothed line is drawn over them, as in TensorBoard.
-  for (const l of p.lines) series.push({ label: l.label, stroke: smoothed ? fade(l.color, 0.35) : l.color, width: smoothed ? 1 : 1.5 });
+  p.lines.forEach((l, i) =>
+    series.push({
+      label: l.label,
+      stroke: smoothed ? fade(l.color, 0.35) : l.color,
+      width: smoothed ? 1 : 1.5,
+      ...(p.single?.[i] ? { points: { show: true, size: 8, fill: l.color, stroke: l.color } } : {}),
+    }),
+  );
   for (const l of p.lines) series.push({ label: `${l.label} (smoothed)`, stroke: l.color, width: 2, show: smoothed, points: { show: false } });
   const axis = { stroke: '#6b7180', grid: { stroke: '#eef0f3', width: 1 }, ticks: { stroke: '#e3e5ea', width: 1, size: 4 }, font: '11px system-ui, sans-serif' };
   return {

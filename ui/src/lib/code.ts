@@ -37,12 +37,24 @@ function highlightNow(hljs: HLJS, code: HTMLElement, lang: string | undefined): 
 
 /** Highlight every fenced block under el and give each a copy button. */
 export function decorateCode(el: HTMLElement): void {
-  for (const code of Array.from(el.querySelectorAll<HTMLElement>('pre > code'))) {
-    const lang = /(?:^|\s)language-([\w+#.-]+)/.exec(code.className)?.[1]?.toLowerCase();
-    highlightInto(code, lang);
-    addCopy(code.parentElement as HTMLElement, () => code.textContent ?? '');
-  }
+  const blocks = Array.from(el.querySelectorAll<HTMLElement>('pre > code'));
+  // In slices, top first: a long trace holds dozens of blocks.
+  const run = (from: number) => {
+    const to = Math.min(blocks.length, from + CODE_CHUNK);
+    for (let i = from; i < to; i++) {
+      const code = blocks[i];
+      if (!el.contains(code)) continue;
+      const lang = /(?:^|\s)language-([\w+#.-]+)/.exec(code.className)?.[1]?.toLowerCase();
+      highlightInto(code, lang);
+      addCopy(code.parentElement as HTMLElement, () => code.textContent ?? '');
+    }
+    if (to < blocks.length) setTimeout(() => run(to), 0);
+  };
+  run(0);
 }
+
+/** Code blocks highlighted per slice of the main thread. */
+const CODE_CHUNK = 8;
 
 /** A copy button in the corner of pre. */
 export function addCopy(pre: HTMLElement, text: () => string): void {

@@ -84,18 +84,29 @@ function katexHTML(k: Katex, s: MathSpan): string | null {
  */
 export function typesetMath(el: HTMLElement, math: MathSpan[]): Promise<void> {
   if (!math.length) return Promise.resolve();
-  if (katex) {
-    place(el, math, katex);
-    return Promise.resolve();
-  }
+  // Every span shows its source first; KaTeX then replaces them in document
+  // order, a chunk at a time: a 30 KB trace holds hundreds of formulas, and
+  // the top of it (what is on screen) must not wait for the bottom.
   place(el, math, null);
-  return loadKatex().then((k) => {
-    for (const pending of Array.from(el.querySelectorAll<HTMLElement>('.math.pending'))) {
-      const span = math[Number(pending.dataset.i)];
-      if (span) pending.replaceWith(mathNode(span, k));
+  const pending = Array.from(el.querySelectorAll<HTMLElement>('.math.pending'));
+  const run = (k: Katex, from: number, done: () => void) => {
+    const to = Math.min(pending.length, from + CHUNK);
+    for (let i = from; i < to; i++) {
+      const node = pending[i];
+      const span = math[Number(node.dataset.i)];
+      if (span && el.contains(node)) node.replaceWith(mathNode(span, k));
     }
+    if (to < pending.length) setTimeout(() => run(k, to, done), 0);
+    else done();
+  };
+  return new Promise((resolve) => {
+    if (katex) run(katex, 0, resolve);
+    else void loadKatex().then((k) => run(k, 0, resolve));
   });
 }
+
+/** Formulas typeset per slice of the main thread. */
+const CHUNK = 40;
 
 function place(el: HTMLElement, math: MathSpan[], k: Katex | null): void {
   const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);

@@ -15,6 +15,26 @@ export function zeroVariance(g: Group): boolean {
   return g.rewards.length > 0 && g.rewards.every((r) => r.std === 0 && r.nans === 0);
 }
 
+/** Whether one reward is the same for every sample of the group (it adds nothing to the advantage). */
+export const flat = (g: Group, name: string): boolean => {
+  const r = g.rewards.find((x) => x.name === name);
+  return !!r && g.count > 1 && r.std === 0 && r.nans === 0;
+};
+
+/**
+ * GRPO's advantage of each sample: its total reward (the sum of the named
+ * rewards) minus the group's mean, over the group's standard deviation; 0
+ * when the group has no spread. NaN rewards count as missing.
+ */
+export function advantages(rows: Rollout[]): number[] {
+  const totals = rows.map((r) => r.rewards.reduce((a, w) => (Number.isFinite(w.value) ? a + w.value : a), 0));
+  const n = totals.length;
+  if (n === 0) return [];
+  const mean = totals.reduce((a, b) => a + b, 0) / n;
+  const std = Math.sqrt(totals.reduce((a, b) => a + (b - mean) ** 2, 0) / n);
+  return totals.map((t) => (std > 1e-12 ? (t - mean) / std : 0));
+}
+
 interface Props {
   experimentId: string;
   mode: string;
@@ -32,6 +52,7 @@ export function GroupList(p: Props) {
   const [error, setError] = useState<string | null>(null);
   const [open, setOpen] = useState<Set<string>>(new Set());
   const [onlyZero, setOnlyZero] = useState(false);
+  const [sortBy, setSortBy] = useState('');
 
   useEffect(() => {
     const c = new AbortController();
@@ -51,8 +72,11 @@ export function GroupList(p: Props) {
   if (!groups.length) return <div class="empty">No rollouts at this step{p.q ? ' match the search' : ''}.</div>;
 
   const zero = groups.filter(zeroVariance).length;
-  const shown = onlyZero ? groups.filter(zeroVariance) : groups;
   const names = [...new Set(groups.flatMap((g) => g.rewards.map((r) => r.name)))];
+  const filtered = onlyZero ? groups.filter(zeroVariance) : groups;
+  // By spread: the groups that teach the most (widest std of that reward) first.
+  const spread = (g: Group) => g.rewards.find((r) => r.name === sortBy)?.std ?? -1;
+  const shown = sortBy ? [...filtered].sort((a, b) => spread(b) - spread(a)) : filtered;
   const toggle = (h: string) => {
     const s = new Set(open);
     if (s.has(h)) s.delete(h);
@@ -75,6 +99,16 @@ export function GroupList(p: Props) {
             <input type="checkbox" checked={onlyZero} onChange={(e) => setOnlyZero((e.target as HTMLInputElement).checked)} /> only these
           </label>
         )}
+        <span class="spacer" />
+        <label class="muted">
+          Order{' '}
+          <select data-testid="group-sort" value={sortBy} onChange={(e) => setSortBy(e.currentTarget.value)}>
+            <option value="">as logged</option>
+            {names.map((n) => (
+              <option value={n}>by spread of {n}</option>
+            ))}
+          </select>
+        </label>
       </div>
       <table class="grid rp-group-table">
         <thead>
@@ -115,6 +149,11 @@ export function GroupList(p: Props) {
                       <td key={n} class="num rp-stat">
                         {s ? (
                           <>
+                            {flat(g, n) && (
+                              <span class="badge warn rp-flat" data-testid="zero-var-reward" title={`${n} is the same for every sample: it adds nothing to the advantage`}>
+                                flat
+                              </span>
+                            )}
                             <span>{fmtNum(s.mean)}</span>
                             <span class="muted"> ±{fmtNum(s.std)}</span>
                             <div class="muted rp-minmax" title={`min ${fmtNum(s.min)}, max ${fmtNum(s.max)}${s.nans ? `, ${s.nans} NaN` : ''}`}>
@@ -157,9 +196,12 @@ function GroupSamples(p: Props & { group: Group }) {
   }, [p.experimentId, p.mode, p.step, p.group.promptText, p.reload]);
   if (error) return <div class="error">{error}</div>;
   if (!rows) return <div class="muted">Loading samples…</div>;
+  const adv = advantages(rows);
   return (
-    <div class="rp-samples">
-      {rows.map((r) => (
+    <div>
+      <Strip rows={rows} adv={adv} selected={p.selected} onOpen={p.onOpen} />
+      <div class="rp-samples">
+      {rows.map((r, i) => (
         <button
           key={r.id}
           class={'rp-sample' + (r.id === p.selected ? ' selected' : '')}
@@ -172,6 +214,10 @@ function GroupSamples(p: Props & { group: Group }) {
         >
           <div class="rp-sample-head">
             <span class="muted">#{r.id}</span>
+            <span class={'rp-adv ' + (adv[i] > 0 ? 'pos' : adv[i] < 0 ? 'neg' : '')} data-testid="sample-advantage" title="GRPO advantage: (total reward − group mean) / group std">
+              A {adv[i] >= 0 ? '+' : ''}
+              {adv[i].toFixed(2)}
+            </span>
             {r.rewards.map((w) => (
               <span key={w.name} class={'rp-chip' + (Number.isNaN(w.value) ? ' nan' : '')} title={w.name}>
                 <span class="muted">{w.name}</span> {fmtNum(rewardOf(r, w.name))}
@@ -183,6 +229,37 @@ function GroupSamples(p: Props & { group: Group }) {
           </div>
         </button>
       ))}
+      </div>
     </div>
+  );
+}
+
+/** The group's samples as dots along their advantage: who pulls the policy, and how hard. */
+function Strip(p: { rows: Rollout[]; adv: number[]; selected: number | null; onOpen: (r: Rollout) => void }) {
+  const W = 320;
+  const H = 28;
+  const lim = Math.max(1, ...p.adv.map(Math.abs));
+  const x = (a: number) => W / 2 + (a / lim) * (W / 2 - 8);
+  return (
+    <svg class="rp-strip" data-testid="advantage-strip" width={W} height={H} viewBox={`0 0 ${W} ${H}`} role="img" aria-label="advantage of each sample">
+      <line x1={W / 2} x2={W / 2} y1={2} y2={H - 2} class="rp-strip-zero" />
+      {p.rows.map((r, i) => (
+        <circle
+          key={r.id}
+          cx={x(p.adv[i])}
+          cy={H / 2 + ((i % 3) - 1) * 6}
+          r={r.id === p.selected ? 5 : 3.5}
+          class={p.adv[i] > 0 ? 'pos' : p.adv[i] < 0 ? 'neg' : 'zero'}
+          onClick={(e) => {
+            e.stopPropagation();
+            p.onOpen(r);
+          }}
+        >
+          <title>
+            #{r.id}: advantage {p.adv[i].toFixed(2)}
+          </title>
+        </circle>
+      ))}
+    </svg>
   );
 }

@@ -1,9 +1,9 @@
 // The rollout list: one row per rollout, one column per reward name found
 // on the page. Reward headers sort on the server (the page is only a slice).
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useMemo, useRef } from 'preact/hooks';
 import type { Rollout } from '../api';
 import type { Term } from '../lib/highlight';
-import { answerPreview, boxedAnswer, fmtNum, oneLine, rewardNames, rewardOf } from './format';
+import { answerPreview, boxedAnswer, fmtNum, oneLine, responseChars, rewardNames, rewardOf } from './format';
 import { Highlighted } from './Highlighted';
 
 interface Props {
@@ -17,9 +17,10 @@ interface Props {
 }
 
 export function RolloutTable(p: Props) {
-  const names = rewardNames(p.rows);
-  const boxes = p.rows.map(boxedAnswer);
-  const showBoxed = boxes.some(Boolean);
+  // Derived once per page, not per selection change: responses run to 30 KB.
+  const names = useMemo(() => rewardNames(p.rows), [p.rows]);
+  const derived = useMemo(() => p.rows.map((r) => ({ answer: answerPreview(r), boxed: boxedAnswer(r), len: responseChars(r) })), [p.rows]);
+  const showBoxed = derived.some((d) => d.boxed);
   const body = useRef<HTMLTableSectionElement>(null);
 
   // Keep the selected row in view when j/k or a live update moves it.
@@ -39,6 +40,7 @@ export function RolloutTable(p: Props) {
           <th>prompt</th>
           <th>answer</th>
           {showBoxed && <th title="The last \\boxed{} of the answer">boxed</th>}
+          <th class="num" title="Characters of the response (reasoning included)">len</th>
           {names.map((n) => (
             <th
               key={n}
@@ -70,13 +72,16 @@ export function RolloutTable(p: Props) {
               <Highlighted text={oneLine(r.promptText)} terms={p.terms} />
             </td>
             <td class="rp-answer">
-              <Highlighted text={answerPreview(r)} terms={p.terms} />
+              <Highlighted text={derived[i].answer} terms={p.terms} />
             </td>
             {showBoxed && (
               <td class="mono rp-boxed" data-testid="rollout-boxed">
-                {boxes[i]}
+                {derived[i].boxed}
               </td>
             )}
+            <td class="num rp-len" data-testid="rollout-len">
+              {derived[i].len.toLocaleString('en-US')}
+            </td>
             {names.map((n) => {
               const v = rewardOf(r, n);
               return (

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Group, Rollout } from '../api';
 import { answerPreview, fmtNum, oneLine, rewardNames, textHash, boxedAnswer } from './format';
 import { inLoggedOrder } from './ChatView';
-import { zeroVariance } from './GroupList';
+import { advantages, flat, zeroVariance } from './GroupList';
 import { nearest } from './StepPicker';
 
 const rollout = (messages: Rollout['messages']): Rollout => ({
@@ -97,5 +97,26 @@ describe('inLoggedOrder', () => {
   it('a prompt logged apart goes after the leading system messages', () => {
     expect(inLoggedOrder(prompt, [sys, ans])).toEqual({ messages: [sys, prompt, ans], promptAt: 1 });
     expect(inLoggedOrder(prompt, [ans])).toEqual({ messages: [prompt, ans], promptAt: 0 });
+  });
+});
+
+describe('GRPO advantages', () => {
+  const r = (rewards: [string, number][]): Rollout => ({ ...rollout([]), rewards: rewards.map(([name, value]) => ({ name, value })) });
+  it('normalises the total reward within the group', () => {
+    const a = advantages([r([['c', 1], ['f', 0.5]]), r([['c', 0], ['f', 0.5]])]);
+    expect(a).toEqual([1, -1]);
+  });
+  it('a group without spread has zero advantage; NaN counts as missing', () => {
+    expect(advantages([r([['c', 1]]), r([['c', 1]])])).toEqual([0, 0]);
+    expect(advantages([r([['c', NaN]]), r([['c', 0]])])).toEqual([0, 0]);
+  });
+  it('one flat reward is flagged on its own', () => {
+    const g = { promptText: 'p', count: 4, rewards: [
+      { name: 'correctness', mean: 1, std: 0, min: 1, max: 1, nans: 0 },
+      { name: 'length', mean: -0.1, std: 0.05, min: -0.2, max: 0, nans: 0 },
+    ] } as unknown as Group;
+    expect(flat(g, 'correctness')).toBe(true);
+    expect(flat(g, 'length')).toBe(false);
+    expect(zeroVariance(g)).toBe(false);
   });
 });

@@ -94,3 +94,10 @@ export function boxedAnswer(r: Rollout): string {
   }
   return '';
 }
+
+/** Characters the model wrote: every assistant message, reasoning included. */
+export function responseChars(r: Rollout): number {
+  let n = 0;
+  for (const m of r.messages) if (m && typeof m === 'object' && m.role === 'assistant') n += contentText(m).length;
+  return n;
+}

@@ -5,7 +5,8 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { api, type Rollout } from '../api';
 
-export const PAGE = 50;
+// A step of 8 prompts × 16 samples on one page; more load on scroll.
+export const PAGE = 128;
 
 export interface PageQuery {
   mode: string;
