@@ -60,6 +60,12 @@ func (s *Server) handleError(w http.ResponseWriter, r *http.Request, err error) 
 		return
 	}
 	if expt.ErrorCode(err) == expt.EINTERNAL {
+		if r.Context().Err() != nil {
+			// The client went away (a chart scrolled off, a tab closed): its
+			// query was cut short, nothing failed, and nobody reads an answer.
+			s.logger.Debug("request abandoned by the client", "method", r.Method, "path", r.URL.Path, "err", err)
+			return
+		}
 		s.logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	writeError(w, err)

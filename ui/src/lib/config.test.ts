@@ -73,3 +73,15 @@ describe('deep configs', () => {
     expect(diffConfigs([{ deep }, { deep: 2 }])).toHaveLength(2);
   });
 });
+
+describe('configText numbers', () => {
+  it('small and huge numbers in exponent form, the rest as JSON', () => {
+    expect(configText(1e-6)).toBe('1e-6');
+    expect(configText(3e-6)).toBe('3e-6');
+    expect(configText(2.5e-5)).toBe('2.5e-5');
+    expect(configText(0.001)).toBe('0.001');
+    expect(configText(0)).toBe('0');
+    expect(configText(1e21)).toBe('1e21');
+    expect(configText(4096)).toBe('4096');
+  });
+});

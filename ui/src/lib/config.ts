@@ -41,6 +41,8 @@ export function configText(v: unknown): string {
   if (v === undefined) return '';
   if (v === FOLDED) return '…';
   if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
+  // Learning rates read as written: 1e-6, not 0.000001 (JSON's spelling).
+  if (typeof v === 'number' && v !== 0 && (Math.abs(v) < 1e-4 || Math.abs(v) >= 1e15)) return v.toExponential().replace('e+', 'e');
   return JSON.stringify(v);
 }
 

@@ -14,6 +14,8 @@ interface Props {
   order: 'asc' | 'desc';
   onSelect: (id: number) => void;
   onSort: (sort: string) => void;
+  /** Rows from several steps: show each one's step. */
+  showStep?: boolean;
 }
 
 export function RolloutTable(p: Props) {
@@ -37,6 +39,11 @@ export function RolloutTable(p: Props) {
           <th class="sortable num rp-id" title="Logging order" onClick={() => p.onSort('id')}>
             #{arrow('id')}
           </th>
+          {p.showStep && (
+            <th class="sortable num" onClick={() => p.onSort('step')}>
+              step{arrow('step')}
+            </th>
+          )}
           <th>prompt</th>
           <th>answer</th>
           {showBoxed && <th title="The last \\boxed{} of the answer">boxed</th>}
@@ -68,6 +75,11 @@ export function RolloutTable(p: Props) {
             onClick={() => p.onSelect(r.id)}
           >
             <td class="num muted rp-id">{r.id}</td>
+            {p.showStep && (
+              <td class="num" data-testid="rollout-step">
+                {r.step}
+              </td>
+            )}
             <td class="rp-prompt" title={r.promptText.slice(0, 2000)}>
               <Highlighted text={oneLine(r.promptText)} terms={p.terms} />
             </td>

@@ -89,9 +89,11 @@ export function RolloutsPanel(props: { experimentId: string }) {
   const filterError = !draft.ok ? draft : !applied.ok ? applied : null;
 
   const terms = useMemo(() => searchTerms(st.q), [st.q]);
+  // Across steps only when there is something to look for: the whole run unfiltered is not a view.
+  const acrossSteps = st.all && (st.q.trim() !== '' || clauses.length > 0);
   const pageQuery =
     mode !== null && step !== null && !st.group
-      ? { mode, step, reward: applied.ok ? applied.params : [], q: st.q, sort: st.sort, order: st.order }
+      ? { mode, ...(acrossSteps ? {} : { step }), reward: applied.ok ? applied.params : [], q: st.q, sort: st.sort, order: st.order }
       : null;
   const { page, stale, loadMore, append } = useRolloutPage(experimentId, pageQuery, reload);
   const rows = page.rows;
@@ -117,6 +119,33 @@ export function RolloutsPanel(props: { experimentId: string }) {
     );
     return () => c.abort();
   }, [experimentId, st.rollout]);
+
+  // Where the open rollout stands in the table: its prompt and its rank among
+  // that prompt's samples, so a step change opens the same sample of the same
+  // prompt, and a search that no longer matches it closes it.
+  const openAt = useRef<{ prompt: string; rank: number; step: number | null } | null>(null);
+  useEffect(() => {
+    if (st.group || stale || page.loading || st.rollout === null) return;
+    const i = rows.findIndex((r) => r.id === st.rollout);
+    if (i >= 0) {
+      const r = rows[i];
+      openAt.current = { prompt: r.promptText, rank: rows.slice(0, i).filter((x) => x.promptText === r.promptText).length, step };
+      return;
+    }
+    const was = openAt.current;
+    if (!was) return;
+    if (was.step !== step && !acrossSteps) {
+      const same = rows.filter((r) => r.promptText === was.prompt);
+      const next = same[Math.min(was.rank, same.length - 1)];
+      if (next) {
+        update({ rollout: next.id });
+        return;
+      }
+    }
+    // Not in this view (a search or filter left it out, or the prompt is not at this step): close it.
+    openAt.current = null;
+    update({ rollout: null });
+  }, [page.key, page.loading, stale, st.rollout]);
 
   const open = (r: Rollout) => {
     known.current.set(r.id, r);
@@ -298,6 +327,7 @@ export function RolloutsPanel(props: { experimentId: string }) {
               if (e.key === 'Enter' && draft.ok) update({ filter: filterText.trim() ? filterText : null });
             }}
           />
+
           {filterError && !filterError.ok && (
             <div class="rp-filter-error" data-testid="filter-error" role="alert">
               <span class="mono rp-caret-line">
@@ -311,6 +341,10 @@ export function RolloutsPanel(props: { experimentId: string }) {
             </div>
           )}
         </div>
+        <label class="rp-group-toggle" title="Search and filter every step of this mode, not only the current one">
+          <input type="checkbox" data-testid="search-all-steps" checked={st.all} onChange={(e) => update({ all: e.currentTarget.checked ? 1 : null })} />
+          All steps
+        </label>
         <label class="rp-group-toggle">
           <input
             type="checkbox"
@@ -341,7 +375,17 @@ export function RolloutsPanel(props: { experimentId: string }) {
           ) : (
             <>
               {page.error && <div class="error rp-pad">{page.error}</div>}
-              <RolloutTable rows={rows} selected={st.rollout} terms={terms} sort={st.sort} order={st.order} onSelect={(id) => update({ rollout: id })} onSort={onSort} />
+              <RolloutTable
+                rows={rows}
+                selected={st.rollout}
+                terms={terms}
+                sort={st.sort}
+                order={st.order}
+                showStep={acrossSteps}
+                // A hit from another step opens at its step: the step picker follows.
+                onSelect={(id) => update({ rollout: id, ...(acrossSteps ? { step: rows.find((r) => r.id === id)?.step ?? null } : {}) })}
+                onSort={onSort}
+              />
               {!rows.length && !page.loading && !stale && <div class="empty">{filtered ? 'No rollouts match.' : 'No rollouts at this step.'}</div>}
               {page.more && (
                 <button class="rp-more" data-testid="load-more" disabled={page.loading} onClick={loadMore}>

@@ -13,6 +13,8 @@ export interface ViewState {
   /** id (logging order), step, or reward:<name>. */
   sort: string;
   order: 'asc' | 'desc';
+  /** Search and filter every step, not only the current one. */
+  all: boolean;
 }
 
 function int(s: string | null): number | null {
@@ -32,10 +34,11 @@ export function readState(q: URLSearchParams): ViewState {
     timeline: q.get('timeline') === '1',
     sort: q.get('sort') || 'id',
     order: q.get('order') === 'desc' ? 'desc' : 'asc',
+    all: q.get('all') === '1',
   };
 }
 
-type Patch = Partial<Record<'mode' | 'step' | 'q' | 'filter' | 'group' | 'rollout' | 'timeline' | 'sort' | 'order', string | number | null>>;
+type Patch = Partial<Record<'mode' | 'step' | 'q' | 'filter' | 'group' | 'rollout' | 'timeline' | 'sort' | 'order' | 'all', string | number | null>>;
 
 /** Change view state; replace (the default) keeps filter typing and j/k out of the back button. */
 export function update(p: Patch, push = false): void {

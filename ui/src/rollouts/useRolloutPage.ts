@@ -10,7 +10,8 @@ export const PAGE = 128;
 
 export interface PageQuery {
   mode: string;
-  step: number;
+  /** Absent: every step (a search or filter across the run). */
+  step?: number;
   reward: string[];
   q: string;
   sort: string;
