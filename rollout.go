@@ -156,6 +156,50 @@ type RolloutStore interface {
 	RolloutGroups(ctx context.Context, q GroupQuery) (page []*RolloutGroup, more bool, err error)
 	// StepRewards returns per-step reward summaries of one mode ("" for all), by step.
 	StepRewards(ctx context.Context, experimentID, mode string) ([]StepRewards, error)
+	// RewardDistribution is one reward's values over training, binned: see
+	// DistributionQuery. ENOTFOUND for a missing experiment; no steps when
+	// the reward was never logged in that mode.
+	RewardDistribution(ctx context.Context, q DistributionQuery) (*RewardDistribution, error)
 	// RolloutSteps lists the steps that have rollouts, by mode then step.
 	RolloutSteps(ctx context.Context, experimentID string) ([]StepCount, error)
+}
+
+// DistributionQuery asks for one reward's distribution over the steps of a mode.
+type DistributionQuery struct {
+	ExperimentID string
+	Mode         string
+	Name         string
+	Bins         int // equal bins over [Lo, Hi]
+	MaxSteps     int // at most this many step buckets (consecutive steps merged)
+}
+
+// Distribution limits.
+const (
+	MaxDistributionBins  = 100
+	MaxDistributionSteps = 2000
+)
+
+// RewardDistribution is a heatmap of one reward over training: for each
+// bucket of consecutive steps, how many finite values fall in each of Bins
+// equal bins over [Lo, Hi], and quantiles. A quantile is the mean of the
+// values in the bin where the cumulative count crosses it: exact for
+// rewards that take few values (0/1 correctness), within a bin's width
+// otherwise, and the memory stays Steps × Bins whatever the rollouts.
+type RewardDistribution struct {
+	Name        string
+	Mode        string
+	Lo, Hi      float64 // over every finite value of the reward, all modes
+	Bins        int
+	BucketSteps int64 // consecutive steps per bucket
+	Steps       []DistributionStep
+}
+
+// DistributionStep is one bucket of steps.
+type DistributionStep struct {
+	Step          int64 // the bucket's first step
+	Count         int64 // finite values
+	NaNs          int64
+	Counts        []int64 // per bin
+	Mean          float64
+	P10, P50, P90 float64
 }

@@ -176,3 +176,14 @@ func each[T, U any](list []T, f func(T) U) []U {
 	}
 	return out
 }
+
+// RewardDistributionOf is d on the wire.
+func RewardDistributionOf(d *expt.RewardDistribution) RewardDistribution {
+	out := RewardDistribution{Name: d.Name, Mode: d.Mode, Lo: Num(d.Lo), Hi: Num(d.Hi), Bins: d.Bins, BucketSteps: d.BucketSteps,
+		Steps: make([]DistributionStep, len(d.Steps))}
+	for i, s := range d.Steps {
+		out.Steps[i] = DistributionStep{Step: s.Step, Count: s.Count, NaNs: s.NaNs, Counts: s.Counts,
+			Mean: Num(s.Mean), P10: Num(s.P10), P50: Num(s.P50), P90: Num(s.P90)}
+	}
+	return out
+}

@@ -142,3 +142,26 @@ type EnvLog struct {
 type EnvLogs struct {
 	Logs []EnvLog `json:"logs"`
 }
+
+// RewardDistribution is GET /api/experiments/{id}/rewards/distribution.
+type RewardDistribution struct {
+	Name        string             `json:"name"`
+	Mode        string             `json:"mode"`
+	Lo          Num                `json:"lo"`
+	Hi          Num                `json:"hi"`
+	Bins        int                `json:"bins"`
+	BucketSteps int64              `json:"bucketSteps"`
+	Steps       []DistributionStep `json:"steps"`
+}
+
+// DistributionStep is one bucket of consecutive steps.
+type DistributionStep struct {
+	Step   int64   `json:"step"`
+	Count  int64   `json:"count"`
+	NaNs   int64   `json:"nans"`
+	Counts []int64 `json:"counts"`
+	Mean   Num     `json:"mean"`
+	P10    Num     `json:"p10"`
+	P50    Num     `json:"p50"`
+	P90    Num     `json:"p90"`
+}

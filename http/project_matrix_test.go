@@ -177,6 +177,8 @@ func (m *projectMatrixEnv) path(op docOp, w world) string {
 		p += "?mode=train"
 	case "GET /api/experiments/{id}/series":
 		p += "?mode=train&name=loss"
+	case "GET /api/experiments/{id}/rewards/distribution":
+		p += "?name=r"
 	}
 	return p
 }

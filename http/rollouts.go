@@ -123,3 +123,31 @@ func (s *Server) stepRewards(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeJSON(w, http.StatusOK, api.StepRewardsOf(list))
 }
+
+// rewardDistribution is one reward's values over training as a heatmap
+// with quantiles (see expt.RewardDistribution).
+func (s *Server) rewardDistribution(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.experiment(r, opRead)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	dq := expt.DistributionQuery{ExperimentID: e.ID, Mode: q.Get("mode"), Name: q.Get("name")}
+	if dq.Mode == "" {
+		dq.Mode = "train"
+	}
+	if dq.Name == "" {
+		return invalid("name: is required (the reward's name)")
+	}
+	if dq.Bins, err = intParam(q, "bins", 24, 1, expt.MaxDistributionBins); err != nil {
+		return err
+	}
+	if dq.MaxSteps, err = intParam(q, "maxSteps", 500, 1, expt.MaxDistributionSteps); err != nil {
+		return err
+	}
+	d, err := s.store.RewardDistribution(r.Context(), dq)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, api.RewardDistributionOf(d))
+}

@@ -93,9 +93,11 @@ func connect(ctx context.Context, url string) (*DB, error) {
 		// FOR UPDATE: two replicas updating different fields must not undo each other.
 		LockUpdate: ` FOR UPDATE`,
 		// strpos rather than LIKE: % and _ in the query are literal.
-		NameMatch:       func(p string) string { return `strpos(lower(name), lower(` + p + `)) > 0` },
-		TagMatch:        func(p string) string { return `tags::jsonb @> jsonb_build_array(` + p + `::text)` },
-		ConfigMatch:     configMatch,
+		NameMatch:   func(p string) string { return `strpos(lower(name), lower(` + p + `)) > 0` },
+		TagMatch:    func(p string) string { return `tags::jsonb @> jsonb_build_array(` + p + `::text)` },
+		ConfigMatch: configMatch,
+		// SQLite's CAST truncates (the floor for x >= 0); PostgreSQL's rounds.
+		Floor:           func(e string) string { return `floor(` + e + `)::bigint` },
 		ExperimentSorts: experimentSorts,
 		// Set after: DeleteProject calls back into this store's own delete.
 		DeleteExperiments: func(ctx context.Context, projects []int64, ids []string) (int, error) {

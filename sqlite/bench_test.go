@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -429,4 +430,48 @@ func BenchmarkWriteScalarsConcurrent(b *testing.B) {
 	}
 	wg.Wait()
 	b.ReportMetric(float64(b.N*per)/time.Since(start).Seconds(), "points/s")
+}
+
+// BenchmarkRewardDistribution bins one reward of 10,000 steps × 64
+// rollouts (EXPT_BENCH_DIST_STEPS steps) into the heatmap the UI draws:
+// 308 step buckets × 24 bins with quantiles.
+func BenchmarkRewardDistribution(b *testing.B) {
+	steps := envInt("EXPT_BENCH_DIST_STEPS", 10_000)
+	name := fmt.Sprintf("dist-%d.db", steps)
+	done := benchPath(b, name+".done")
+	db, id := benchExperiment(b, name)
+	defer db.Close()
+	ctx := context.Background()
+	if _, err := os.Stat(done); err != nil {
+		start := time.Now()
+		rng := rand.New(rand.NewPCG(3, 3))
+		var batch []*expt.Rollout
+		for s := 0; s < steps; s++ {
+			for k := 0; k < 64; k++ {
+				c := 0.0
+				if rng.Float64() < float64(s)/float64(steps) {
+					c = 1
+				}
+				batch = append(batch, &expt.Rollout{Step: int64(s), Mode: "train", Prompt: fmt.Sprintf("prompt %d", k%8),
+					Messages: []expt.Message{{Role: "assistant", Content: "a", Raw: json.RawMessage(`{"role":"assistant","content":"a"}`)}},
+					Rewards:  []expt.Reward{{Name: "correctness", Value: c}, {Name: "length", Value: rng.NormFloat64()}}})
+			}
+			if len(batch) >= 6400 || s == steps-1 {
+				if _, err := db.WriteRollouts(ctx, id, batch, ""); err != nil {
+					b.Fatal(err)
+				}
+				batch = batch[:0]
+			}
+		}
+		_ = os.WriteFile(done, nil, 0o600)
+		b.Logf("filled %d steps × 64 rollouts in %s", steps, time.Since(start).Round(time.Second))
+	}
+	q := expt.DistributionQuery{ExperimentID: id, Mode: "train", Name: "correctness", Bins: 24, MaxSteps: 308}
+	b.ResetTimer()
+	for b.Loop() {
+		d, err := db.RewardDistribution(ctx, q)
+		if err != nil || len(d.Steps) == 0 {
+			b.Fatalf("distribution: %v", err)
+		}
+	}
 }

@@ -85,9 +85,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		Time:           func(t time.Time) any { return nanos(t) },
 		RolloutColumns: rolloutColumns,
 		// instr on lower() rather than LIKE: % and _ in the query are literal.
-		NameMatch:       func(p string) string { return `instr(lower(name), lower(` + p + `)) > 0` },
-		TagMatch:        func(p string) string { return `EXISTS (SELECT 1 FROM json_each(tags) WHERE value = ` + p + `)` },
-		ConfigMatch:     configMatch,
+		NameMatch:   func(p string) string { return `instr(lower(name), lower(` + p + `)) > 0` },
+		TagMatch:    func(p string) string { return `EXISTS (SELECT 1 FROM json_each(tags) WHERE value = ` + p + `)` },
+		ConfigMatch: configMatch,
+		// SQLite's CAST truncates (the floor for x >= 0); PostgreSQL's rounds.
+		Floor:           func(e string) string { return `CAST(` + e + ` AS INTEGER)` },
 		ExperimentSorts: experimentSorts,
 		// Set after: DeleteProject calls back into this store's own delete.
 		DeleteExperiments: func(ctx context.Context, projects []int64, ids []string) (int, error) {

@@ -59,6 +59,8 @@ type Engine struct {
 	// ConfigMatch is the condition "the experiments' config holds the JSON
 	// scalar m.Value at m.Path", binding in w.
 	ConfigMatch func(w *Where, m expt.ConfigMatch) (string, error)
+	// Floor is the integer floor of a non-negative float expression.
+	Floor func(expr string) string
 	// DeleteExperiments is the store's own (it knows its data tables).
 	DeleteExperiments func(ctx context.Context, projects []int64, ids []string) (int, error)
 }

@@ -196,4 +196,30 @@ describe('charts', () => {
     const step = Number(v.searchParams.get('step'));
     expect(Number.isInteger(step) && step >= 0 && step <= grpo.latestStep).toBe(true);
   });
+
+  test('reward distributions: a heatmap per reward with quantiles, from the server', async () => {
+    const { page } = s;
+    const { grpo } = env().facts;
+    await page.goto(`/experiments/${grpo.id}`);
+    const maps = page.locator(tid('reward-heatmap'));
+    await maps.first().scrollIntoViewIfNeeded();
+    await poll(() => maps.count()).toBe(grpo.rewardNames.length * Object.keys(grpo.rollouts).length);
+    const train = page.locator(`${tid('reward-heatmap')}[data-mode="train"][data-name="${grpo.rewardNames[0]}"]`);
+    // One column per step with rollouts (fewer steps than pixels: no merging).
+    await poll(() => train.getAttribute('data-buckets')).toBe(String(Object.keys(grpo.rollouts.train).length));
+    expect(Number.isFinite(Number(await train.getAttribute('data-p50-last')))).toBe(true);
+    const cv = train.locator('canvas');
+    const box = (await cv.boundingBox())!;
+    await page.mouse.move(box.x + box.width - 12, box.y + box.height / 2);
+    await poll(() => train.locator(tid('heatmap-readout')).innerText()).toMatch(/^step \d+: \d+ samples · p10 .* · p50 .* · p90 /);
+    // Something is drawn.
+    const painted = await cv.evaluate((c: HTMLCanvasElement) => {
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+      return n;
+    });
+    expect(painted).toBeGreaterThan(500);
+    await screenshot(page, 'reward-distributions');
+  });
 });

@@ -1558,6 +1558,79 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/experiments/{id}/rewards/distribution": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["ExperimentID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One reward over training as a heatmap, with quantiles
+         * @description For each bucket of consecutive steps (at most maxSteps buckets), how many finite values fall in each
+         *     of bins equal bins over [lo, hi] (the reward's finite range over all modes), the mean, and p10/p50/p90:
+         *     the mean of the values in the bin where the cumulative count crosses the quantile (exact for rewards
+         *     that take few values, within a bin's width otherwise). NaN and ±Infinity count as nans.
+         */
+        get: {
+            parameters: {
+                query: {
+                    mode?: string;
+                    /** @description The reward */
+                    name: string;
+                    bins?: number;
+                    maxSteps?: number;
+                };
+                header?: never;
+                path: {
+                    id: components["parameters"]["ExperimentID"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The distribution; no steps when the reward was never logged in that mode. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            name: string;
+                            mode: string;
+                            lo: components["schemas"]["Number"];
+                            hi: components["schemas"]["Number"];
+                            bins: number;
+                            bucketSteps: number;
+                            steps: {
+                                step: components["schemas"]["Step"];
+                                count: number;
+                                nans: number;
+                                counts: number[];
+                                mean: components["schemas"]["Number"];
+                                p10: components["schemas"]["Number"];
+                                p50: components["schemas"]["Number"];
+                                p90: components["schemas"]["Number"];
+                            }[];
+                        };
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/experiments/{id}/errors": {
         parameters: {
             query?: never;

@@ -8,6 +8,7 @@ import { ChartSections, type ChartSectionSpec } from './ChartSections';
 import { ChartToolbar, useChartSize, useSmoothing } from './ChartToolbar';
 import { color } from './palette';
 import { RewardTable } from './rewards';
+import { RewardDistributions } from './RewardHeatmap';
 import { matchesSearch, naturalCompare, sectionsOf } from './sections';
 
 const METRIC_COLOR = color(0);
@@ -126,12 +127,19 @@ export function ChartsPanel(props: { experiment: Experiment; metrics: Metric[] }
       ) : shown === 0 ? (
         <div class="charts-empty">No chart matches “{search}”.</div>
       ) : (
-        <ChartSections
-          sections={sections}
-          smoothing={smoothing}
-          size={size}
-          onPick={(c, step) => setQuery({ tab: 'rollouts', mode: c.mode, step }, { replace: false })}
-        />
+        <>
+          <ChartSections
+            sections={sections}
+            smoothing={smoothing}
+            size={size}
+            onPick={(c, step) => setQuery({ tab: 'rollouts', mode: c.mode, step }, { replace: false })}
+          />
+          <RewardDistributions
+            experimentId={id}
+            keys={rewards.table.keys().filter((k) => matchesSearch('rewards', `${k.name} ${k.mode}`, search))}
+            version={rewards.version}
+          />
+        </>
       )}
     </div>
   );
