@@ -54,5 +54,14 @@ describe('rollouts across steps', () => {
     await page.locator(tid('rollout-search')).press('Enter');
     await waitForUrl(page, (u) => u.searchParams.get('rollout') === null);
     expect(await chat.getAttribute('data-id')).toBeNull();
+
+    // ? lists the shortcuts; Esc closes the list.
+    await page.locator('body').click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press('?');
+    const help = page.locator(tid('shortcuts'));
+    await help.waitFor();
+    expect(await help.innerText()).toContain('previous / next step');
+    await page.keyboard.press('Escape');
+    await poll(() => help.count()).toBe(0);
   });
 });

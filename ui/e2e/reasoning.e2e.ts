@@ -69,6 +69,11 @@ describe('reasoning traces', () => {
     expect(await first.locator('.rp-answer').innerText()).toMatch(/^The fraction is/);
     expect(await page.locator('.rp-answer', { hasText: '<think>' }).count()).toBe(0);
     expect(await first.locator(tid('rollout-boxed')).innerText()).toBe('\\frac{7}{22}');
+    // The total: every reward by default (0 + 1 + 0 for the first sample), weighted from the URL.
+    expect(await first.locator(tid('rollout-total')).innerText()).toBe('1');
+    await page.locator(tid('reward-weights')).fill('correctness=2, length_penalty=10');
+    await page.locator(tid('reward-weights')).press('Enter');
+    await poll(() => page.locator(tid('rollout-row')).nth(1).locator(tid('rollout-total')).innerText()).toBe('1.9');
 
     await first.click();
     const chat = page.locator(tid('chat-view'));
@@ -107,6 +112,14 @@ describe('reasoning traces', () => {
       'assistant',
     ]);
     await screenshot(page, 'agent-trajectory');
+
+    // A 1,024 px laptop: the chat stays beside the table, in view.
+    await page.setViewportSize({ width: 1024, height: 768 });
+    const [table, pane] = await Promise.all([page.locator(tid('rollout-table')).boundingBox(), chat.boundingBox()]);
+    expect(pane!.x).toBeGreaterThan(table!.x + table!.width - 1);
+    expect(pane!.y).toBeLessThan(768);
+    await screenshot(page, 'rollouts-1024');
+    await page.setViewportSize({ width: 1440, height: 900 });
 
     // The GRPO group of the 16 samples: format is flat (flagged on its own, the group is not zero
     // variance as a whole), each sample has its advantage, and the strip draws them.

@@ -6,7 +6,7 @@ import { Fragment } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, type Group, type Rollout } from '../api';
 import type { Term } from '../lib/highlight';
-import { answerPreview, fmtNum, oneLine, rewardOf, textHash } from './format';
+import { answerPreview, fmtNum, oneLine, rewardOf, textHash, totalReward } from './format';
 import { Highlighted } from './Highlighted';
 
 const GROUPS = 1000;
@@ -26,8 +26,11 @@ export const flat = (g: Group, name: string): boolean => {
  * rewards) minus the group's mean, over the group's standard deviation; 0
  * when the group has no spread. NaN rewards count as missing.
  */
-export function advantages(rows: Rollout[]): number[] {
-  const totals = rows.map((r) => r.rewards.reduce((a, w) => (Number.isFinite(w.value) ? a + w.value : a), 0));
+export function advantages(rows: Rollout[], weights: Map<string, number> = new Map()): number[] {
+  const totals = rows.map((r) => {
+    const t = totalReward(r, weights);
+    return Number.isNaN(t) ? 0 : t;
+  });
   const n = totals.length;
   if (n === 0) return [];
   const mean = totals.reduce((a, b) => a + b, 0) / n;
@@ -44,6 +47,7 @@ interface Props {
   selected: number | null;
   reload: number;
   onOpen: (r: Rollout) => void;
+  weights?: Map<string, number>;
 }
 
 export function GroupList(p: Props) {
@@ -196,7 +200,7 @@ function GroupSamples(p: Props & { group: Group }) {
   }, [p.experimentId, p.mode, p.step, p.group.promptText, p.reload]);
   if (error) return <div class="error">{error}</div>;
   if (!rows) return <div class="muted">Loading samples…</div>;
-  const adv = advantages(rows);
+  const adv = advantages(rows, p.weights);
   return (
     <div>
       <Strip rows={rows} adv={adv} selected={p.selected} onOpen={p.onOpen} />

@@ -3,7 +3,7 @@
 import { useEffect, useMemo, useRef } from 'preact/hooks';
 import type { Rollout } from '../api';
 import type { Term } from '../lib/highlight';
-import { answerPreview, boxedAnswer, fmtNum, oneLine, responseChars, rewardNames, rewardOf } from './format';
+import { answerPreview, boxedAnswer, fmtNum, oneLine, responseChars, rewardNames, rewardOf, totalReward } from './format';
 import { Highlighted } from './Highlighted';
 
 interface Props {
@@ -16,12 +16,16 @@ interface Props {
   onSort: (sort: string) => void;
   /** Rows from several steps: show each one's step. */
   showStep?: boolean;
+  /** Weights of the total column (see parseWeights). */
+  weights?: Map<string, number>;
 }
 
 export function RolloutTable(p: Props) {
   // Derived once per page, not per selection change: responses run to 30 KB.
   const names = useMemo(() => rewardNames(p.rows), [p.rows]);
   const derived = useMemo(() => p.rows.map((r) => ({ answer: answerPreview(r), boxed: boxedAnswer(r), len: responseChars(r) })), [p.rows]);
+  const weights = p.weights ?? new Map<string, number>();
+  const showTotal = names.length > 1 || weights.size > 0;
   const showBoxed = derived.some((d) => d.boxed);
   const body = useRef<HTMLTableSectionElement>(null);
 
@@ -48,6 +52,11 @@ export function RolloutTable(p: Props) {
           <th>answer</th>
           {showBoxed && <th title="The last \\boxed{} of the answer">boxed</th>}
           <th class="num" title="Characters of the response (reasoning included)">len</th>
+          {showTotal && (
+            <th class="num" data-testid="total-col" title={weights.size ? `Σ ${[...weights].map(([n, w]) => `${w}·${n}`).join(' + ')}` : 'The sum of the rewards'}>
+              total
+            </th>
+          )}
           {names.map((n) => (
             <th
               key={n}
@@ -58,7 +67,7 @@ export function RolloutTable(p: Props) {
               aria-sort={p.sort === `reward:${n}` ? (p.order === 'asc' ? 'ascending' : 'descending') : undefined}
               onClick={() => p.onSort(`reward:${n}`)}
             >
-              {n}
+              {breakable(n)}
               {arrow(`reward:${n}`)}
             </th>
           ))}
@@ -94,6 +103,11 @@ export function RolloutTable(p: Props) {
             <td class="num rp-len" data-testid="rollout-len">
               {derived[i].len.toLocaleString('en-US')}
             </td>
+            {showTotal && (
+              <td class="num rp-reward" data-testid="rollout-total">
+                {fmtNum(totalReward(r, weights))}
+              </td>
+            )}
             {names.map((n) => {
               const v = rewardOf(r, n);
               return (
@@ -107,4 +121,15 @@ export function RolloutTable(p: Props) {
       </tbody>
     </table>
   );
+}
+
+/** A reward name that wraps after its underscores (length_penalty -> length_ / penalty), not mid-word. */
+function breakable(name: string) {
+  const parts = name.split(/(?<=[_\-./])/);
+  return parts.map((part, i) => (
+    <>
+      {part}
+      {i < parts.length - 1 && <wbr />}
+    </>
+  ));
 }

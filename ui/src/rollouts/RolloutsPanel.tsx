@@ -12,6 +12,7 @@ import { ChatView } from './ChatView';
 import { GroupList } from './GroupList';
 import { RolloutTable } from './RolloutTable';
 import { readState, update } from './state';
+import { parseWeights } from './format';
 import { orderModes, stepsOf, useSteps } from './steps';
 import { ModeToggle, nearest, StepPicker } from './StepPicker';
 import { useRolloutPage } from './useRolloutPage';
@@ -89,6 +90,9 @@ export function RolloutsPanel(props: { experimentId: string }) {
   const filterError = !draft.ok ? draft : !applied.ok ? applied : null;
 
   const terms = useMemo(() => searchTerms(st.q), [st.q]);
+  const weights = useMemo(() => parseWeights(st.weights), [st.weights]);
+  const [weightsText, setWeightsText] = useState(st.weights);
+  useEffect(() => setWeightsText(st.weights), [st.weights]);
   // Across steps only when there is something to look for: the whole run unfiltered is not a view.
   const acrossSteps = st.all && (st.q.trim() !== '' || clauses.length > 0);
   const pageQuery =
@@ -194,9 +198,15 @@ export function RolloutsPanel(props: { experimentId: string }) {
 
   // Keyboard: j/k move, Enter/o open, / search, [ ] step, Esc leaves a field.
   const chatRef = useRef<HTMLDivElement>(null);
+  const [help, setHelp] = useState(false);
   const keys = useRef<(e: KeyboardEvent) => void>(() => undefined);
   keys.current = (e: KeyboardEvent) => {
     if (e.defaultPrevented || e.metaKey || e.ctrlKey || e.altKey) return;
+    if (e.key === 'Escape' && help) {
+      setHelp(false);
+      e.preventDefault();
+      return;
+    }
     if (e.key === 'Escape') {
       const el = document.activeElement;
       if (el instanceof HTMLElement && el !== document.body) {
@@ -244,6 +254,9 @@ export function RolloutsPanel(props: { experimentId: string }) {
         searchBox.current?.focus();
         searchBox.current?.select();
         break;
+      case '?':
+        setHelp((h) => !h);
+        break;
       case '[':
       case ']': {
         const i = modeSteps.indexOf(step ?? -1);
@@ -275,6 +288,7 @@ export function RolloutsPanel(props: { experimentId: string }) {
   const filtered = clauses.length > 0 || st.q.trim() !== '';
   return (
     <div class="rp">
+      {help && <Shortcuts onClose={() => setHelp(false)} />}
       <div class="rp-bar">
         <ModeToggle modes={modes} mode={mode} onMode={setMode} />
         <StepPicker steps={modeSteps} step={step} onStep={setStep} />
@@ -341,6 +355,18 @@ export function RolloutsPanel(props: { experimentId: string }) {
             </div>
           )}
         </div>
+        <input
+          class="mono rp-weights"
+          data-testid="reward-weights"
+          placeholder="weights: correctness=1, format=0.2"
+          title="Weights of the total reward (and of the advantage in groups); every reward counts 1 when empty"
+          value={weightsText}
+          onInput={(e) => setWeightsText(e.currentTarget.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter') update({ w: weightsText.trim() || null });
+          }}
+          onBlur={() => weightsText.trim() !== st.weights && update({ w: weightsText.trim() || null })}
+        />
         <label class="rp-group-toggle" title="Search and filter every step of this mode, not only the current one">
           <input type="checkbox" data-testid="search-all-steps" checked={st.all} onChange={(e) => update({ all: e.currentTarget.checked ? 1 : null })} />
           All steps
@@ -370,6 +396,7 @@ export function RolloutsPanel(props: { experimentId: string }) {
                 selected={st.rollout}
                 reload={reload + groupTick}
                 onOpen={open}
+                weights={weights}
               />
             </>
           ) : (
@@ -382,6 +409,7 @@ export function RolloutsPanel(props: { experimentId: string }) {
                 sort={st.sort}
                 order={st.order}
                 showStep={acrossSteps}
+                weights={weights}
                 // A hit from another step opens at its step: the step picker follows.
                 onSelect={(id) => update({ rollout: id, ...(acrossSteps ? { step: rows.find((r) => r.id === id)?.step ?? null } : {}) })}
                 onSort={onSort}
@@ -407,6 +435,38 @@ export function RolloutsPanel(props: { experimentId: string }) {
             onOpen={open}
           />
         </div>
+      </div>
+    </div>
+  );
+}
+
+const SHORTCUTS: [string, string][] = [
+  ['j / k', 'next / previous rollout'],
+  ['Enter or o', 'open the selected rollout'],
+  ['[ / ]', 'previous / next step (the same prompt and sample stay open)'],
+  ['/', 'search prompts and messages'],
+  ['Esc', 'leave a text box; close this list'],
+  ['?', 'show or hide this list'],
+];
+
+/** The rollout browser's keyboard shortcuts, on ?. */
+function Shortcuts(p: { onClose: () => void }) {
+  return (
+    <div class="rp-shortcuts" data-testid="shortcuts" role="dialog" aria-label="Keyboard shortcuts" onClick={p.onClose}>
+      <div class="rp-shortcuts-box" onClick={(e) => e.stopPropagation()}>
+        <strong>Keyboard shortcuts</strong>
+        <table>
+          <tbody>
+            {SHORTCUTS.map(([k, what]) => (
+              <tr key={k}>
+                <td>
+                  <kbd>{k}</kbd>
+                </td>
+                <td>{what}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       </div>
     </div>
   );

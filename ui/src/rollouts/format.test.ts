@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Group, Rollout } from '../api';
-import { answerPreview, fmtNum, oneLine, rewardNames, textHash, boxedAnswer } from './format';
+import { answerPreview, fmtNum, oneLine, rewardNames, textHash, boxedAnswer, parseWeights, totalReward } from './format';
 import { inLoggedOrder } from './ChatView';
 import { advantages, flat, zeroVariance } from './GroupList';
 import { nearest } from './StepPicker';
@@ -118,5 +118,17 @@ describe('GRPO advantages', () => {
     expect(flat(g, 'correctness')).toBe(true);
     expect(flat(g, 'length')).toBe(false);
     expect(zeroVariance(g)).toBe(false);
+  });
+});
+
+describe('weighted total reward', () => {
+  const r = (rewards: [string, number][]) => ({ rewards: rewards.map(([name, value]) => ({ name, value })) });
+  it('sums every finite reward, or the named ones with their weights', () => {
+    expect(totalReward(r([['correctness', 1], ['format', 0.5], ['len', NaN]]), new Map())).toBe(1.5);
+    expect(totalReward(r([['correctness', 1], ['format', 0.5]]), parseWeights('correctness=2, format = 0.2, bad, x=y'))).toBeCloseTo(2.1);
+    expect(totalReward(r([['len', NaN]]), new Map())).toBeNaN();
+  });
+  it('weights parse names with = signs in them by the last one', () => {
+    expect([...parseWeights('a=b=0.5,c=1')]).toEqual([['a=b', 0.5], ['c', 1]]);
   });
 });

@@ -101,3 +101,27 @@ export function responseChars(r: Rollout): number {
   for (const m of r.messages) if (m && typeof m === 'object' && m.role === 'assistant') n += contentText(m).length;
   return n;
 }
+
+/** Reward weights from "correctness=1, format=0.2" (names as logged; bad parts are skipped). */
+export function parseWeights(s: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const part of s.split(',')) {
+    const i = part.lastIndexOf('=');
+    if (i <= 0) continue;
+    const w = Number(part.slice(i + 1).trim());
+    if (Number.isFinite(w)) out.set(part.slice(0, i).trim(), w);
+  }
+  return out;
+}
+
+/** The weighted total of a rollout's finite rewards (weight 1 for a reward not named; NaN when none is finite). */
+export function totalReward(r: { rewards: { name: string; value: number }[] }, weights: Map<string, number>): number {
+  let t = 0;
+  let any = false;
+  for (const w of r.rewards) {
+    if (!Number.isFinite(w.value)) continue;
+    t += (weights.size ? (weights.get(w.name) ?? 0) : 1) * w.value;
+    any = true;
+  }
+  return any ? t : NaN;
+}

@@ -15,6 +15,8 @@ export interface ViewState {
   order: 'asc' | 'desc';
   /** Search and filter every step, not only the current one. */
   all: boolean;
+  /** Reward weights of the total (name=weight, comma-separated); every reward 1 when empty. */
+  weights: string;
 }
 
 function int(s: string | null): number | null {
@@ -35,10 +37,11 @@ export function readState(q: URLSearchParams): ViewState {
     sort: q.get('sort') || 'id',
     order: q.get('order') === 'desc' ? 'desc' : 'asc',
     all: q.get('all') === '1',
+    weights: q.get('w') ?? '',
   };
 }
 
-type Patch = Partial<Record<'mode' | 'step' | 'q' | 'filter' | 'group' | 'rollout' | 'timeline' | 'sort' | 'order' | 'all', string | number | null>>;
+type Patch = Partial<Record<'mode' | 'step' | 'q' | 'filter' | 'group' | 'rollout' | 'timeline' | 'sort' | 'order' | 'all' | 'w', string | number | null>>;
 
 /** Change view state; replace (the default) keeps filter typing and j/k out of the back button. */
 export function update(p: Patch, push = false): void {
