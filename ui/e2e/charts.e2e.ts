@@ -148,20 +148,37 @@ describe('charts', () => {
     await page.mouse.move(0, 0);
     const back = await settled(loss);
 
-    // Drag across the middle of the plot to zoom in on x.
-    const over = loss.locator('.u-over').first();
-    const box = (await over.count()) > 0 ? await over.boundingBox() : await loss.locator('canvas').first().boundingBox();
-    expect(box).not.toBeNull();
-    const y = box!.y + box!.height / 2;
-    await page.mouse.move(box!.x + box!.width * 0.3, y);
-    await page.mouse.down();
-    await page.mouse.move(box!.x + box!.width * 0.5, y, { steps: 5 });
-    await page.mouse.up();
-    await page.mouse.move(0, 0);
+    // Drag across the middle of the plot to zoom in on x: with zoom synced
+    // (the default) the KL chart follows, and the reset resets both.
+    const kl = section(page, 'train').locator(`${tid('chart')}[data-name$="kl"]`);
+    const klBack = await settled(kl);
+    const drag = async () => {
+      const over = loss.locator('.u-over').first();
+      const box = (await over.count()) > 0 ? await over.boundingBox() : await loss.locator('canvas').first().boundingBox();
+      expect(box).not.toBeNull();
+      const y = box!.y + box!.height / 2;
+      await page.mouse.move(box!.x + box!.width * 0.3, y);
+      await page.mouse.down();
+      await page.mouse.move(box!.x + box!.width * 0.5, y, { steps: 5 });
+      await page.mouse.up();
+      await page.mouse.move(0, 0);
+    };
+    await drag();
     await redrawn(loss, back);
+    await redrawn(kl, klBack);
     await loss.locator(tid('zoom-reset')).click();
     await page.mouse.move(0, 0);
     await poll(async () => (await pixels(loss)).equals(back)).toBe(true);
+    await poll(async () => (await pixels(kl)).equals(klBack)).toBe(true);
+
+    // Unsynced: zooming the loss leaves the KL alone.
+    await page.locator(tid('zoom-sync')).uncheck();
+    await waitForUrl(page, (u) => u.searchParams.get('zoomsync') === '0');
+    await drag();
+    await redrawn(loss, back);
+    expect((await settled(kl)).equals(klBack)).toBe(true);
+    await loss.locator(tid('zoom-reset')).click();
+    await page.locator(tid('zoom-sync')).check();
   });
 
   test('clicking a point opens the rollouts of that step', async () => {

@@ -3,6 +3,7 @@
 // charts tab and by the compare page.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { setQuery, useLocation } from '../router';
+import { setZoomSync } from './zoomSync';
 import './charts.css';
 
 /**
@@ -58,6 +59,13 @@ export function chartSize(s: ChartSize): { min: number; height: number } {
   return SIZES[s];
 }
 
+/** Whether zoom is shared by the page's charts: on unless the URL says ?zoomsync=0. */
+export function useZoomSync(): [boolean, (on: boolean) => void] {
+  const on = useLocation().query.get('zoomsync') !== '0';
+  setZoomSync(on);
+  return [on, (x) => setQuery({ zoomsync: x ? null : 0 })];
+}
+
 /** Remembered per browser: it is a matter of screen size, not of the experiment. */
 export function useChartSize(): [ChartSize, (s: ChartSize) => void] {
   const [s, setS] = useState<ChartSize>(() => {
@@ -82,6 +90,8 @@ export function ChartToolbar(p: {
   onSize: (s: ChartSize) => void;
   shown: number;
   total: number;
+  zoomSync: boolean;
+  onZoomSync: (on: boolean) => void;
 }) {
   return (
     <div class="toolbar charts-toolbar">
@@ -98,6 +108,9 @@ export function ChartToolbar(p: {
         </span>
       )}
       <span class="spacer" />
+      <label title="Zooming one chart (drag across it) zooms every chart to the same steps; double-click resets them all">
+        <input type="checkbox" data-testid="zoom-sync" checked={p.zoomSync} onChange={(e) => p.onZoomSync(e.currentTarget.checked)} /> Sync zoom
+      </label>
       <label title="Exponential moving average, debiased as in TensorBoard. 0 draws the raw values only.">
         Smoothing
         <input

@@ -5,7 +5,7 @@ import { api, type Experiment, type Metric } from '../api';
 import { useLive } from '../lib/live';
 import { setQuery } from '../router';
 import { ChartSections, type ChartSectionSpec } from './ChartSections';
-import { ChartToolbar, useChartSize, useSmoothing } from './ChartToolbar';
+import { ChartToolbar, useChartSize, useSmoothing, useZoomSync } from './ChartToolbar';
 import { color } from './palette';
 import { RewardTable } from './rewards';
 import { RewardDistributions } from './RewardHeatmap';
@@ -17,6 +17,7 @@ const REWARD_COLOR = color(4);
 export function ChartsPanel(props: { experiment: Experiment; metrics: Metric[] }) {
   const id = props.experiment.id;
   const [smoothing, setSmoothing] = useSmoothing();
+  const [zoomSync, onZoomSync] = useZoomSync();
   const [size, setSize] = useChartSize();
   const [search, setSearch] = useState('');
   // Metrics first seen in the live stream, after the page loaded its list.
@@ -119,6 +120,8 @@ export function ChartsPanel(props: { experiment: Experiment; metrics: Metric[] }
         onSize={setSize}
         shown={shown}
         total={total}
+        zoomSync={zoomSync}
+        onZoomSync={onZoomSync}
       />
       {total === 0 ? (
         <div class="charts-empty">

@@ -92,16 +92,19 @@ export function MetricChart(p: MetricChartProps) {
               ctl.current?.setLog(!log);
             }}
           >
-            log
+            log y
           </button>
+          {/* Shown only while zoomed: a button that does nothing otherwise only puzzles. */}
           <button
             type="button"
-            class={st.zoomed ? 'on' : ''}
+            class={'chart-reset' + (st.zoomed ? ' on' : ' idle')}
             data-testid="zoom-reset"
-            title="Reset zoom (or double-click the chart). Drag across the chart to zoom."
+            aria-label="Reset zoom"
+            title={st.zoomed ? 'Show every step again (or double-click the chart)' : 'Drag across the chart to zoom into a range of steps'}
+            disabled={!st.zoomed}
             onClick={() => ctl.current?.resetZoom()}
           >
-            ⤢
+            ↺ all steps
           </button>
         </span>
       </div>

@@ -9,6 +9,7 @@ import { watch } from '../lib/live';
 import type { ChartLine } from './line';
 import { appendLive, lineFromSeries, type LineData } from './lineData';
 import { effectiveSmoothing, sparsest } from './sparse';
+import { joinZoom, shareZoom } from './zoomSync';
 import { plotData, type PlotData } from './plotData';
 import { drawNonFinite, plotOptions } from './plotOptions';
 import { nearestLine, readoutHTML } from './readout';
@@ -87,6 +88,7 @@ export class ChartController {
       }
     }
     this.readout.innerHTML = '';
+    this.unwatch.push(joinZoom(this));
   }
 
   destroy(): void {
@@ -142,7 +144,25 @@ export class ChartController {
     this.o.onPick = onPick;
   }
 
+  /** Show range (null: everything), as another chart's zoom asks; not passed on. */
+  applyZoom(range: [number, number] | null): void {
+    if (range === null) {
+      this.clearZoom();
+      return;
+    }
+    this.zoom = range;
+    this.u?.setScale('x', { min: range[0], max: range[1] });
+    this.emit({ zoomed: true });
+    if (this.state.downsampled && !this.o.supplied) this.refetchSoon();
+  }
+
   resetZoom(): void {
+    if (!this.zoom) return;
+    this.clearZoom();
+    shareZoom(this, null);
+  }
+
+  private clearZoom(): void {
     if (!this.zoom) return;
     this.zoom = null;
     this.emit({ zoomed: false });
@@ -323,6 +343,7 @@ export class ChartController {
     this.zoom = [min, max];
     u.setScale('x', { min, max });
     this.emit({ zoomed: true });
+    shareZoom(this, [min, max]);
     // Buckets only hide detail when the server downsampled; then ask for the visible range.
     if (this.state.downsampled && !this.o.supplied) this.refetchSoon();
   }

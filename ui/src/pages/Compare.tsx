@@ -6,7 +6,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, type Experiment, type Metric } from '../api';
 import { navigate } from '../router';
 import { ChartSections, type ChartSectionSpec } from '../charts/ChartSections';
-import { ChartToolbar, useChartSize, useSmoothing } from '../charts/ChartToolbar';
+import { ChartToolbar, useChartSize, useSmoothing, useZoomSync } from '../charts/ChartToolbar';
 import { color } from '../charts/palette';
 import { matchesSearch, sectionsOf } from '../charts/sections';
 import { configText, diffConfigs } from '../lib/config';
@@ -19,6 +19,7 @@ export function Compare(props: { ids: string[] }) {
   const [exps, setExps] = useState<Details[] | null>(null);
   const [failed, setFailed] = useState<string[]>([]);
   const [smoothing, setSmoothing] = useSmoothing();
+  const [zoomSync, onZoomSync] = useZoomSync();
   const [size, setSize] = useChartSize();
   const [search, setSearch] = useState('');
 
@@ -98,6 +99,8 @@ export function Compare(props: { ids: string[] }) {
             onSize={setSize}
             shown={shown}
             total={total}
+            zoomSync={zoomSync}
+            onZoomSync={onZoomSync}
           />
           {total === 0 ? (
             <div class="charts-empty">None of these experiments has logged metrics.</div>
