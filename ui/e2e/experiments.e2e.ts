@@ -175,6 +175,15 @@ describe('compare', () => {
     const one = Number(await acc.getAttribute('data-series'));
     await poll(async () => Number(await loss.getAttribute('data-series'))).toBe(2 * one);
 
+    // The legend hides a run from every chart, and shows it again; the URL keeps it.
+    const toggle = page.locator(`${tid('legend-item')}[data-id="${baseline.id}"] ${tid('legend-toggle')}`);
+    await toggle.click();
+    await waitForUrl(page, (u) => u.searchParams.get('hide') === baseline.id);
+    await poll(async () => Number(await loss.getAttribute('data-series'))).toBe(one);
+    await toggle.click();
+    await waitForUrl(page, (u) => !u.searchParams.get('hide'));
+    await poll(async () => Number(await loss.getAttribute('data-series'))).toBe(2 * one);
+
     const diff = page.locator(`${tid('config-diff')} ${tid('diff-row')}`);
     await poll(() => diff.count()).toBe(baseline.differ.length);
     const keys = await diff.evaluateAll((rs) => rs.map((r) => r.getAttribute('data-key')));

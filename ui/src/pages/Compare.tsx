@@ -4,7 +4,7 @@ import { visibleText } from '../lib/text';
 import './Compare.css';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, type Experiment, type Metric } from '../api';
-import { navigate } from '../router';
+import { navigate, setQuery, useLocation } from '../router';
 import { ChartSections, type ChartSectionSpec } from '../charts/ChartSections';
 import { ChartToolbar, useChartSize, useSmoothing, useZoomSync } from '../charts/ChartToolbar';
 import { color } from '../charts/palette';
@@ -22,6 +22,9 @@ export function Compare(props: { ids: string[] }) {
   const [zoomSync, onZoomSync] = useZoomSync();
   const [size, setSize] = useChartSize();
   const [search, setSearch] = useState('');
+  // Runs hidden from the charts (?hide=id,id): the legend toggles them.
+  const hideParam = useLocation().query.get('hide') ?? '';
+  const hidden = useMemo(() => new Set(hideParam.split(',').filter(Boolean)), [hideParam]);
 
   useEffect(() => {
     let live = true;
@@ -53,6 +56,7 @@ export function Compare(props: { ids: string[] }) {
         title: m.name,
         // Only runs that logged this metric: an empty line would still cost a request.
         lines: exps
+          .filter((e) => !hidden.has(e.id))
           .flatMap((e) => {
             const own = e.metrics.find((x) => x.mode === m.mode && x.name === m.name);
             return own ? [{ key: e.id, label: visibleText(e.name), color: colours.get(e.id)!, expId: e.id, count: own.count }] : [];
@@ -60,7 +64,7 @@ export function Compare(props: { ids: string[] }) {
       })),
     }));
     return { sections: secs, total: union.size };
-  }, [exps, search, colours]);
+  }, [exps, search, colours, hidden]);
 
   if (props.ids.length === 0) {
     return (
@@ -83,11 +87,27 @@ export function Compare(props: { ids: string[] }) {
         <>
           <div class="compare-legend" data-testid="compare-legend">
             {exps.map((e) => (
-              <a class="legend-item" data-testid="legend-item" data-id={e.id} href={`/experiments/${encodeURIComponent(e.id)}`} key={e.id}>
-                <i class="swatch" style={{ background: colours.get(e.id) }} />
-                <Name text={e.name} />
+              <span class={'legend-item' + (hidden.has(e.id) ? ' hidden' : '')} data-testid="legend-item" data-id={e.id} key={e.id}>
+                <button
+                  type="button"
+                  class="link legend-toggle"
+                  data-testid="legend-toggle"
+                  aria-pressed={!hidden.has(e.id)}
+                  title={hidden.has(e.id) ? 'Show this run on the charts' : 'Hide this run from the charts'}
+                  onClick={() => {
+                    const next = new Set(hidden);
+                    if (next.has(e.id)) next.delete(e.id);
+                    else next.add(e.id);
+                    setQuery({ hide: [...next].join(',') || null });
+                  }}
+                >
+                  <i class="swatch" style={{ background: hidden.has(e.id) ? 'transparent' : colours.get(e.id) }} />
+                </button>
+                <a href={`/experiments/${encodeURIComponent(e.id)}`}>
+                  <Name text={e.name} />
+                </a>
                 {e.status === 'active' && <span class="badge active">active</span>}
-              </a>
+              </span>
             ))}
           </div>
           <ChartToolbar
