@@ -50,6 +50,15 @@ func keyAllows(k *expt.APIKey, o op) bool {
 	return true
 }
 
+// keyPermits is keyAllows as the error a caller gets: EFORBIDDEN naming
+// the key's access, nil when the key (or a session) may do o.
+func keyPermits(k *expt.APIKey, o op) error {
+	if keyAllows(k, o) {
+		return nil
+	}
+	return expt.Errorf(expt.EFORBIDDEN, "this API key has %s access, which may not %s here", k.Access, opNames[o])
+}
+
 // keyFrom is the key the request came with; nil for a browser session.
 func keyFrom(r *http.Request) *expt.APIKey {
 	k, _ := r.Context().Value(apiKeyKey).(*expt.APIKey)
@@ -83,10 +92,7 @@ func (s *Server) authorize(r *http.Request, projectID int64, o op, notFound erro
 	if !roleAllows(role, o) {
 		return role, expt.Errorf(expt.EFORBIDDEN, "your role in this project is %s, which may not %s here", role, opNames[o])
 	}
-	if !keyAllows(k, o) {
-		return role, expt.Errorf(expt.EFORBIDDEN, "this API key has %s access, which may not %s here", k.Access, opNames[o])
-	}
-	return role, nil
+	return role, keyPermits(k, o)
 }
 
 // wholeAccount refuses keys limited to a project or an access level:

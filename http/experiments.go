@@ -145,10 +145,7 @@ func (s *Server) logProject(r *http.Request, name string) (*expt.Project, error)
 	case name != "":
 		p, err = s.store.ProjectByName(ctx, name)
 		if expt.ErrorCode(err) == expt.ENOTFOUND && (k == nil || k.ProjectID == 0) && keyAllows(k, opWrite) {
-			if err := expt.CheckProjectName(name); err != nil {
-				return nil, err
-			}
-			p = &expt.Project{Name: name}
+			p = &expt.Project{Name: name} // CreateProject checks the name
 			if err = s.store.CreateProject(ctx, p, u.ID); expt.ErrorCode(err) == expt.ECONFLICT {
 				p, err = s.store.ProjectByName(ctx, name) // made meanwhile by someone else
 			} else if err == nil {
@@ -263,8 +260,8 @@ func (s *Server) deleteExperiments(w http.ResponseWriter, r *http.Request) error
 			valid = append(valid, strings.ToLower(id))
 		}
 	}
-	if !keyAllows(keyFrom(r), opDelete) {
-		return expt.Errorf(expt.EFORBIDDEN, "this API key has %s access, which may not delete", keyFrom(r).Access)
+	if err := keyPermits(keyFrom(r), opDelete); err != nil {
+		return err
 	}
 	// Only runs in projects where the caller may delete are deleted; the
 	// rest count as not deleted, as missing ones do.
@@ -313,19 +310,19 @@ func (s *Server) listExperiments(w http.ResponseWriter, r *http.Request) error {
 		}
 		f.Projects = []int64{id}
 	} else {
-		if !keyAllows(keyFrom(r), opRead) {
-			return expt.Errorf(expt.EFORBIDDEN, "this API key has %s access, which may not read", keyFrom(r).Access)
+		if err := keyPermits(keyFrom(r), opRead); err != nil {
+			return err
 		}
 		if f.Projects, err = s.visibleProjects(r, opRead); err != nil {
 			return err
 		}
 	}
-	f.WithoutConfig = true
-	list, total, err := s.store.Experiments(r.Context(), f)
+	cols, err := parseMetricColumns(r.URL.Query())
 	if err != nil {
 		return err
 	}
-	cols, err := parseMetricColumns(r.URL.Query())
+	f.WithoutConfig = true
+	list, total, err := s.store.Experiments(r.Context(), f)
 	if err != nil {
 		return err
 	}

@@ -90,13 +90,12 @@ func (s Common) PersonalProject(ctx context.Context, userID int64) (*expt.Projec
 
 // Projects lists a user's projects with their role, or all of them.
 func (s Common) Projects(ctx context.Context, userID int64, all bool) ([]*expt.Project, error) {
+	// The admin owns every project, whatever their own memberships say.
 	w := NewWhere(s.e.Read.Dollar())
-	q := `SELECT ` + ProjectColumns + `, m.role FROM projects p JOIN project_members m ON m.project_id = p.id AND m.user_id = `
-	if all {
-		q = `SELECT ` + ProjectColumns + `, coalesce(m.role, 'owner') FROM projects p
-			LEFT JOIN project_members m ON m.project_id = p.id AND m.user_id = `
+	q := `SELECT ` + ProjectColumns + `, 'owner' FROM projects p`
+	if !all {
+		q = `SELECT ` + ProjectColumns + `, m.role FROM projects p JOIN project_members m ON m.project_id = p.id AND m.user_id = ` + w.Bind(userID)
 	}
-	q += w.Bind(userID)
 	rows, err := s.e.Read.Query(ctx, q+` ORDER BY lower(p.name)`+s.e.Collate+`, p.id`, w.Args...)
 	if err != nil {
 		return nil, fmt.Errorf("select projects: %w", err)
@@ -110,9 +109,6 @@ func (s Common) Projects(ctx context.Context, userID int64, all bool) ([]*expt.P
 			return nil, fmt.Errorf("scan project: %w", err)
 		}
 		p.Role = expt.Role(role)
-		if all {
-			p.Role = expt.RoleOwner // the admin owns every project
-		}
 		out = append(out, p)
 	}
 	return out, rows.Err()
