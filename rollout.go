@@ -160,6 +160,9 @@ type RolloutStore interface {
 	// DistributionQuery. ENOTFOUND for a missing experiment; no steps when
 	// the reward was never logged in that mode.
 	RewardDistribution(ctx context.Context, q DistributionQuery) (*RewardDistribution, error)
+	// LengthDistribution is the same for the response length (the
+	// assistant messages' text in UTF-16 code units); q.Name is unused.
+	LengthDistribution(ctx context.Context, q DistributionQuery) (*RewardDistribution, error)
 	// RolloutSteps lists the steps that have rollouts, by mode then step.
 	RolloutSteps(ctx context.Context, experimentID string) ([]StepCount, error)
 }
@@ -179,16 +182,16 @@ const (
 	MaxDistributionSteps = 2000
 )
 
-// RewardDistribution is a heatmap of one reward over training: for each
+// RewardDistribution is a heatmap of one series over training: for each
 // bucket of consecutive steps, how many finite values fall in each of Bins
-// equal bins over [Lo, Hi], and quantiles. A quantile is the mean of the
-// values in the bin where the cumulative count crosses it: exact for
-// rewards that take few values (0/1 correctness), within a bin's width
-// otherwise, and the memory stays Steps × Bins whatever the rollouts.
+// equal bins over [Lo, Hi], and nearest-rank quantiles. Stores keep a
+// sketch per step, exact up to a few hundred distinct values per step and
+// merged into equal-weight centroids beyond, so reading costs one row per
+// step whatever the rollouts.
 type RewardDistribution struct {
 	Name        string
 	Mode        string
-	Lo, Hi      float64 // over every finite value of the reward, all modes
+	Lo, Hi      float64 // over every finite value in the mode
 	Bins        int
 	BucketSteps int64 // consecutive steps per bucket
 	Steps       []DistributionStep

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -127,17 +128,29 @@ func (s *Server) stepRewards(w http.ResponseWriter, r *http.Request) error {
 // rewardDistribution is one reward's values over training as a heatmap
 // with quantiles (see expt.RewardDistribution).
 func (s *Server) rewardDistribution(w http.ResponseWriter, r *http.Request) error {
+	return s.distribution(w, r, true, s.store.RewardDistribution)
+}
+
+// lengthDistribution is the same for response lengths.
+func (s *Server) lengthDistribution(w http.ResponseWriter, r *http.Request) error {
+	return s.distribution(w, r, false, s.store.LengthDistribution)
+}
+
+func (s *Server) distribution(w http.ResponseWriter, r *http.Request, named bool,
+	read func(context.Context, expt.DistributionQuery) (*expt.RewardDistribution, error)) error {
 	e, err := s.experiment(r, opRead)
 	if err != nil {
 		return err
 	}
 	q := r.URL.Query()
-	dq := expt.DistributionQuery{ExperimentID: e.ID, Mode: q.Get("mode"), Name: q.Get("name")}
+	dq := expt.DistributionQuery{ExperimentID: e.ID, Mode: q.Get("mode")}
 	if dq.Mode == "" {
 		dq.Mode = "train"
 	}
-	if dq.Name == "" {
-		return invalid("name: is required (the reward's name)")
+	if named {
+		if dq.Name = q.Get("name"); dq.Name == "" {
+			return invalid("name: is required (the reward's name)")
+		}
 	}
 	if dq.Bins, err = intParam(q, "bins", 24, 1, expt.MaxDistributionBins); err != nil {
 		return err
@@ -145,7 +158,7 @@ func (s *Server) rewardDistribution(w http.ResponseWriter, r *http.Request) erro
 	if dq.MaxSteps, err = intParam(q, "maxSteps", 500, 1, expt.MaxDistributionSteps); err != nil {
 		return err
 	}
-	d, err := s.store.RewardDistribution(r.Context(), dq)
+	d, err := read(r.Context(), dq)
 	if err != nil {
 		return err
 	}

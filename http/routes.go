@@ -76,6 +76,7 @@ func (s *Server) routes() []route {
 		{"GET", "/api/experiments/{id}/rollouts/steps", authed, s.rolloutSteps},
 		{"GET", "/api/experiments/{id}/rewards", authed, s.stepRewards},
 		{"GET", "/api/experiments/{id}/rewards/distribution", authed, s.rewardDistribution},
+		{"GET", "/api/experiments/{id}/rollouts/lengths", authed, s.lengthDistribution},
 
 		{"POST", "/api/experiments/{id}/errors", authed, s.writeErrors},
 		{"GET", "/api/experiments/{id}/errors", authed, s.listErrors},

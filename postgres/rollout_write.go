@@ -139,7 +139,8 @@ func (w *rolloutWriter) write(ctx context.Context, experimentID string, batch []
 	if err := w.tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("insert rollouts: %w", err)
 	}
-	return nil
+	// After the step upserts, whose row locks keep this merge whole.
+	return storekit.MergeSketches(ctx, conn{w.tx}, w.exp, stats)
 }
 
 // queueStepStats adds the per-step count and reward upserts, in key order

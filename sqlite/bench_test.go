@@ -437,7 +437,7 @@ func BenchmarkWriteScalarsConcurrent(b *testing.B) {
 // 308 step buckets × 24 bins with quantiles.
 func BenchmarkRewardDistribution(b *testing.B) {
 	steps := envInt("EXPT_BENCH_DIST_STEPS", 10_000)
-	name := fmt.Sprintf("dist-%d.db", steps)
+	name := fmt.Sprintf("dist-sketch-%d.db", steps)
 	done := benchPath(b, name+".done")
 	db, id := benchExperiment(b, name)
 	defer db.Close()
@@ -466,12 +466,21 @@ func BenchmarkRewardDistribution(b *testing.B) {
 		_ = os.WriteFile(done, nil, 0o600)
 		b.Logf("filled %d steps × 64 rollouts in %s", steps, time.Since(start).Round(time.Second))
 	}
-	q := expt.DistributionQuery{ExperimentID: id, Mode: "train", Name: "correctness", Bins: 24, MaxSteps: 308}
-	b.ResetTimer()
-	for b.Loop() {
-		d, err := db.RewardDistribution(ctx, q)
-		if err != nil || len(d.Steps) == 0 {
-			b.Fatalf("distribution: %v", err)
-		}
+	// A 0/1 reward, a continuous one (64 distinct values a step) and the
+	// response lengths, each read from the stored per-step sketches.
+	for _, name := range []string{"correctness", "length", "(response length)"} {
+		b.Run(name, func(b *testing.B) {
+			q := expt.DistributionQuery{ExperimentID: id, Mode: "train", Name: name, Bins: 24, MaxSteps: 308}
+			read := db.RewardDistribution
+			if name == "(response length)" {
+				read = db.LengthDistribution
+			}
+			for b.Loop() {
+				d, err := read(ctx, q)
+				if err != nil || len(d.Steps) == 0 {
+					b.Fatalf("distribution: %v", err)
+				}
+			}
+		})
 	}
 }

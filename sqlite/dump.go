@@ -20,16 +20,17 @@ type Source interface {
 
 // How a stored SQLite value becomes a storekit.Table value.
 const (
-	kInt      = iota // INTEGER
-	kIntNull         // INTEGER, NULL kept
-	kText            // TEXT; NULL as ""
-	kTextNull        // TEXT, NULL kept
-	kBytes           // BLOB
-	kTime            // Unix nanoseconds -> time.Time
-	kTimeNull        // same, NULL kept
-	kFloat           // REAL
-	kFloatNaN        // REAL where NULL means NaN (how this schema keeps NaN)
-	kBool            // INTEGER 0/1 -> bool
+	kInt       = iota // INTEGER
+	kIntNull          // INTEGER, NULL kept
+	kText             // TEXT; NULL as ""
+	kTextNull         // TEXT, NULL kept
+	kBytes            // BLOB
+	kBytesNull        // BLOB, NULL kept
+	kTime             // Unix nanoseconds -> time.Time
+	kTimeNull         // same, NULL kept
+	kFloat            // REAL
+	kFloatNaN         // REAL where NULL means NaN (how this schema keeps NaN)
+	kBool             // INTEGER 0/1 -> bool
 )
 
 // column is one column of a dumped table: its logical name, and the SQL
@@ -65,9 +66,9 @@ var dumpTables = []dumpTable{
 	{name: "idempotency", cols: []column{col("experiment", kInt), col("key", kText), col("body_hash", kTextNull), col("created_at", kTime)}},
 	{name: "reward_names", cols: []column{col("id", kInt), col("experiment", kInt), col("name", kText)}},
 	{name: "rewards", cols: []column{col("rollout_id", kInt), col("name_id", kInt), col("value", kFloatNaN)}},
-	{name: "step_counts", cols: []column{col("experiment", kInt), col("mode", kText), col("step", kInt), col("count", kInt)}},
+	{name: "step_counts", cols: []column{col("experiment", kInt), col("mode", kText), col("step", kInt), col("count", kInt), col("lengths", kBytesNull)}},
 	{name: "step_rewards", cols: []column{col("experiment", kInt), col("mode", kText), col("step", kInt), col("name_id", kInt), col("count", kInt),
-		col("nans", kInt), col("sum", kFloatNaN), col("sumsq", kFloatNaN), col("min", kFloatNaN), col("max", kFloatNaN)}},
+		col("nans", kInt), col("sum", kFloatNaN), col("sumsq", kFloatNaN), col("min", kFloatNaN), col("max", kFloatNaN), col("sketch", kBytesNull)}},
 	{name: "rollout_groups", cols: []column{col("experiment", kInt), col("step", kInt), col("prompt_id", kInt), col("mode", kText), col("count", kInt)}},
 	{name: "group_rewards", cols: []column{col("experiment", kInt), col("step", kInt), col("prompt_id", kInt), col("mode", kText), col("name_id", kInt),
 		col("count", kInt), col("nans", kInt), col("sum", kFloatNaN), col("mean", kFloatNaN), col("m2", kFloatNaN), col("min", kFloatNaN), col("max", kFloatNaN)}},
@@ -189,8 +190,12 @@ func dumpValue(kind int, v any) (any, error) {
 			return string(s), nil
 		}
 		return nil, fmt.Errorf("want text, got %T", v)
-	case kBytes:
+	case kBytes, kBytesNull:
 		switch b := v.(type) {
+		case nil:
+			if kind == kBytesNull {
+				return nil, nil
+			}
 		case []byte:
 			return b, nil
 		case string:

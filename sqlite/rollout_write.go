@@ -106,6 +106,9 @@ func (w *rolloutWriter) write(ctx context.Context, experimentID string, batch []
 	if err := w.upsertStepStats(ctx, stats.Steps, stats.StepSums); err != nil {
 		return err
 	}
+	if err := storekit.MergeSketches(ctx, conn{w.tx}, w.exp, stats); err != nil {
+		return err
+	}
 	if err := w.upsertGroupStats(ctx, stats.Groups, stats.GroupSums); err != nil {
 		return err
 	}

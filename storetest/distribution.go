@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/expt-logger/expt"
@@ -82,4 +83,73 @@ func testRewardDistribution(t *testing.T, open func(t *testing.T) expt.Store) {
 	wantCode(t, "RewardDistribution(bins 0)", err, expt.EINVALID)
 	_, err = f.s.RewardDistribution(f.ctx, expt.DistributionQuery{ExperimentID: expt.NewUUID(), Mode: "train", Name: "correctness", Bins: 10, MaxSteps: 5})
 	wantCode(t, "RewardDistribution(missing experiment)", err, expt.ENOTFOUND)
+}
+
+// testDistributionSketches: a step written in several batches, a step of
+// more distinct values than a sketch keeps exactly, and response lengths.
+func testDistributionSketches(t *testing.T, open func(t *testing.T) expt.Store) {
+	f := newFixture(t, open)
+	// Step 0 in three batches of 400 distinct values each: 0..1199.
+	for b := 0; b < 3; b++ {
+		var batch []*expt.Rollout
+		for k := 0; k < 400; k++ {
+			v := float64(b*400 + k)
+			batch = append(batch, rollout(0, "train", "p", strings.Repeat("x", k%7), expt.Reward{Name: "r", Value: v}))
+		}
+		_, err := f.s.WriteRollouts(f.ctx, f.expID, batch, "")
+		must(t, "WriteRollouts", err)
+	}
+	// Step 1: two values, one logged twice, in two batches, and a NaN.
+	for _, vs := range [][]float64{{5, 5}, {7, math.NaN()}} {
+		var batch []*expt.Rollout
+		for _, v := range vs {
+			batch = append(batch, rollout(1, "train", "p", "é😀", expt.Reward{Name: "r", Value: v}))
+		}
+		_, err := f.s.WriteRollouts(f.ctx, f.expID, batch, "")
+		must(t, "WriteRollouts", err)
+	}
+	d, err := f.s.RewardDistribution(f.ctx, expt.DistributionQuery{ExperimentID: f.expID, Mode: "train", Name: "r", Bins: 12, MaxSteps: 10})
+	must(t, "RewardDistribution", err)
+	if d.Lo != 0 || d.Hi != 1199 || len(d.Steps) != 2 {
+		t.Fatalf("distribution = lo %v hi %v, %d steps", d.Lo, d.Hi, len(d.Steps))
+	}
+	s0 := d.Steps[0]
+	var sum int64
+	for i, n := range s0.Counts {
+		sum += n
+		// 100 values per bin of width 99.9; merged centroids may move a
+		// few across an edge, never more than one centroid's weight (5).
+		if n < 95 || n > 105 {
+			t.Errorf("step 0 bin %d holds %d, want about 100", i, n)
+		}
+	}
+	if s0.Count != 1200 || sum != 1200 || s0.NaNs != 0 || math.Abs(s0.Mean-599.5) > 1e-9 {
+		t.Fatalf("step 0 = count %d (bins %d) mean %v", s0.Count, sum, s0.Mean)
+	}
+	for _, q := range []struct{ got, want float64 }{{s0.P10, 119.5}, {s0.P50, 599.5}, {s0.P90, 1079.5}} {
+		if math.Abs(q.got-q.want) > 6 {
+			t.Errorf("step 0 quantile = %v, want %v within a centroid", q.got, q.want)
+		}
+	}
+	if s1 := d.Steps[1]; s1.Count != 3 || s1.NaNs != 1 || s1.P50 != 5 || s1.P90 != 7 || s1.Counts[0] != 3 {
+		t.Fatalf("step 1 = %+v", s1)
+	}
+
+	// Response lengths: the assistant's text in UTF-16 units ("é😀" is 3).
+	l, err := f.s.LengthDistribution(f.ctx, expt.DistributionQuery{ExperimentID: f.expID, Mode: "train", Bins: 7, MaxSteps: 10})
+	must(t, "LengthDistribution", err)
+	if l.Lo != 0 || l.Hi != 6 || len(l.Steps) != 2 {
+		t.Fatalf("lengths = lo %v hi %v, %d steps", l.Lo, l.Hi, len(l.Steps))
+	}
+	if s0 := l.Steps[0]; s0.Count != 1200 || s0.Counts[0] < 171 || s0.Counts[6] < 171 {
+		t.Fatalf("step 0 lengths = %+v", s0)
+	}
+	if s1 := l.Steps[1]; s1.Count != 4 || s1.P10 != 3 || s1.P90 != 3 || s1.Mean != 3 {
+		t.Fatalf("step 1 lengths = %+v", s1)
+	}
+	if l, err = f.s.LengthDistribution(f.ctx, expt.DistributionQuery{ExperimentID: f.expID, Mode: "eval", Bins: 7, MaxSteps: 10}); err != nil || len(l.Steps) != 0 {
+		t.Fatalf("eval lengths = %+v, %v", l, err)
+	}
+	_, err = f.s.LengthDistribution(f.ctx, expt.DistributionQuery{ExperimentID: expt.NewUUID(), Mode: "train", Bins: 7, MaxSteps: 10})
+	wantCode(t, "LengthDistribution(missing experiment)", err, expt.ENOTFOUND)
 }

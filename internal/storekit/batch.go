@@ -51,6 +51,10 @@ type BatchStats struct {
 	Groups    map[GroupKey]int64
 	GroupSums map[GroupRewardKey]*RewardMoments
 	Rewards   RewardRows
+	// Values and Lengths are each step's reward values and response
+	// lengths, for the step's sketches (MergeSketches).
+	Values  map[StepRewardKey][]float64
+	Lengths map[StepKey][]float64
 
 	names  []int64 // scratch for one rollout's distinct names
 	values []float64
@@ -64,6 +68,8 @@ func NewBatchStats(n int) *BatchStats {
 		StepSums:  map[StepRewardKey]*RewardSums{},
 		Groups:    map[GroupKey]int64{},
 		GroupSums: map[GroupRewardKey]*RewardMoments{},
+		Values:    map[StepRewardKey][]float64{},
+		Lengths:   map[StepKey][]float64{},
 		Rewards: RewardRows{
 			Rollout: make([]int64, 0, 3*n), Name: make([]int64, 0, 3*n), Value: make([]float64, 0, 3*n),
 		},
@@ -76,6 +82,7 @@ func NewBatchStats(n int) *BatchStats {
 func (s *BatchStats) Add(r *expt.Rollout, groupPrompt int64, nameID func(string) (int64, error)) error {
 	sk := StepKey{r.Mode, r.Step}
 	s.Steps[sk]++
+	s.Lengths[sk] = append(s.Lengths[sk], float64(ResponseLength(r.Messages)))
 	gk := GroupKey{r.Mode, r.Step, groupPrompt}
 	s.Groups[gk]++
 	s.Latest = max(s.Latest, r.Step)
@@ -101,6 +108,7 @@ func (s *BatchStats) Add(r *expt.Rollout, groupPrompt int64, nameID func(string)
 			s.StepSums[k] = &RewardSums{}
 		}
 		s.StepSums[k].Add(v)
+		s.Values[k] = append(s.Values[k], v)
 		gr := GroupRewardKey{gk, nid}
 		if s.GroupSums[gr] == nil {
 			s.GroupSums[gr] = &RewardMoments{}

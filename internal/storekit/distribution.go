@@ -1,22 +1,29 @@
 package storekit
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/expt-logger/expt"
 )
 
-// RewardDistribution bins one reward's values per bucket of steps in one
-// GROUP BY: the database returns at most buckets × bins rows, however many
-// rollouts there are, and Go folds them into counts and quantiles.
+// stepSketch is one step's stored summary of a series.
+type stepSketch struct {
+	step int64
+	nans int64
+	sk   *Sketch
+}
+
+// RewardDistribution bins one reward's values per bucket of steps from the
+// sketches stored with each step (see MergeSketches): it reads one row per
+// step, however many rollouts each has, and Go folds them into counts and
+// quantiles.
 func (s Common) RewardDistribution(ctx context.Context, q expt.DistributionQuery) (*expt.RewardDistribution, error) {
-	if q.Bins < 1 || q.Bins > expt.MaxDistributionBins {
-		return nil, expt.Errorf(expt.EINVALID, "bins: must be 1 to %d", expt.MaxDistributionBins)
-	}
-	if q.MaxSteps < 1 || q.MaxSteps > expt.MaxDistributionSteps {
-		return nil, expt.Errorf(expt.EINVALID, "maxSteps: must be 1 to %d", expt.MaxDistributionSteps)
+	if err := checkDistribution(q); err != nil {
+		return nil, err
 	}
 	pk, err := s.pk(ctx, q.ExperimentID)
 	if err != nil {
@@ -29,111 +36,169 @@ func (s Common) RewardDistribution(ctx context.Context, q expt.DistributionQuery
 	if err != nil || !ok {
 		return out, err
 	}
-	// The range over finite values (NULL is NaN; ±Inf is left out too).
-	var lo, hi *float64
 	w = NewWhere(c.Dollar())
-	if err := c.QueryRow(ctx, `SELECT min(value), max(value) FROM rewards WHERE name_id = `+w.Bind(nameID)+
-		` AND value > `+w.Bind(-math.MaxFloat64)+` AND value < `+w.Bind(math.MaxFloat64), w.Args...).Scan(&lo, &hi); err != nil {
-		return nil, fmt.Errorf("select reward range: %w", err)
+	rows, err := c.Query(ctx, `SELECT step, count, nans, sketch FROM step_rewards WHERE experiment = `+w.Bind(pk)+
+		` AND mode = `+w.Bind(q.Mode)+` AND name_id = `+w.Bind(nameID)+` ORDER BY step`, w.Args...)
+	if err != nil {
+		return nil, fmt.Errorf("select reward sketches: %w", err)
 	}
-	var first, last *int64
-	w = NewWhere(c.Dollar())
-	if err := c.QueryRow(ctx, `SELECT min(step), max(step) FROM step_counts WHERE experiment = `+w.Bind(pk)+` AND mode = `+w.Bind(q.Mode), w.Args...).Scan(&first, &last); err != nil {
-		return nil, fmt.Errorf("select step range: %w", err)
+	steps, legacy, err := scanSketches(rows)
+	if err != nil {
+		return nil, fmt.Errorf("select reward sketches: %w", err)
 	}
-	if first == nil {
-		return out, nil
+	if len(legacy) > 0 {
+		// Steps stored before sketches existed and not written since.
+		built, err := rewardValues(ctx, c, pk, q.Mode, nameID, legacy[0], legacy[len(legacy)-1])
+		if err != nil {
+			return nil, err
+		}
+		fill(steps, built)
 	}
-	if lo != nil {
-		out.Lo, out.Hi = *lo, *hi
+	distribute(out, steps, q)
+	return out, nil
+}
+
+// LengthDistribution is RewardDistribution for the response length
+// (ResponseLength) of every rollout, from the sketches of step_counts.
+func (s Common) LengthDistribution(ctx context.Context, q expt.DistributionQuery) (*expt.RewardDistribution, error) {
+	if err := checkDistribution(q); err != nil {
+		return nil, err
+	}
+	pk, err := s.pk(ctx, q.ExperimentID)
+	if err != nil {
+		return nil, err
+	}
+	out := &expt.RewardDistribution{Mode: q.Mode, Bins: q.Bins, BucketSteps: 1, Steps: []expt.DistributionStep{}}
+	c := s.e.Read
+	w := NewWhere(c.Dollar())
+	rows, err := c.Query(ctx, `SELECT step, count, 0, lengths FROM step_counts WHERE experiment = `+w.Bind(pk)+
+		` AND mode = `+w.Bind(q.Mode)+` ORDER BY step`, w.Args...)
+	if err != nil {
+		return nil, fmt.Errorf("select length sketches: %w", err)
+	}
+	steps, legacy, err := scanSketches(rows)
+	if err != nil {
+		return nil, fmt.Errorf("select length sketches: %w", err)
+	}
+	if len(legacy) > 0 {
+		built, err := responseLengths(ctx, c, pk, q.Mode, legacy[0], legacy[len(legacy)-1])
+		if err != nil {
+			return nil, err
+		}
+		fill(steps, built)
+	}
+	distribute(out, steps, q)
+	return out, nil
+}
+
+func checkDistribution(q expt.DistributionQuery) error {
+	if q.Bins < 1 || q.Bins > expt.MaxDistributionBins {
+		return expt.Errorf(expt.EINVALID, "bins: must be 1 to %d", expt.MaxDistributionBins)
+	}
+	if q.MaxSteps < 1 || q.MaxSteps > expt.MaxDistributionSteps {
+		return expt.Errorf(expt.EINVALID, "maxSteps: must be 1 to %d", expt.MaxDistributionSteps)
+	}
+	return nil
+}
+
+// scanSketches reads rows of (step, count, nans, sketch) and returns the
+// steps whose sketch is NULL although they have values: stored before
+// sketches existed and not written since.
+func scanSketches(rows QueryRows) (steps []stepSketch, legacy []int64, err error) {
+	defer rows.Close()
+	for rows.Next() {
+		var st stepSketch
+		var count int64
+		var blob []byte
+		if err := rows.Scan(&st.step, &count, &st.nans, &blob); err != nil {
+			return nil, nil, err
+		}
+		if blob == nil {
+			if count > 0 {
+				legacy = append(legacy, st.step)
+			}
+			st.sk = &Sketch{}
+		} else if st.sk, err = DecodeSketch(blob); err != nil {
+			return nil, nil, fmt.Errorf("step %d: %w", st.step, err)
+		}
+		steps = append(steps, st)
+	}
+	return steps, legacy, rows.Err()
+}
+
+// fill puts rebuilt sketches into the steps that lacked them.
+func fill(steps []stepSketch, built map[int64]*Sketch) {
+	for i := range steps {
+		if sk, ok := built[steps[i].step]; ok && steps[i].sk.Len() == 0 && steps[i].sk.Inf == 0 {
+			steps[i].sk = sk
+		}
+	}
+}
+
+// distribute folds the steps' sketches into out: buckets of consecutive
+// steps, Bins equal bins over the finite range, mean and quantiles.
+func distribute(out *expt.RewardDistribution, steps []stepSketch, q expt.DistributionQuery) {
+	if len(steps) == 0 {
+		return
+	}
+	seen := false
+	for _, st := range steps {
+		if st.sk.Len() == 0 {
+			continue
+		}
+		if !seen || st.sk.Min < out.Lo {
+			out.Lo = st.sk.Min
+		}
+		if !seen || st.sk.Max > out.Hi {
+			out.Hi = st.sk.Max
+		}
+		seen = true
 	}
 	span := out.Hi - out.Lo
 	if span <= 0 {
 		span = 1 // one value: everything in the first bin
 	}
-	width := (*last - *first + int64(q.MaxSteps)) / int64(q.MaxSteps) // ceil((last-first+1)/maxSteps)
+	first, last := steps[0].step, steps[len(steps)-1].step
+	width := (last - first + int64(q.MaxSteps)) / int64(q.MaxSteps) // ceil((last-first+1)/maxSteps)
 	out.BucketSteps = width
-
-	// Built left to right: "?" placeholders bind in the order they appear.
-	w = NewWhere(c.Dollar())
-	sql := `SELECT (r.step - ` + w.Bind(*first) + `) / ` + w.Bind(width) + ` AS b, `
-	sql += `CASE WHEN ` + finite(w) + ` THEN ` + s.e.Floor(`(w.value - `+w.Bind(out.Lo)+`) * `+w.Bind(float64(q.Bins))+` / `+w.Bind(span)) + ` ELSE -1 END AS bin, `
-	sql += `count(*), sum(CASE WHEN ` + finite(w) + ` THEN w.value ELSE 0 END)
-		FROM rewards w JOIN rollouts r ON r.id = w.rollout_id
-		WHERE w.name_id = ` + w.Bind(nameID) + ` AND r.mode = ` + w.Bind(q.Mode) + `
-		GROUP BY 1, 2 ORDER BY 1`
-	rows, err := c.Query(ctx, sql, w.Args...)
-	if err != nil {
-		return nil, fmt.Errorf("select reward distribution: %w", err)
+	type centroid struct {
+		v float64
+		w int64
 	}
-	defer rows.Close()
-	type acc struct {
-		counts []int64
-		sums   []float64
-		nans   int64
-	}
-	buckets := map[int64]*acc{}
-	var order []int64
-	for rows.Next() {
-		var b, k, n int64
-		var sum float64
-		if err := rows.Scan(&b, &k, &n, &sum); err != nil {
-			return nil, fmt.Errorf("scan reward distribution: %w", err)
-		}
-		a := buckets[b]
-		if a == nil {
-			a = &acc{counts: make([]int64, q.Bins), sums: make([]float64, q.Bins)}
-			buckets[b] = a
-			order = append(order, b)
-		}
-		if k < 0 {
-			a.nans += n
-			continue
-		}
-		k = min(k, int64(q.Bins-1)) // the maximum lands on the upper edge
-		a.counts[k] += n
-		a.sums[k] += sum
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("select reward distribution: %w", err)
-	}
-	for _, b := range order {
-		a := buckets[b]
-		st := expt.DistributionStep{Step: *first + b*width, NaNs: a.nans, Counts: a.counts}
+	var cs []centroid
+	for i := 0; i < len(steps); {
+		b := (steps[i].step - first) / width
+		st := expt.DistributionStep{Step: first + b*width, Counts: make([]int64, q.Bins)}
+		cs = cs[:0]
 		total := 0.0
-		for i, n := range a.counts {
-			st.Count += n
-			total += a.sums[i]
+		for ; i < len(steps) && (steps[i].step-first)/width == b; i++ {
+			sk := steps[i].sk
+			st.NaNs += steps[i].nans + sk.Inf
+			for j, v := range sk.V {
+				n := sk.W[j]
+				k := int((v - out.Lo) * float64(q.Bins) / span)
+				st.Counts[min(max(k, 0), q.Bins-1)] += n // the maximum lands on the upper edge
+				st.Count += n
+				total += v * float64(n)
+				cs = append(cs, centroid{v, n})
+			}
 		}
 		st.Mean, st.P10, st.P50, st.P90 = math.NaN(), math.NaN(), math.NaN(), math.NaN()
 		if st.Count > 0 {
 			st.Mean = total / float64(st.Count)
-			st.P10, st.P50, st.P90 = binQuantile(a.counts, a.sums, st.Count, 0.1), binQuantile(a.counts, a.sums, st.Count, 0.5), binQuantile(a.counts, a.sums, st.Count, 0.9)
+			slices.SortFunc(cs, func(a, b centroid) int { return cmp.Compare(a.v, b.v) })
+			quantile := func(p float64) float64 {
+				rank := max(int64(math.Ceil(p*float64(st.Count))), 1) // nearest rank
+				var seen int64
+				for _, c := range cs {
+					if seen += c.w; seen >= rank {
+						return c.v
+					}
+				}
+				return cs[len(cs)-1].v
+			}
+			st.P10, st.P50, st.P90 = quantile(0.1), quantile(0.5), quantile(0.9)
 		}
 		out.Steps = append(out.Steps, st)
 	}
-	return out, nil
-}
-
-// finite is "w.value is a finite number" (NULL is NaN), binding its bounds
-// at each use.
-func finite(w *Where) string {
-	return `w.value > ` + w.Bind(-math.MaxFloat64) + ` AND w.value < ` + w.Bind(math.MaxFloat64)
-}
-
-// binQuantile is the mean of the values in the bin holding the q-quantile
-// (nearest rank).
-func binQuantile(counts []int64, sums []float64, total int64, q float64) float64 {
-	rank := int64(math.Ceil(q * float64(total)))
-	if rank < 1 {
-		rank = 1
-	}
-	var seen int64
-	for i, n := range counts {
-		seen += n
-		if seen >= rank && n > 0 {
-			return sums[i] / float64(n)
-		}
-	}
-	return math.NaN()
 }

@@ -237,6 +237,15 @@ describe('charts', () => {
       return n;
     });
     expect(painted).toBeGreaterThan(500);
+
+    // Response lengths: one heatmap per mode; its last p50 is the
+    // nearest-rank median of the last step's lengths, counted by the server.
+    const len = page.locator(`${tid('length-heatmap')}[data-mode="train"]`);
+    await poll(() => len.getAttribute('data-buckets')).toBe(String(Object.keys(grpo.rollouts.train).length));
+    const steps = Object.keys(grpo.lengths.train).map(Number).sort((a, b) => a - b);
+    const last = [...grpo.lengths.train[String(steps[steps.length - 1])]].sort((a, b) => a - b);
+    expect(Number(await len.getAttribute('data-p50-last'))).toBe(last[Math.ceil(0.5 * last.length) - 1]);
+    await poll(() => page.locator(tid('length-heatmap')).count()).toBe(Object.keys(grpo.rollouts).length);
     await screenshot(page, 'reward-distributions');
   });
 });

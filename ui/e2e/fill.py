@@ -129,6 +129,8 @@ def fill_grpo(rng: random.Random) -> tuple[str, dict[str, Any]]:
         if s % EVAL_EVERY == 0:
             run.log({"eval/accuracy": 0.3 + 0.5 * t + rng.uniform(-0.02, 0.02)}, step=s)
     rollouts: dict[str, dict[str, int]] = {"train": {}, "eval": {}}
+    # Each step's response lengths as the browser counts them (UTF-16 units of the assistant's text).
+    lengths: dict[str, dict[str, list[int]]] = {"train": {}, "eval": {}}
     for mode, steps, prompts in (("train", ROLLOUT_STEPS, 4), ("eval", EVAL_ROLLOUT_STEPS, 2)):
         for step in steps:
             for i in range(prompts):
@@ -139,9 +141,12 @@ def fill_grpo(rng: random.Random) -> tuple[str, dict[str, Any]]:
                         SEARCH_HIT["sample"],
                     )
                     extra = f" (as sure as the spice markets of {SEARCH_WORD})" if hit else ""
+                    msgs = messages_for(i, sample, ANSWERS[i], extra)
+                    n = sum(len(m["content"].encode("utf-16-le")) // 2 for m in msgs if m["role"] == "assistant" and isinstance(m.get("content"), str))
+                    lengths[mode].setdefault(str(step), []).append(n)
                     run.log_rollout(
                         prompt=PROMPTS[i],
-                        messages=messages_for(i, sample, ANSWERS[i], extra),
+                        messages=msgs,
                         rewards=grpo_rewards(rng, step, i, sample, mode),
                         step=step,
                         mode=mode,
@@ -161,6 +166,7 @@ def fill_grpo(rng: random.Random) -> tuple[str, dict[str, Any]]:
         },
         "latestStep": STEPS - 1,
         "rollouts": rollouts,
+        "lengths": lengths,
         "rewardNames": REWARDS,
         "prompts": PROMPTS,
         "samples": SAMPLES,

@@ -13,6 +13,8 @@ export interface GrpoFacts {
   latestStep: number;
   /** mode -> step -> number of rollouts */
   rollouts: Record<string, Record<string, number>>;
+  /** mode -> step -> each rollout's response length (UTF-16 units of the assistant's text) */
+  lengths: Record<string, Record<string, number[]>>;
   rewardNames: string[];
   prompts: string[];
   samples: number;

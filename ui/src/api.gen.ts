@@ -1569,10 +1569,7 @@ export interface paths {
         };
         /**
          * One reward over training as a heatmap, with quantiles
-         * @description For each bucket of consecutive steps (at most maxSteps buckets), how many finite values fall in each
-         *     of bins equal bins over [lo, hi] (the reward's finite range over all modes), the mean, and p10/p50/p90:
-         *     the mean of the values in the bin where the cumulative count crosses the quantile (exact for rewards
-         *     that take few values, within a bin's width otherwise). NaN and ±Infinity count as nans.
+         * @description Read from a summary stored with each step, so one row per step whatever the rollouts.
          */
         get: {
             parameters: {
@@ -1597,24 +1594,59 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            name: string;
-                            mode: string;
-                            lo: components["schemas"]["Number"];
-                            hi: components["schemas"]["Number"];
-                            bins: number;
-                            bucketSteps: number;
-                            steps: {
-                                step: components["schemas"]["Step"];
-                                count: number;
-                                nans: number;
-                                counts: number[];
-                                mean: components["schemas"]["Number"];
-                                p10: components["schemas"]["Number"];
-                                p50: components["schemas"]["Number"];
-                                p90: components["schemas"]["Number"];
-                            }[];
-                        };
+                        "application/json": components["schemas"]["Distribution"];
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/experiments/{id}/rollouts/lengths": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["ExperimentID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Response lengths over training as a heatmap, with quantiles
+         * @description The length of each rollout's assistant messages in UTF-16 code units (JavaScript's String.length,
+         *     as the rollout table shows it), from a summary stored with each step. The name is empty.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    mode?: string;
+                    bins?: number;
+                    maxSteps?: number;
+                };
+                header?: never;
+                path: {
+                    id: components["parameters"]["ExperimentID"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The distribution; no steps when the mode has no rollouts. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Distribution"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
@@ -1942,6 +1974,31 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description A series over training as a heatmap: for each bucket of consecutive steps (at most maxSteps
+         *     buckets), how many finite values fall in each of bins equal bins over [lo, hi] (the finite range in
+         *     that mode), the mean, and the nearest-rank p10/p50/p90. Exact while a step has at most 256 distinct
+         *     values; beyond, neighbouring values merge into equal-weight centroids (a count moves across at most
+         *     one bin edge). NaN and ±Infinity count as nans.
+         */
+        Distribution: {
+            name: string;
+            mode: string;
+            lo: components["schemas"]["Number"];
+            hi: components["schemas"]["Number"];
+            bins: number;
+            bucketSteps: number;
+            steps: {
+                step: components["schemas"]["Step"];
+                count: number;
+                nans: number;
+                counts: number[];
+                mean: components["schemas"]["Number"];
+                p10: components["schemas"]["Number"];
+                p50: components["schemas"]["Number"];
+                p90: components["schemas"]["Number"];
+            }[];
+        };
         Error: {
             error: string;
         };

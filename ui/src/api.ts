@@ -64,6 +64,10 @@ export type Group = Decoded<Schemas['Group']>;
 export type StepCount = Answer<'/api/experiments/{id}/rollouts/steps'>['steps'][number];
 export type StepRewards = Decoded<Answer<'/api/experiments/{id}/rewards'>['steps'][number]>;
 export type RewardDistribution = Answer<'/api/experiments/{id}/rewards/distribution'>;
+
+function fixDistribution(d: RewardDistribution) {
+  return { ...d, lo: num(d.lo), hi: num(d.hi), steps: d.steps.map((s) => ({ ...s, mean: num(s.mean), p10: num(s.p10), p50: num(s.p50), p90: num(s.p90) })) };
+}
 export type ScalarEvent = Decoded<Schemas['ScalarEvent']>;
 export type ScalarsEvent = Schemas['ScalarsEvent'];
 export type RolloutsEvent = Schemas['RolloutsEvent'];
@@ -254,8 +258,11 @@ export const api = {
 
   /** The experiment's live event stream; the caller closes it. */
   async distribution(id: string, q: { mode: string; name: string; bins?: number; maxSteps?: number }, signal?: AbortSignal) {
-    const d = await get<RewardDistribution>(`${exp(id)}/rewards/distribution`, q, signal);
-    return { ...d, lo: num(d.lo), hi: num(d.hi), steps: d.steps.map((s) => ({ ...s, mean: num(s.mean), p10: num(s.p10), p50: num(s.p50), p90: num(s.p90) })) };
+    return fixDistribution(await get<RewardDistribution>(`${exp(id)}/rewards/distribution`, q, signal));
+  },
+  /** Response lengths over training, binned like a reward. */
+  async lengthDistribution(id: string, q: { mode: string; bins?: number; maxSteps?: number }, signal?: AbortSignal) {
+    return fixDistribution(await get<RewardDistribution>(`${exp(id)}/rollouts/lengths`, q, signal));
   },
   events: (id: string) => new EventSource(`${exp(id)}/events`, { withCredentials: true }),
 };

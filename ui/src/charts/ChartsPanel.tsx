@@ -140,6 +140,7 @@ export function ChartsPanel(props: { experiment: Experiment; metrics: Metric[] }
           <RewardDistributions
             experimentId={id}
             keys={rewards.table.keys().filter((k) => matchesSearch('rewards', `${k.name} ${k.mode}`, search))}
+            lengthModes={[...new Set(rewards.table.keys().map((k) => k.mode))].filter((m) => matchesSearch('rewards', `response length ${m}`, search))}
             version={rewards.version}
           />
         </>

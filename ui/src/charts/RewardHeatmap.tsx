@@ -1,8 +1,10 @@
-// Reward distributions over training: per reward, a heatmap of its values
-// (x: steps, y: equal bins between the reward's min and max; shade: the
-// share of that step's samples in the bin) with the p10/p50/p90 lines over
-// it. Where a ±std band over 0/1 rewards covers 0 to 1 whatever happens,
-// this shows the mass moving from 0 to 1. Aggregated on the server.
+// Distributions over training: per reward, and of the response length per
+// mode, a heatmap of its values (x: steps, y: equal bins between min and
+// max; shade: the share of that step's samples in the bin) with the
+// p10/p50/p90 lines over it. Where a ±std band over 0/1 rewards covers 0
+// to 1 whatever happens, this shows the mass moving from 0 to 1; the
+// length heatmap shows responses growing or hitting the cut-off.
+// Aggregated on the server from a sketch kept per step.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api';
 import type { RewardKey } from './rewards';
@@ -16,23 +18,27 @@ const PAD = { l: 44, r: 8, t: 8, b: 20 };
 const BINS = 24;
 const REFRESH_MS = 30_000;
 
-export function RewardDistributions(props: { experimentId: string; keys: RewardKey[]; version: number }) {
-  if (props.keys.length === 0) return null;
+export function RewardDistributions(props: { experimentId: string; keys: RewardKey[]; lengthModes: string[]; version: number }) {
+  if (props.keys.length === 0 && props.lengthModes.length === 0) return null;
   return (
     <section class="chart-section" data-testid="distribution-section">
       <h3 class="chart-section-title">
-        reward distributions <span class="muted">share of each step's samples per value bin; lines p10 · p50 · p90</span>
+        distributions <span class="muted">share of each step's samples per value bin; lines p10 · p50 · p90</span>
       </h3>
       <div class="dist-grid">
         {props.keys.map((k) => (
           <RewardHeatmap key={`${k.mode}/${k.name}`} experimentId={props.experimentId} k={k} version={props.version} />
+        ))}
+        {props.lengthModes.map((mode) => (
+          <RewardHeatmap key={`length/${mode}`} experimentId={props.experimentId} k={{ mode, name: '' }} length version={props.version} />
         ))}
       </div>
     </section>
   );
 }
 
-function RewardHeatmap(p: { experimentId: string; k: RewardKey; version: number }) {
+/** A reward's heatmap, or with length the response lengths' (in characters). */
+function RewardHeatmap(p: { experimentId: string; k: RewardKey; length?: boolean; version: number }) {
   const [d, setD] = useState<Dist | null>(null);
   const [error, setError] = useState('');
   const [hover, setHover] = useState('');
@@ -43,11 +49,13 @@ function RewardHeatmap(p: { experimentId: string; k: RewardKey; version: number 
     if (d && Date.now() - last.current < REFRESH_MS) return;
     const c = new AbortController();
     last.current = Date.now();
-    api.distribution(p.experimentId, { mode: p.k.mode, name: p.k.name, bins: BINS, maxSteps: W - PAD.l - PAD.r }, c.signal).then(setD, (e: Error) => {
+    const q = { mode: p.k.mode, bins: BINS, maxSteps: W - PAD.l - PAD.r };
+    const read = p.length ? api.lengthDistribution(p.experimentId, q, c.signal) : api.distribution(p.experimentId, { ...q, name: p.k.name }, c.signal);
+    read.then(setD, (e: Error) => {
       if (!c.signal.aborted) setError(e.message);
     });
     return () => c.abort();
-  }, [p.experimentId, p.k.mode, p.k.name, p.version]);
+  }, [p.experimentId, p.k.mode, p.k.name, p.length, p.version]);
 
   useEffect(() => {
     const cv = canvas.current;
@@ -69,14 +77,14 @@ function RewardHeatmap(p: { experimentId: string; k: RewardKey; version: number 
   return (
     <div
       class="dist-card"
-      data-testid="reward-heatmap"
+      data-testid={p.length ? 'length-heatmap' : 'reward-heatmap'}
       data-name={p.k.name}
       data-mode={p.k.mode}
       data-buckets={d ? d.steps.length : ''}
       data-p50-last={lastStep ? String(lastStep.p50) : ''}
     >
       <div class="dist-title">
-        {p.k.name} <span class="muted">{p.k.mode}</span>
+        {p.length ? 'response length' : p.k.name} <span class="muted">{p.length ? `${p.k.mode} · characters` : p.k.mode}</span>
       </div>
       {error ? (
         <div class="error">{error}</div>
