@@ -122,6 +122,18 @@ func RolloutOf(ro *expt.Rollout) Rollout {
 // RolloutsOf is a rollout list on the wire.
 func RolloutsOf(list []*expt.Rollout) []Rollout { return each(list, RolloutOf) }
 
+// PreviewsOf is a rollout list on the wire as previews: no messages, each
+// with what the table shows, the reasoning read from tags.
+func PreviewsOf(list []*expt.Rollout, tags []string) []Rollout {
+	return each(list, func(ro *expt.Rollout) Rollout {
+		p := expt.RolloutPreview(ro, tags)
+		out := RolloutOf(&expt.Rollout{ID: ro.ID, ClientID: ro.ClientID, Step: ro.Step, Mode: ro.Mode, Prompt: ro.Prompt, PromptRaw: ro.PromptRaw,
+			Rewards: ro.Rewards, TS: ro.TS, CreatedAt: ro.CreatedAt})
+		out.Preview = &Preview{Answer: p.Answer, Boxed: p.Boxed, Chars: p.Chars, Messages: p.Messages}
+		return out
+	})
+}
+
 // StatsOf is reward summaries on the wire (a mean over an Inf reward is
 // Inf, which a plain float64 could not carry).
 func StatsOf(list []expt.RewardStats) []RewardStats {

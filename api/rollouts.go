@@ -37,6 +37,16 @@ type Rollout struct {
 	Rewards    []Reward  `json:"rewards"`
 	TS         Num       `json:"ts"`
 	CreatedAt  time.Time `json:"createdAt"`
+	Preview    *Preview  `json:"preview,omitempty"`
+}
+
+// Preview is what the rollout table shows of a rollout sent without its
+// messages (GET .../rollouts?view=preview).
+type Preview struct {
+	Answer   string `json:"answer"`
+	Boxed    string `json:"boxed"`
+	Chars    int64  `json:"chars"`
+	Messages int    `json:"messages"`
 }
 
 // Reward is one named reward of a rollout.

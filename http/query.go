@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -205,6 +206,33 @@ func parseRolloutQuery(q url.Values) (expt.RolloutQuery, error) {
 	}
 	return rq, nil
 }
+
+// viewParams reads view=full|preview and, for previews, reasoningTags.
+func viewParams(q url.Values) (preview bool, tags []string, err error) {
+	switch q.Get("view") {
+	case "", "full":
+		return false, nil, nil
+	case "preview":
+	default:
+		return false, nil, invalid("view: must be full or preview")
+	}
+	raw := q.Get("reasoningTags")
+	if raw == "" {
+		return true, expt.DefaultReasoningTags, nil
+	}
+	for _, t := range strings.Split(raw, ",") {
+		if !reasoningTag.MatchString(t) {
+			return false, nil, invalid("reasoningTags: a comma-separated list of tag names (a letter, then letters, digits, _ or -)")
+		}
+		tags = append(tags, strings.ToLower(t))
+	}
+	if len(tags) > 20 {
+		return false, nil, invalid("reasoningTags: at most 20")
+	}
+	return true, tags, nil
+}
+
+var reasoningTag = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
 
 func parseGroupQuery(q url.Values) (expt.GroupQuery, error) {
 	gq := expt.GroupQuery{Mode: q.Get("mode"), Search: strings.TrimSpace(q.Get("q"))}

@@ -44,9 +44,16 @@ func (s *Server) listRollouts(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q.ExperimentID = e.ID
+	preview, tags, err := viewParams(r.URL.Query())
+	if err != nil {
+		return err
+	}
 	page, more, err := s.store.Rollouts(r.Context(), q)
 	if err != nil {
 		return err
+	}
+	if preview {
+		return writeJSON(w, http.StatusOK, api.RolloutPage{Rollouts: api.PreviewsOf(page, tags), More: more})
 	}
 	return writeJSON(w, http.StatusOK, api.RolloutPage{Rollouts: api.RolloutsOf(page), More: more})
 }

@@ -1216,6 +1216,13 @@ export interface paths {
                     order?: components["parameters"]["Order"];
                     offset?: components["parameters"]["Offset"];
                     limit?: components["parameters"]["Limit"];
+                    /**
+                     * @description `preview`: each rollout without its messages (an empty list) and with `preview` (the table's
+                     *     answer, boxed answer, response length), so a step of 1,024 rollouts of 20 KB is a few hundred KB.
+                     */
+                    view?: "full" | "preview";
+                    /** @description With view=preview, the comma-separated tags read as reasoning (default think,thinking,reasoning). */
+                    reasoningTags?: string;
                 };
                 header?: never;
                 path: {
@@ -2202,6 +2209,18 @@ export interface components {
             ts: components["schemas"]["Number"];
             /** Format: date-time */
             createdAt: string;
+            preview?: components["schemas"]["RolloutPreview"];
+        };
+        /**
+         * @description What the rollout table shows, computed by the server (GET .../rollouts?view=preview): the final
+         *     answer on one line (the text after the reasoning, or <answer>…</answer>; at most 200 UTF-16 units),
+         *     the last \boxed{} (at most 300), the response length in UTF-16 units and the number of messages.
+         */
+        RolloutPreview: {
+            answer: string;
+            boxed: string;
+            chars: number;
+            messages: number;
         };
         /** @description NaN values are counted in nans and left out of the rest; std is the population standard deviation. */
         RewardStats: {

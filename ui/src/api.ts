@@ -233,6 +233,9 @@ export const api = {
       order?: 'asc' | 'desc';
       offset?: number;
       limit?: number;
+      /** preview: no messages, the table's preview from the server instead (see Rollout.preview). */
+      view?: 'full' | 'preview';
+      reasoningTags?: string;
     },
     signal?: AbortSignal,
   ): Promise<{ rollouts: Rollout[]; more: boolean }> {

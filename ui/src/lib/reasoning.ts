@@ -24,6 +24,12 @@ export function reasoningTags(): string[] {
   return DEFAULT_TAGS;
 }
 
+/** The query that asks the server for previews read with these tags (the defaults are its own). */
+export function previewQuery(): { view: 'preview'; reasoningTags?: string } {
+  const tags = reasoningTags();
+  return tags.join(',') === DEFAULT_TAGS.join(',') ? { view: 'preview' } : { view: 'preview', reasoningTags: tags.join(',') };
+}
+
 export function setReasoningTags(tags: string[]): void {
   localStorage.setItem(STORAGE_KEY, tags.join(','));
 }

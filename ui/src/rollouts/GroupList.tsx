@@ -6,6 +6,7 @@ import { Fragment } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, type Group, type Rollout } from '../api';
 import type { Term } from '../lib/highlight';
+import { previewQuery } from '../lib/reasoning';
 import { answerPreview, fmtNum, oneLine, rewardOf, textHash, totalReward } from './format';
 import { Highlighted } from './Highlighted';
 
@@ -193,7 +194,7 @@ function GroupSamples(p: Props & { group: Group }) {
   useEffect(() => {
     const c = new AbortController();
     api
-      .rollouts(p.experimentId, { mode: p.mode, step: p.step, prompt: p.group.promptText, limit: 200 }, c.signal)
+      .rollouts(p.experimentId, { mode: p.mode, step: p.step, prompt: p.group.promptText, limit: 200, ...previewQuery() }, c.signal)
       .then((r) => setRows(r.rollouts))
       .catch((e: Error) => !c.signal.aborted && setError(e.message));
     return () => c.abort();

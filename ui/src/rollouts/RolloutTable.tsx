@@ -1,6 +1,9 @@
 // The rollout list: one row per rollout, one column per reward name found
 // on the page. Reward headers sort on the server (the page is only a slice).
-import { useEffect, useMemo, useRef } from 'preact/hooks';
+// A page holds a whole step (up to 1,000 rollouts): unless rows wrap, only
+// those in view (and a screen either side) are in the DOM, between two
+// spacer rows, so a step switch lays out ~60 rows, not 1,000.
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { Rollout } from '../api';
 import type { Term } from '../lib/highlight';
 import { answerPreview, boxedAnswer, fmtNum, oneLine, responseChars, rewardNames, rewardOf, totalReward } from './format';
@@ -18,6 +21,56 @@ interface Props {
   showStep?: boolean;
   /** Weights of the total column (see parseWeights). */
   weights?: Map<string, number>;
+  /** Prompts and answers wrap instead of being cut at one line. */
+  wrap?: boolean;
+}
+
+/** Pages longer than this draw only the rows in view. */
+const VIRTUAL_FROM = 150;
+const OVERSCAN = 30;
+const WIDTHS_KEY = 'expt.rolloutColumns';
+type ResizableCol = 'prompt' | 'answer' | 'boxed';
+
+function savedWidths(): Partial<Record<ResizableCol, number>> {
+  try {
+    const v = JSON.parse(localStorage.getItem(WIDTHS_KEY) ?? '{}') as Record<string, unknown>;
+    const out: Partial<Record<ResizableCol, number>> = {};
+    for (const k of ['prompt', 'answer', 'boxed'] as const) if (typeof v[k] === 'number' && v[k] >= 48) out[k] = v[k];
+    return out;
+  } catch {
+    return {};
+  }
+}
+
+/** The rows [first, last) in the window's view, with overscan; all of them when not virtual. */
+function useVisibleRows(body: { current: HTMLTableSectionElement | null }, n: number, virtual: boolean) {
+  const rowH = useRef(29);
+  const [range, setRange] = useState<[number, number]>([0, Math.min(n, 80)]);
+  const measure = useRef(() => undefined as void);
+  measure.current = () => {
+    const tb = body.current;
+    if (!tb || !virtual) return;
+    const real = tb.querySelector<HTMLElement>('tr[data-testid="rollout-row"]');
+    // Fractional: whole pixels would drift by a row every few dozen rows.
+    const h0 = real?.getBoundingClientRect().height ?? 0;
+    if (h0 > 0) rowH.current = h0;
+    const top = tb.getBoundingClientRect().top;
+    const h = rowH.current;
+    const first = Math.max(0, Math.min(n, Math.floor(-top / h) - OVERSCAN));
+    const last = Math.max(first, Math.min(n, Math.ceil((window.innerHeight - top) / h) + OVERSCAN));
+    setRange((r) => (r[0] === first && r[1] === last ? r : [first, last]));
+  };
+  useLayoutEffect(() => measure.current());
+  useEffect(() => {
+    const on = () => measure.current();
+    window.addEventListener('scroll', on, { passive: true });
+    window.addEventListener('resize', on);
+    return () => {
+      window.removeEventListener('scroll', on);
+      window.removeEventListener('resize', on);
+    };
+  }, []);
+  return { first: virtual ? range[0] : 0, last: virtual ? Math.min(range[1], n) : n, rowH };
 }
 
 export function RolloutTable(p: Props) {
@@ -28,16 +81,68 @@ export function RolloutTable(p: Props) {
   const showTotal = names.length > 1 || weights.size > 0;
   const showBoxed = derived.some((d) => d.boxed);
   const body = useRef<HTMLTableSectionElement>(null);
+  const virtual = !p.wrap && p.rows.length > VIRTUAL_FROM;
+  const { first, last, rowH } = useVisibleRows(body, p.rows.length, virtual);
+  const [widths, setWidths] = useState(savedWidths);
 
-  // Keep the selected row in view when j/k or a live update moves it.
+  // Keep the selected row in view when j/k or a live update moves it, drawn or not.
   useEffect(() => {
     const el = body.current?.querySelector<HTMLElement>('tr.selected');
-    el?.scrollIntoView({ block: 'nearest' });
-  }, [p.selected]);
+    if (el) return el.scrollIntoView({ block: 'nearest' });
+    const i = p.rows.findIndex((r) => r.id === p.selected);
+    const tb = body.current;
+    if (i < 0 || !tb || !virtual) return;
+    const y = tb.getBoundingClientRect().top + window.scrollY + i * rowH.current;
+    window.scrollTo({ top: Math.max(0, y - window.innerHeight / 2) });
+    // Drawn on the scroll's frame: then put it exactly in view.
+    requestAnimationFrame(() => requestAnimationFrame(() => body.current?.querySelector<HTMLElement>('tr.selected')?.scrollIntoView({ block: 'center' })));
+    // A new page (its first row), not a live row appended, brings the selection back into view.
+  }, [p.selected, p.rows[0]?.id]);
+
+  // Drag a header's right edge to resize its column; double-click resets it.
+  const resizer = (col: ResizableCol) => (
+    <span
+      class="rp-resize"
+      data-testid="col-resize"
+      data-col={col}
+      title="Drag to resize · double-click to reset"
+      onClick={(e) => e.stopPropagation()}
+      onDblClick={() => {
+        const { [col]: _, ...rest } = widths;
+        setWidths(rest);
+        localStorage.setItem(WIDTHS_KEY, JSON.stringify(rest));
+      }}
+      onPointerDown={(e) => {
+        const handle = e.currentTarget as HTMLElement;
+        const th = handle.parentElement as HTMLElement;
+        const x0 = e.clientX;
+        const w0 = th.getBoundingClientRect().width;
+        handle.setPointerCapture(e.pointerId);
+        let w = w0;
+        const move = (m: PointerEvent) => {
+          w = Math.max(48, Math.round(w0 + m.clientX - x0));
+          setWidths((old) => ({ ...old, [col]: w }));
+        };
+        const up = () => {
+          handle.removeEventListener('pointermove', move);
+          handle.removeEventListener('pointerup', up);
+          setWidths((old) => {
+            localStorage.setItem(WIDTHS_KEY, JSON.stringify(old));
+            return old;
+          });
+        };
+        handle.addEventListener('pointermove', move);
+        handle.addEventListener('pointerup', up);
+        e.preventDefault();
+      }}
+    />
+  );
+  const colStyle = (col: ResizableCol) => (widths[col] ? { width: `${widths[col]}px` } : undefined);
+  const columns = 4 + (p.showStep ? 1 : 0) + (showBoxed ? 1 : 0) + (showTotal ? 1 : 0) + names.length;
 
   const arrow = (sort: string) => (p.sort === sort ? (p.order === 'asc' ? ' ↑' : ' ↓') : '');
   return (
-    <table class="grid rp-table" data-testid="rollout-table">
+    <table class={'grid rp-table' + (p.wrap ? ' wrap' : '')} data-testid="rollout-table" data-virtual={virtual ? `${first}-${last}` : undefined}>
       <thead>
         <tr>
           <th class="sortable num rp-id" title="Logging order" onClick={() => p.onSort('id')}>
@@ -48,9 +153,15 @@ export function RolloutTable(p: Props) {
               step{arrow('step')}
             </th>
           )}
-          <th>prompt</th>
-          <th>answer</th>
-          {showBoxed && <th title="The last \\boxed{} of the answer">boxed</th>}
+          <th class="rp-prompt-h" style={colStyle('prompt')}>
+            prompt{resizer('prompt')}
+          </th>
+          <th style={colStyle('answer')}>answer{resizer('answer')}</th>
+          {showBoxed && (
+            <th title="The last \\boxed{} of the answer" style={colStyle('boxed')}>
+              boxed{resizer('boxed')}
+            </th>
+          )}
           <th class="num" title="Characters of the response (reasoning included)">len</th>
           {showTotal && (
             <th class="num" data-testid="total-col" title={weights.size ? `Σ ${[...weights].map(([n, w]) => `${w}·${n}`).join(' + ')}` : 'The sum of the rewards'}>
@@ -74,7 +185,14 @@ export function RolloutTable(p: Props) {
         </tr>
       </thead>
       <tbody ref={body}>
-        {p.rows.map((r, i) => (
+        {first > 0 && (
+          <tr class="rp-spacer" aria-hidden="true" style={{ height: `${first * rowH.current}px` }}>
+            <td colSpan={columns} />
+          </tr>
+        )}
+        {p.rows.slice(first, last).map((r, j) => {
+          const i = first + j;
+          return (
           <tr
             key={r.id}
             data-testid="rollout-row"
@@ -117,7 +235,13 @@ export function RolloutTable(p: Props) {
               );
             })}
           </tr>
-        ))}
+          );
+        })}
+        {last < p.rows.length && (
+          <tr class="rp-spacer" aria-hidden="true" style={{ height: `${(p.rows.length - last) * rowH.current}px` }}>
+            <td colSpan={columns} />
+          </tr>
+        )}
       </tbody>
     </table>
   );

@@ -106,7 +106,8 @@ export function RolloutsPanel(props: { experimentId: string }) {
   const known = useRef(new Map<number, Rollout>());
   // Bounded: a long session of paging through steps must not keep them all.
   if (known.current.size > 5000) known.current.clear();
-  for (const r of rows) known.current.set(r.id, r);
+  // Previews carry no messages: the chat view fetches those whole.
+  for (const r of rows) if (!r.preview) known.current.set(r.id, r);
   const [detail, setDetail] = useState<{ r: Rollout | null; loading: boolean; error: string | null }>({ r: null, loading: false, error: null });
   useEffect(() => {
     if (st.rollout === null) return setDetail({ r: null, loading: false, error: null });
@@ -152,7 +153,7 @@ export function RolloutsPanel(props: { experimentId: string }) {
   }, [page.key, page.loading, stale, st.rollout]);
 
   const open = (r: Rollout) => {
-    known.current.set(r.id, r);
+    if (!r.preview) known.current.set(r.id, r);
     update(r.step !== step || r.mode !== mode ? { rollout: r.id, step: r.step, mode: r.mode } : { rollout: r.id });
   };
   const setStep = (s: number) => update({ step: s });
@@ -256,6 +257,9 @@ export function RolloutsPanel(props: { experimentId: string }) {
         break;
       case '?':
         setHelp((h) => !h);
+        break;
+      case 'w':
+        update({ wrap: st.wrap ? null : 1 });
         break;
       case '[':
       case ']': {
@@ -371,6 +375,10 @@ export function RolloutsPanel(props: { experimentId: string }) {
           <input type="checkbox" data-testid="search-all-steps" checked={st.all} onChange={(e) => update({ all: e.currentTarget.checked ? 1 : null })} />
           All steps
         </label>
+        <label class="rp-group-toggle" title="Wrap long prompts and answers instead of cutting them to one line (w)">
+          <input type="checkbox" data-testid="wrap-toggle" checked={st.wrap} onChange={(e) => update({ wrap: e.currentTarget.checked ? 1 : null })} />
+          Wrap
+        </label>
         <label class="rp-group-toggle">
           <input
             type="checkbox"
@@ -410,6 +418,7 @@ export function RolloutsPanel(props: { experimentId: string }) {
                 order={st.order}
                 showStep={acrossSteps}
                 weights={weights}
+                wrap={st.wrap}
                 // A hit from another step opens at its step: the step picker follows.
                 onSelect={(id) => update({ rollout: id, ...(acrossSteps ? { step: rows.find((r) => r.id === id)?.step ?? null } : {}) })}
                 onSort={onSort}
@@ -445,6 +454,7 @@ const SHORTCUTS: [string, string][] = [
   ['Enter or o', 'open the selected rollout'],
   ['[ / ]', 'previous / next step (the same prompt and sample stay open)'],
   ['/', 'search prompts and messages'],
+  ['w', 'wrap long prompts and answers in the table, or cut them to one line'],
   ['Esc', 'leave a text box; close this list'],
   ['?', 'show or hide this list'],
 ];

@@ -4,6 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, type Rollout } from '../api';
 import { answerPreview, fmtNum, rewardNames, rewardOf } from './format';
 import { Name } from '../lib/Name';
+import { previewQuery } from '../lib/reasoning';
 
 // Pages of the server's largest size, up to a cap: a prompt reused every
 // step of a long run at 64 samples would otherwise be unbounded.
@@ -53,7 +54,7 @@ export function Timeline(props: { experimentId: string; rollout: Rollout; onOpen
     (async () => {
       const all: Rollout[] = [];
       for (;;) {
-        const q = { prompt: rollout.promptText, mode: rollout.mode, sort: 'step', offset: all.length, limit: PAGE };
+        const q = { prompt: rollout.promptText, mode: rollout.mode, sort: 'step', offset: all.length, limit: PAGE, ...previewQuery() };
         const r = await api.rollouts(props.experimentId, q, c.signal);
         all.push(...r.rollouts);
         if (!r.more || all.length >= CAP) return { all, more: r.more };

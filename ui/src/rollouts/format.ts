@@ -48,6 +48,7 @@ interface ToolCall {
 
 /** The last assistant message, or a tool call summary when it only called tools. */
 export function answerPreview(r: Rollout): string {
+  if (r.preview) return r.preview.answer;
   for (let i = r.messages.length - 1; i >= 0; i--) {
     const m = r.messages[i];
     if (m.role !== 'assistant') continue;
@@ -86,17 +87,19 @@ export function textHash(s: string): string {
 
 /** The last \\boxed{} answer of the rollout's assistant messages, '' when none. */
 export function boxedAnswer(r: Rollout): string {
+  if (r.preview) return r.preview.boxed;
   for (let i = r.messages.length - 1; i >= 0; i--) {
     const m = r.messages[i];
     if (m.role !== 'assistant') continue;
     const b = boxed(contentText(m));
-    if (b) return b;
+    if (b) return oneLine(b, 300);
   }
   return '';
 }
 
 /** Characters the model wrote: every assistant message, reasoning included. */
 export function responseChars(r: Rollout): number {
+  if (r.preview) return r.preview.chars;
   let n = 0;
   for (const m of r.messages) if (m && typeof m === 'object' && m.role === 'assistant') n += contentText(m).length;
   return n;

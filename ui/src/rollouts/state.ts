@@ -17,6 +17,8 @@ export interface ViewState {
   all: boolean;
   /** Reward weights of the total (name=weight, comma-separated); every reward 1 when empty. */
   weights: string;
+  /** Prompts and answers wrap in the table. */
+  wrap: boolean;
 }
 
 function int(s: string | null): number | null {
@@ -38,10 +40,11 @@ export function readState(q: URLSearchParams): ViewState {
     order: q.get('order') === 'desc' ? 'desc' : 'asc',
     all: q.get('all') === '1',
     weights: q.get('w') ?? '',
+    wrap: q.get('wrap') === '1',
   };
 }
 
-type Patch = Partial<Record<'mode' | 'step' | 'q' | 'filter' | 'group' | 'rollout' | 'timeline' | 'sort' | 'order' | 'all' | 'w', string | number | null>>;
+type Patch = Partial<Record<'mode' | 'step' | 'q' | 'filter' | 'group' | 'rollout' | 'timeline' | 'sort' | 'order' | 'all' | 'w' | 'wrap', string | number | null>>;
 
 /** Change view state; replace (the default) keeps filter typing and j/k out of the back button. */
 export function update(p: Patch, push = false): void {

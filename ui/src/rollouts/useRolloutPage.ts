@@ -4,9 +4,11 @@
 // flashes an empty table.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { api, type Rollout } from '../api';
+import { previewQuery } from '../lib/reasoning';
 
-// A step of 8 prompts × 16 samples on one page; more load on scroll.
-export const PAGE = 128;
+// A page as large as a step of 64 prompts × 16 samples: previews only (the
+// server sends no messages), and the table draws only the rows in view.
+export const PAGE = 1000;
 
 export interface PageQuery {
   mode: string;
@@ -39,7 +41,7 @@ export function useRolloutPage(experimentId: string, query: PageQuery | null, re
     current.current = c;
     setPage((p) => ({ ...p, loading: true, error: null }));
     api
-      .rollouts(experimentId, { ...query, q: query.q || undefined, limit: PAGE }, c.signal)
+      .rollouts(experimentId, { ...query, ...previewQuery(), q: query.q || undefined, limit: PAGE }, c.signal)
       .then((r) => !c.signal.aborted && setPage({ rows: r.rollouts, more: r.more, loading: false, error: null, key }))
       .catch((e: Error) => !c.signal.aborted && setPage((p) => ({ ...p, loading: false, error: e.message })));
     return () => c.abort();
@@ -52,7 +54,7 @@ export function useRolloutPage(experimentId: string, query: PageQuery | null, re
     current.current = c;
     setPage((p) => ({ ...p, loading: true }));
     api
-      .rollouts(experimentId, { ...query, q: query.q || undefined, offset: page.rows.length, limit: PAGE }, c.signal)
+      .rollouts(experimentId, { ...query, ...previewQuery(), q: query.q || undefined, offset: page.rows.length, limit: PAGE }, c.signal)
       .then(
         (r) =>
           !c.signal.aborted &&
