@@ -75,6 +75,9 @@ func CheckRollouts(batch []*Rollout) error {
 		if err := checkRewardNames(r.Rewards, i); err != nil {
 			return err
 		}
+		if err := checkTokens(r, i); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -34,7 +34,8 @@ type Rollout struct {
 	PromptRaw    json.RawMessage // the prompt as logged when it was a message object; nil for a string
 	Messages     []Message
 	Rewards      []Reward
-	TS           float64 // client wall clock; 0 when unknown
+	Tokens       []MessageTokens // only read back by Rollout (one rollout), never in lists
+	TS           float64         // client wall clock; 0 when unknown
 	CreatedAt    time.Time
 }
 

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bufio"
+	"encoding/json"
 	"os"
 	"reflect"
 	"slices"
@@ -181,6 +182,9 @@ func checkSchema(t *testing.T, doc, s *node, typ reflect.Type, name string, resp
 		p := props[field]
 		if p == nil {
 			continue
+		}
+		if ft.Implements(reflect.TypeFor[json.Marshaler]()) {
+			continue // its own JSON form, written by hand next to it
 		}
 		if ft.Kind() == reflect.Slice {
 			ft = ft.Elem()

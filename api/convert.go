@@ -116,6 +116,13 @@ func RolloutOf(ro *expt.Rollout) Rollout {
 	for i, rw := range ro.Rewards {
 		out.Rewards[i] = Reward{rw.Name, Num(rw.Value)}
 	}
+	for _, mt := range ro.Tokens {
+		t := Tokens{Message: mt.Message, Text: mt.Text}
+		for _, v := range mt.Values {
+			t.Values = append(t.Values, NamedNums{v.Name, each(v.Values, func(f float64) Num { return Num(f) })})
+		}
+		out.Tokens = append(out.Tokens, t)
+	}
 	return out
 }
 

@@ -17,6 +17,7 @@ type RolloutIn struct {
 	PromptText any       `json:"promptText,omitempty"` // a string or a Message
 	Messages   []Message `json:"messages,omitempty"`
 	Rewards    []Reward  `json:"rewards,omitempty"` // the server also takes an object of name to value
+	Tokens     []Tokens  `json:"tokens,omitempty"`
 	TS         *float64  `json:"ts,omitempty"`
 }
 
@@ -38,6 +39,45 @@ type Rollout struct {
 	TS         Num       `json:"ts"`
 	CreatedAt  time.Time `json:"createdAt"`
 	Preview    *Preview  `json:"preview,omitempty"`
+	Tokens     []Tokens  `json:"tokens,omitempty"`
+}
+
+// Tokens is one message's tokens on the wire.
+type Tokens struct {
+	Message int         `json:"message"`
+	Text    []string    `json:"text"`
+	Values  TokenValues `json:"values,omitempty"`
+}
+
+// TokenValues is the named per-token values as one JSON object whose keys
+// keep the order they were logged in (a Go map would sort them, and the
+// first is what the chat view colours by).
+type TokenValues []NamedNums
+
+// NamedNums is one named list of numbers.
+type NamedNums struct {
+	Name   string
+	Values []Num
+}
+
+// MarshalJSON writes {"name": [...], ...} in order.
+func (v TokenValues) MarshalJSON() ([]byte, error) {
+	b := []byte{'{'}
+	for i, nv := range v {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		k, err := json.Marshal(nv.Name)
+		if err != nil {
+			return nil, err
+		}
+		vs, err := json.Marshal(nv.Values)
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(append(b, k...), ':'), vs...)
+	}
+	return append(b, '}'), nil
 }
 
 // Preview is what the rollout table shows of a rollout sent without its

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"unicode/utf8"
 
 	"github.com/expt-logger/expt"
@@ -20,7 +21,15 @@ type rolloutIn struct {
 	PromptText json.RawMessage   `json:"promptText"`
 	Messages   []json.RawMessage `json:"messages"`
 	Rewards    json.RawMessage   `json:"rewards"`
+	Tokens     json.RawMessage   `json:"tokens"`
 	TS         json.RawMessage   `json:"ts"`
+}
+
+// tokensIn is one message's tokens as a client sends them.
+type tokensIn struct {
+	Message *int            `json:"message"`
+	Text    *[]string       `json:"text"`
+	Values  json.RawMessage `json:"values"`
 }
 
 // messageKeys are the keys of a message the server reads, matched exactly.
@@ -166,7 +175,106 @@ func checkRollout(in *rolloutIn, path string) (*expt.Rollout, error) {
 		return nil, err
 	}
 	ro.Rewards = rewards
+	if ro.Tokens, err = decodeTokens(in.Tokens, path+".tokens"); err != nil {
+		return nil, err
+	}
 	return ro, nil
+}
+
+// decodeTokens reads [{"message", "text": [...], "values": {"logprob": [...]}}];
+// the counts are checked by expt.CheckRollouts.
+func decodeTokens(raw json.RawMessage, path string) ([]expt.MessageTokens, error) {
+	switch firstByte(raw) {
+	case 0, 'n':
+		return nil, nil
+	case '[':
+	default:
+		return nil, invalid("%s: must be a list of {\"message\", \"text\", \"values\"}", path)
+	}
+	var list []json.RawMessage
+	if err := json.Unmarshal(raw, &list); err != nil {
+		return nil, jsonError(err, path)
+	}
+	out := make([]expt.MessageTokens, 0, len(list))
+	for i, item := range list {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		if firstByte(item) != '{' {
+			return nil, invalid("%s: must be an object {\"message\", \"text\", \"values\"}", p)
+		}
+		var in tokensIn
+		if err := unmarshalStrict(item, &in, p); err != nil {
+			return nil, err
+		}
+		if in.Message == nil {
+			return nil, invalid("%s.message is required (the index of the message the tokens are of)", p)
+		}
+		if in.Text == nil {
+			return nil, invalid("%s.text is required (each token's text)", p)
+		}
+		mt := expt.MessageTokens{Message: *in.Message, Text: *in.Text}
+		switch firstByte(in.Values) {
+		case 0, 'n':
+		case '{':
+			dec := json.NewDecoder(bytes.NewReader(in.Values))
+			dec.Token() // the '{'
+			for dec.More() {
+				tok, err := dec.Token()
+				if err != nil {
+					return nil, jsonError(err, p+".values")
+				}
+				name := tok.(string)
+				var v json.RawMessage
+				if err := dec.Decode(&v); err != nil && err != io.EOF {
+					return nil, jsonError(err, p+".values")
+				}
+				vs, err := tokenNumbers(v, p+".values."+name)
+				if err != nil {
+					return nil, err
+				}
+				mt.Values = append(mt.Values, expt.TokenValues{Name: name, Values: vs})
+			}
+		default:
+			return nil, invalid("%s.values: must be an object of named lists of numbers", p)
+		}
+		out = append(out, mt)
+	}
+	return out, nil
+}
+
+// tokenNumbers reads a list of numbers (null for none): plain JSON numbers
+// in one pass, the wire's "NaN" and "Infinity" strings value by value.
+func tokenNumbers(raw json.RawMessage, path string) ([]float64, error) {
+	if firstByte(raw) != '[' {
+		return nil, invalid("%s: must be a list of numbers", path)
+	}
+	var fast []*float64
+	if json.Unmarshal(raw, &fast) == nil {
+		out := make([]float64, len(fast))
+		for i, f := range fast {
+			out[i] = math.NaN()
+			if f != nil {
+				out[i] = *f
+			}
+		}
+		return out, nil
+	}
+	var list []json.RawMessage
+	if err := json.Unmarshal(raw, &list); err != nil {
+		return nil, jsonError(err, path)
+	}
+	out := make([]float64, len(list))
+	for i, item := range list {
+		if firstByte(item) == 'n' {
+			out[i] = math.NaN()
+			continue
+		}
+		f, ferr := api.ParseNum(item)
+		if ferr != nil {
+			return nil, invalid("%s[%d]: %s", path, i, ferr.Msg)
+		}
+		out[i] = f
+	}
+	return out, nil
 }
 
 func firstByte(b []byte) byte {

@@ -59,6 +59,7 @@ func deleteExperimentData(ctx context.Context, tx pgx.Tx, pks []int64) error {
 		`DELETE FROM rollups WHERE series_id IN (SELECT id FROM series WHERE experiment = ANY($1))`,
 		`DELETE FROM series WHERE experiment = ANY($1)`,
 		`DELETE FROM rewards WHERE rollout_id IN (SELECT id FROM rollouts WHERE experiment = ANY($1))`,
+		`DELETE FROM rollout_tokens WHERE rollout_id IN (SELECT id FROM rollouts WHERE experiment = ANY($1))`,
 		`DELETE FROM rollouts WHERE experiment = ANY($1)`,
 		`DELETE FROM reward_names WHERE experiment = ANY($1)`,
 		`DELETE FROM prompts WHERE experiment = ANY($1)`,

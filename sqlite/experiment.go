@@ -59,6 +59,7 @@ func deleteExperimentData(ctx context.Context, tx *sql.Tx, pk int64) error {
 		`DELETE FROM series WHERE experiment = ?1`,
 		`DELETE FROM rollouts_fts WHERE rowid IN (SELECT id FROM rollouts WHERE experiment = ?1)`,
 		`DELETE FROM rewards WHERE rollout_id IN (SELECT id FROM rollouts WHERE experiment = ?1)`,
+		`DELETE FROM rollout_tokens WHERE rollout_id IN (SELECT id FROM rollouts WHERE experiment = ?1)`,
 		`DELETE FROM rollouts WHERE experiment = ?1`,
 		`DELETE FROM reward_names WHERE experiment = ?1`,
 		`DELETE FROM prompts WHERE experiment = ?1`,

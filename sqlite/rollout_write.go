@@ -103,6 +103,15 @@ func (w *rolloutWriter) write(ctx context.Context, experimentID string, batch []
 	if err := w.multiInsert(ctx, "insert reward", `INSERT INTO rewards(rollout_id, name_id, value) VALUES `, "", 3, rewardArgs); err != nil {
 		return err
 	}
+	var tokenArgs []any
+	for _, r := range batch {
+		if b := storekit.EncodeTokens(r.Tokens); b != nil {
+			tokenArgs = append(tokenArgs, r.ID, b)
+		}
+	}
+	if err := w.multiInsert(ctx, "insert tokens", `INSERT INTO rollout_tokens(rollout_id, data) VALUES `, "", 2, tokenArgs); err != nil {
+		return err
+	}
 	if err := w.upsertStepStats(ctx, stats.Steps, stats.StepSums); err != nil {
 		return err
 	}

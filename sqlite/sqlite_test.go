@@ -40,7 +40,7 @@ func TestMigrateEmptyToNewest(t *testing.T) {
 	}
 	// Every table the store uses exists and is queryable.
 	for _, table := range []string{"users", "api_keys", "sessions", "experiments", "series", "points", "rollups",
-		"idempotency", "prompts", "rollouts", "reward_names", "rewards", "step_counts", "step_rewards", "rollouts_fts"} {
+		"idempotency", "prompts", "rollouts", "reward_names", "rewards", "rollout_tokens", "step_counts", "step_rewards", "rollouts_fts"} {
 		if _, err := db.RawDB().ExecContext(ctx, "SELECT count(*) FROM "+table); err != nil {
 			t.Errorf("table %s: %v", table, err)
 		}
@@ -165,7 +165,7 @@ func TestDeleteRemovesIndexRows(t *testing.T) {
 	db := openTemp(t)
 	_, e := storetest.NewExperiment(t, db, "a@b", "00000000-0000-4000-8000-000000000003", "gone")
 	r := &expt.Rollout{Step: 1, Mode: "train", Prompt: "zanzibar", Messages: []expt.Message{{Role: "user", Content: "quixotic"}},
-		Rewards: []expt.Reward{{Name: "r", Value: 1}}}
+		Rewards: []expt.Reward{{Name: "r", Value: 1}}, Tokens: []expt.MessageTokens{{Message: 0, Text: []string{"quix", "otic"}}}}
 	if _, err := db.WriteRollouts(ctx, e.ID, []*expt.Rollout{r}, "k"); err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestDeleteRemovesIndexRows(t *testing.T) {
 	}
 	for _, q := range []string{
 		`SELECT count(*) FROM rollouts_fts WHERE rollouts_fts MATCH 'quixotic OR zanzibar'`,
-		`SELECT count(*) FROM rollouts`, `SELECT count(*) FROM rewards`, `SELECT count(*) FROM prompts`,
+		`SELECT count(*) FROM rollouts`, `SELECT count(*) FROM rewards`, `SELECT count(*) FROM rollout_tokens`, `SELECT count(*) FROM prompts`,
 		`SELECT count(*) FROM reward_names`, `SELECT count(*) FROM step_counts`, `SELECT count(*) FROM step_rewards`,
 		`SELECT count(*) FROM points`, `SELECT count(*) FROM rollups`, `SELECT count(*) FROM series`,
 		`SELECT count(*) FROM idempotency`, `SELECT count(*) FROM experiments`,

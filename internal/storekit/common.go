@@ -214,8 +214,12 @@ func (s Common) Rollout(ctx context.Context, experimentID string, id int64) (*ex
 		return nil, err
 	}
 	w := NewWhere(s.e.Read.Dollar())
-	return QueryRollout(ctx, s.e.Read, experimentID, id, `SELECT `+s.e.RolloutColumns+` FROM rollouts r JOIN prompts p ON p.id = r.prompt_id
+	r, err := QueryRollout(ctx, s.e.Read, experimentID, id, `SELECT `+s.e.RolloutColumns+` FROM rollouts r JOIN prompts p ON p.id = r.prompt_id
 		WHERE r.id = `+w.Bind(id)+` AND r.experiment = `+w.Bind(pk), w.Args...)
+	if err != nil {
+		return nil, err
+	}
+	return r, attachTokens(ctx, s.e.Read, r)
 }
 
 // Scalars returns every point of every metric of one mode.

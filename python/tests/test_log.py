@@ -211,6 +211,18 @@ def test_bad_values_raise_type_error_naming_the_key(server: FakeServer, value: A
         ({"mode": "a/b"}, ValueError, "mode"),
         ({"step": -1}, ValueError, "step"),
         ({"step": 1.5}, TypeError, "step"),
+        ({"tokens": "abc"}, TypeError, "tokens"),
+        ({"tokens": {1: {"text": ["a"]}}}, ValueError, r"tokens\[1\]: there are 1 messages"),
+        ({"tokens": {0: {"logprob": [1.0]}}}, TypeError, r"tokens\[0\] must be a dict with 'text'"),
+        (
+            {"tokens": {0: {"text": ["a", "b"], "logprob": [1.0]}}},
+            ValueError,
+            r"tokens\[0\]\['logprob'\]: 1 values for 2",
+        ),
+        ({"tokens": {0: {"text": [1]}}}, TypeError, r"tokens\[0\]\['text'\]\[0\]"),
+        ({"tokens": {0: {"text": ["a"], "logprob": ["x"]}}}, TypeError, r"tokens\[0\]\['logprob'\]\[0\]"),
+        ({"tokens": {0: {"text": ["a"]}, -1: {"text": ["b"]}}}, ValueError, "twice"),
+        ({"tokens": [None, {"text": []}]}, ValueError, "2 entries for 1 messages"),
     ],
 )
 def test_bad_rollouts_raise_before_buffering(
@@ -241,3 +253,37 @@ def test_bad_metrics_argument(server: FakeServer) -> None:
 def test_module_functions_need_init() -> None:
     with pytest.raises(RuntimeError, match="init"):
         L({"a": 1.0})
+
+
+class _Array:
+    """What numpy and torch arrays offer: tolist()."""
+
+    def __init__(self, xs: list[float]) -> None:
+        self.xs = xs
+
+    def tolist(self) -> list[float]:
+        return list(self.xs)
+
+
+def test_rollout_tokens_reach_the_wire(server: FakeServer) -> None:
+    run = _init(server)
+    msgs = [{"role": "user", "content": "2+2?"}, {"role": "assistant", "content": "<think>hm</think>4"}]
+    tokens = {
+        "text": ["<think>", "hm", "</think>", "4"],
+        "logprob": _Array([-0.1, -2.0, math.nan, 0.0]),
+        "entropy": (0.5, 1, 0, None),
+    }
+    expt_logger.log_rollout("2+2?", msgs, {"c": 1.0}, tokens={-1: tokens})
+    expt_logger.log_rollout("2+2?", msgs, {"c": 1.0}, tokens=[None, {"text": ("4",)}])
+    expt_logger.log_rollout("2+2?", msgs, {"c": 1.0})
+    assert run.end(timeout=10)
+    a, b, c = server.exp(run.id).rollouts
+    assert a["tokens"] == [
+        {
+            "message": 1,
+            "text": ["<think>", "hm", "</think>", "4"],
+            "values": {"logprob": [-0.1, -2.0, "NaN", 0.0], "entropy": [0.5, 1.0, 0.0, None]},
+        }
+    ]
+    assert b["tokens"] == [{"message": 1, "text": ["4"]}]
+    assert "tokens" not in c

@@ -53,6 +53,15 @@ PAYLOADS = [
     "<math><mtext><table><mglyph><style><img src=x onerror=window.__xss=1>",
     '![pic](x" onerror="window.__xss=1)',
 ]
+# Payloads inside what the chat view typesets or highlights: math (KaTeX without trust: no \\href to
+# javascript:, no \\htmlData), fenced and inline code, and a tool argument holding code.
+MATH_CODE = (
+    "Math: $<img src=x onerror=window.__xss=1>$ and $\\href{javascript:window.__xss=1}{click}$ and "
+    "$$\\htmlData{onclick=window.__xss=1}{x} + \\url{javascript:window.__xss=1}$$ and \\[ \\text{<script>window.__xss=1</script>} \\]\n\n"
+    "```html\n<script>window.__xss=1</script><img src=x onerror=window.__xss=1>\n```\n\n"
+    "Inline `<img src=x onerror=window.__xss=1>` code."
+)
+TOKEN_PAYLOADS = ["<script>window.__xss=1</script>", '<img src=x onerror="window.__xss=1">', " safe", "&lt;b&gt;"]
 # A Markdown HTML block: a raw block of HTML between blank lines, which Markdown passes through.
 HTML_BLOCK = '<div onmouseover="window.__xss=1" style="width:100%;height:40px">\n<b>hover me</b>\n</div>'
 XSS_PROMPT = 'What is 2+2? <script>window.__xss=1</script><img src=x onerror="window.__xss=1">'
@@ -210,7 +219,7 @@ def fill_xss() -> dict[str, Any]:
     run = expt_logger.init(name=XSS_NAME, config=config)
     for s in range(3):
         run.log({"train/loss": 1.0 / (s + 1), f"train/{XSS_METRIC}": float(s)}, step=s)
-    body = "\n\n".join(PAYLOADS) + "\n\n" + HTML_BLOCK + "\n\nThe answer is 4."
+    body = "\n\n".join(PAYLOADS) + "\n\n" + HTML_BLOCK + "\n\n" + MATH_CODE + "\n\nThe answer is 4."
     for step in (0, 1, 2):
         for sample in range(SAMPLES):
             run.log_rollout(
@@ -226,7 +235,15 @@ def fill_xss() -> dict[str, Any]:
                                 "id": "call_x",
                                 "type": "function",
                                 "function": {"name": '<img src=x onerror="window.__xss=1">', "arguments": PAYLOADS[0]},
-                            }
+                            },
+                            {
+                                "id": "call_y",
+                                "type": "function",
+                                "function": {
+                                    "name": "python",
+                                    "arguments": json.dumps({"code": "print(1)\n<script>window.__xss=1</script>\n"}),
+                                },
+                            },
                         ],
                     },
                     {"role": "tool", "tool_call_id": "call_x", "content": PAYLOADS[4]},
@@ -234,6 +251,8 @@ def fill_xss() -> dict[str, Any]:
                 ],
                 rewards={"correctness": float(sample % 2), XSS_REWARD: 0.5},
                 step=step,
+                # The first sample of the last step has tokens whose text is markup.
+                tokens={4: {"text": TOKEN_PAYLOADS, "logprob": [-3.0, -1.0, 0.0, -0.5]}} if (step, sample) == (2, 0) else None,
             )
     if not run.end(timeout=60):
         sys.exit("fill: e2e-xss did not reach the server within 60 s")

@@ -122,6 +122,32 @@ describe('xss payloads stay inert', () => {
     await assertInert(page, 'timeline');
   });
 
+  test('math, code, code arguments and token strings', async () => {
+    const { page } = s;
+    const { xss } = env().facts;
+    // The first sample of the last step carries tokens; every sample math and code payloads.
+    await page.goto(`/experiments/${xss.id}?tab=rollouts&mode=train&step=${xss.steps[2]}`);
+    await page.locator(tid('rollout-row')).first().click();
+    const chat = page.locator(tid('chat-view'));
+    await poll(() => chat.locator(tid('token-text')).count()).toBe(1);
+    const toks = chat.locator(tid('token'));
+    expect(await toks.allInnerTexts()).toEqual(['<script>window.__xss=1</script>', '<img src=x onerror="window.__xss=1">', ' safe', '&lt;b&gt;']);
+    for (const t of await toks.all()) await t.hover();
+    await assertInert(page, 'token view');
+    // As Markdown: the math is typeset (KaTeX, untrusted: \href and \htmlData refused), the code highlighted.
+    await chat.locator(tid('token-colour')).selectOption('');
+    await poll(() => chat.locator('.katex').count()).toBeGreaterThan(1);
+    for (const b of await chat.locator(tid('fold-toggle')).all()) await b.click();
+    for (const d of await chat.locator('details').all()) await d.evaluate((el) => ((el as HTMLDetailsElement).open = true));
+    await poll(() => chat.locator('pre code.hljs').count()).toBeGreaterThan(0);
+    await poll(() => chat.locator('.rp-code-arg code').count()).toBeGreaterThan(0);
+    expect(await chat.locator('a[href^="javascript"], [onclick]').count()).toBe(0);
+    await showsText(page, '<script>window.__xss=1</script><img src=x onerror=window.__xss=1>');
+    for (const m of await chat.locator(tid('chat-message')).all()) await m.hover();
+    await assertInert(page, 'math and code');
+    await chat.locator(tid('token-colour')).selectOption('logprob');
+  });
+
   test('compare with payload config values in the diff', async () => {
     const { page } = s;
     const { xss, grpo } = env().facts;

@@ -2191,7 +2191,22 @@ export interface components {
             promptText?: string | components["schemas"]["Message"];
             messages?: components["schemas"]["Message"][];
             rewards?: components["schemas"]["RewardIn"];
+            /**
+             * @description Per-message tokens: each token's text and named per-token values (logprob, entropy, advantage…),
+             *     as many as tokens. At most 200,000 tokens and 16 named values a message; values are kept as float32,
+             *     apart from the messages and outside the search index, and read back only by GET .../rollouts/{rolloutId}.
+             */
+            tokens?: components["schemas"]["MessageTokens"][] | null;
             ts?: number | null;
+        };
+        MessageTokens: {
+            /** @description The index of the message in messages */
+            message: number;
+            text: string[];
+            /** @description Named lists of numbers (null for a token without one), each as long as text */
+            values?: {
+                [key: string]: (components["schemas"]["Number"] | null)[];
+            };
         };
         Rollout: {
             id: number;
@@ -2210,6 +2225,8 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
             preview?: components["schemas"]["RolloutPreview"];
+            /** @description Only from GET .../rollouts/{rolloutId}, when the rollout was logged with tokens; values as float32. */
+            tokens?: components["schemas"]["MessageTokens"][];
         };
         /**
          * @description What the rollout table shows, computed by the server (GET .../rollouts?view=preview): the final

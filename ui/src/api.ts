@@ -57,7 +57,8 @@ export type ExperimentSummary = Schemas['ExperimentSummary'];
 export type Metric = Schemas['Metric'];
 export type Series = Decoded<Answer<'/api/experiments/{id}/series'>>;
 export type Message = Schemas['Message'];
-export type Rollout = Decoded<Schemas['Rollout']>;
+/** A rollout; its tokens' values as numbers (see fixRollout). */
+export type Rollout = Omit<Decoded<Schemas['Rollout']>, 'tokens'> & { tokens?: Tokens[] };
 export type Reward = Rollout['rewards'][number];
 export type RewardStats = Decoded<Schemas['RewardStats']>;
 export type Group = Decoded<Schemas['Group']>;
@@ -140,8 +141,22 @@ function fixStats(s: Schemas['RewardStats']): RewardStats {
   return { ...s, mean: num(s.mean), std: num(s.std), min: num(s.min), max: num(s.max) };
 }
 
+/** One message's tokens with their values as numbers (NaN where a token has none). */
+export interface Tokens {
+  message: number;
+  text: string[];
+  values: Record<string, number[]>;
+}
+
 export function fixRollout(r: Schemas['Rollout']): Rollout {
-  return { ...r, ts: num(r.ts), rewards: r.rewards.map((x) => ({ name: x.name, value: num(x.value) })) };
+  const tokens = r.tokens?.map(
+    (t): Tokens => ({
+      message: t.message,
+      text: t.text,
+      values: Object.fromEntries(Object.entries(t.values ?? {}).map(([k, vs]) => [k, vs.map((v) => (v === null ? NaN : num(v)))])),
+    }),
+  );
+  return { ...r, ts: num(r.ts), rewards: r.rewards.map((x) => ({ name: x.name, value: num(x.value) })), tokens };
 }
 
 const exp = (id: string) => `/api/experiments/${encodeURIComponent(id)}`;

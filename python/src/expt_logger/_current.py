@@ -96,8 +96,9 @@ def log_rollout(
     rewards: Mapping[str, Any] | list[dict[str, Any]],
     step: int | None = None,
     mode: str = "train",
+    tokens: Mapping[int, Mapping[str, Any]] | Sequence[Mapping[str, Any] | None] | None = None,
 ) -> None:
-    _run().log_rollout(prompt, messages, rewards, step, mode)
+    _run().log_rollout(prompt, messages, rewards, step, mode, tokens)
 
 
 def commit() -> None:

@@ -27,6 +27,7 @@ from ._validate import (
     check_prompt,
     check_rewards,
     check_step,
+    check_tokens,
     split_key,
     to_float,
 )
@@ -276,21 +277,31 @@ class Run:
         rewards: Mapping[str, Any] | list[dict[str, Any]],
         step: int | None = None,
         mode: str = "train",
+        tokens: Mapping[int, Mapping[str, Any]] | Sequence[Mapping[str, Any] | None] | None = None,
     ) -> None:
-        """Record one rollout at the current step (or `step`); does not advance the step."""
+        """Record one rollout at the current step (or `step`); does not advance the step.
+
+        `tokens` (optional) gives messages their tokens: {message index: {"text": [...], "logprob": [...],
+        ...}} (any named per-token floats), or a list aligned with `messages`; the UI colours the text by them.
+        """
         if self._disabled:
             return
         if self._ended:
             warn_once("ended", "log_rollout() after end() is ignored")
             return
-        rollout = {
+        checked_messages = check_messages(messages)
+        rollout: dict[str, Any] = {
             "step": self._step if step is None else check_step(step),
             "mode": check_mode(mode),
             "promptText": check_prompt(prompt),
-            "messages": check_messages(messages),
+            "messages": checked_messages,
             "rewards": check_rewards(rewards),
             "ts": time.time(),
         }
+        if tokens is not None:
+            checked = check_tokens(tokens, len(checked_messages))
+            if checked:
+                rollout["tokens"] = checked
         p = self._pipeline
         assert p is not None
         p.pending.append((ROLLOUT, rollout))

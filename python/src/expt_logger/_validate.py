@@ -200,3 +200,82 @@ def check_labels(tags: Any, notes: Any, group: Any, project: Any = None) -> dict
             raise TypeError(f"group must be a string, not {type(group).__name__}")
         out["group"] = group
     return out
+
+
+MAX_TOKENS_PER_ROLLOUT = 200_000
+MAX_TOKEN_SERIES = 16
+
+
+def _as_list(what: str, seq: Any) -> list[Any]:
+    """A list from a list, tuple or array-like (numpy, torch: anything with tolist())."""
+    if isinstance(seq, list):
+        return seq
+    if isinstance(seq, tuple):
+        return list(seq)
+    tolist = getattr(seq, "tolist", None)
+    if callable(tolist) and not isinstance(seq, (str, bytes)):
+        out = tolist()
+        if isinstance(out, list):
+            return out
+    raise TypeError(f"{what} must be a list (or an array), not {type(seq).__name__}")
+
+
+def check_tokens(tokens: Any, n_messages: int) -> list[dict[str, Any]] | None:
+    """Per-message tokens as the wire's [{"message", "text", "values": {name: [numbers]}}].
+
+    `tokens` maps a message index (negative counts from the end) to {"text": [...], name: [floats]...},
+    or is a list aligned with the messages (None for a message without tokens).
+    """
+    if tokens is None:
+        return None
+    if isinstance(tokens, Mapping):
+        items = list(tokens.items())
+    elif isinstance(tokens, (list, tuple)):
+        if len(tokens) > n_messages:
+            raise ValueError(f"tokens: {len(tokens)} entries for {n_messages} messages")
+        items = [(i, t) for i, t in enumerate(tokens) if t is not None]
+    else:
+        raise TypeError(
+            f"tokens must be a dict message index -> {{'text': [...], ...}} or a list, not {type(tokens).__name__}"
+        )
+    out: list[dict[str, Any]] = []
+    seen: set[int] = set()
+    total = 0
+    for key, entry in items:
+        if type(key) is not int:
+            raise TypeError(f"tokens: key {key!r} must be a message index (an int)")
+        idx = key + n_messages if key < 0 else key
+        if not 0 <= idx < n_messages:
+            raise ValueError(f"tokens[{key}]: there are {n_messages} messages")
+        if idx in seen:
+            raise ValueError(f"tokens[{key}]: message {idx} has tokens twice")
+        seen.add(idx)
+        if not isinstance(entry, Mapping) or "text" not in entry:
+            raise TypeError(f"tokens[{key}] must be a dict with 'text' (each token's text) and named lists of numbers")
+        text = _as_list(f"tokens[{key}]['text']", entry["text"])
+        for j, t in enumerate(text):
+            if type(t) is not str:
+                raise TypeError(f"tokens[{key}]['text'][{j}] must be a string, not {type(t).__name__}")
+        total += len(text)
+        if total > MAX_TOKENS_PER_ROLLOUT:
+            raise ValueError(f"tokens: more than {MAX_TOKENS_PER_ROLLOUT} tokens in one rollout")
+        values: dict[str, list[float | str | None]] = {}
+        for name, seq in entry.items():
+            if name == "text":
+                continue
+            if type(name) is not str or not name:
+                raise TypeError(f"tokens[{key}]: value name {name!r} must be a non-empty string")
+            vs = _as_list(f"tokens[{key}][{name!r}]", seq)
+            if len(vs) != len(text):
+                raise ValueError(f"tokens[{key}][{name!r}]: {len(vs)} values for {len(text)} tokens")
+            conv: list[float | str | None] = []
+            for j, v in enumerate(vs):
+                conv.append(None if v is None else wire_number(to_float(f"tokens[{key}][{name!r}][{j}]", v)))
+            values[name] = conv
+        if len(values) > MAX_TOKEN_SERIES:
+            raise ValueError(f"tokens[{key}]: {len(values)} named values, at most {MAX_TOKEN_SERIES}")
+        rec: dict[str, Any] = {"message": idx, "text": list(text)}
+        if values:
+            rec["values"] = values
+        out.append(rec)
+    return out or None

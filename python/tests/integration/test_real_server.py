@@ -361,3 +361,22 @@ def test_script_that_dies_of_an_exception_ends_failed(expt_server: ExptServer, s
     e = expt_server.get(f"/api/experiments/{eid}")
     assert e["status"] == "failed", e
     assert expt_server.scalars(eid, "train")["loss"] == {0: 1.0}
+
+
+def test_rollout_tokens_round_trip(expt_server: ExptServer) -> None:
+    """Tokens logged with a rollout come back when it is read alone, values as float32, never in lists."""
+    run = expt_logger.init(name="tokens", api_key=expt_server.key, base_url=expt_server.url)
+    text = [" The", " answer", " is", " 4", "<script>x</script>"] * 400
+    logprob = [-(i % 7) / 8 for i in range(len(text))]
+    logprob[3] = math.nan
+    msgs = [{"role": "user", "content": "2+2?"}, {"role": "assistant", "content": "".join(text)}]
+    expt_logger.log_rollout("2+2?", msgs, {"correctness": 1.0}, step=0, tokens={1: {"text": text, "logprob": logprob}})
+    assert run.end(timeout=30)
+    page = expt_server.get(f"/api/experiments/{run.id}/rollouts?step=0")["rollouts"]
+    assert len(page) == 1 and "tokens" not in page[0]
+    one = expt_server.get(f"/api/experiments/{run.id}/rollouts/{page[0]['id']}")
+    (t,) = one["tokens"]
+    assert t["message"] == 1 and t["text"] == text
+    got = t["values"]["logprob"]
+    assert got[3] == "NaN"
+    assert all(abs(g - w) < 1e-6 for i, (g, w) in enumerate(zip(got, logprob, strict=True)) if i != 3)

@@ -9,6 +9,9 @@ import { Markdown } from './Markdown';
 import { splitReasoning } from '../lib/reasoning';
 import { addCopy, highlightInto } from '../lib/code';
 import { useLayoutEffect, useRef, useState } from 'preact/hooks';
+import type { Tokens } from '../api';
+import type { TokenScale } from '../lib/tokens';
+import { TokenText } from './TokenText';
 
 const FOLD_CHARS = 1500;
 const FOLD_LINES = 30;
@@ -117,7 +120,17 @@ function Reasoning(props: { parts: string[]; truncated: boolean; terms: Term[]; 
   );
 }
 
-export function ChatMessage(props: { message: Message; terms: Term[]; label?: string }) {
+interface MessageProps {
+  message: Message;
+  terms: Term[];
+  label?: string;
+  /** The message's tokens, shown coloured by colourBy instead of its text. */
+  tokens?: Tokens;
+  colourBy?: string;
+  scale?: TokenScale | null;
+}
+
+export function ChatMessage(props: MessageProps) {
   // The server keeps messages verbatim; one that is not an object is shown as it came.
   if (typeof props.message !== 'object' || props.message === null || Array.isArray(props.message)) {
     return (
@@ -129,7 +142,7 @@ export function ChatMessage(props: { message: Message; terms: Term[]; label?: st
   return <ObjectMessage {...props} />;
 }
 
-function ObjectMessage(props: { message: Message; terms: Term[]; label?: string }) {
+function ObjectMessage(props: MessageProps) {
   const m = props.message;
   const role = typeof m.role === 'string' && m.role ? m.role : 'unknown';
   const full = contentText(m);
@@ -157,7 +170,11 @@ function ObjectMessage(props: { message: Message; terms: Term[]; label?: string 
         <span class="spacer" />
         {full && <span class="muted">{full.length.toLocaleString()} chars</span>}
       </div>
-      {text && (
+      {props.tokens && props.colourBy ? (
+        <div class="rp-msg-body">
+          <TokenText tokens={props.tokens} by={props.colourBy} scale={props.scale ?? null} />
+        </div>
+      ) : text && (
         <div class={'rp-msg-body' + (folded ? ' folded' : '')}>
           {role === 'tool' ? (
             <pre class="mono rp-tool-out">
@@ -168,12 +185,12 @@ function ObjectMessage(props: { message: Message; terms: Term[]; label?: string 
           )}
         </div>
       )}
-      {long && (
+      {long && !props.tokens && (
         <button class="link rp-fold" data-testid="fold-toggle" aria-expanded={!folded} onClick={() => setOpen(folded)}>
           {folded ? `Show all (${text.split('\n').length} lines, ${text.length.toLocaleString()} chars)` : 'Fold'}
         </button>
       )}
-      {split.reasoning.length > 0 && <Reasoning parts={split.reasoning} truncated={split.truncated} terms={props.terms} open={reasoningHit} />}
+      {split.reasoning.length > 0 && !props.tokens && <Reasoning parts={split.reasoning} truncated={split.truncated} terms={props.terms} open={reasoningHit} />}
       {calls.map((c, i) => (
         <ToolCallView key={i} call={c} terms={props.terms} />
       ))}

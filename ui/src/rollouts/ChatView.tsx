@@ -1,9 +1,11 @@
 // The detail pane: one rollout as a conversation, with its rewards as
 // chips, the prompt's timeline across steps, and the raw JSON on demand.
 import { useState } from 'preact/hooks';
-import type { Message, Rollout } from '../api';
+import type { Message, Rollout, Tokens } from '../api';
 import type { Term } from '../lib/highlight';
+import { tokenScale } from '../lib/tokens';
 import { ChatMessage } from './ChatMessage';
+import { TokenLegend } from './TokenText';
 import { fmtNum } from './format';
 import { Timeline } from './Timeline';
 
@@ -18,8 +20,12 @@ interface Props {
   onOpen: (r: Rollout) => void;
 }
 
+const TOKENS_KEY = 'expt.tokenColour';
+
 export function ChatView(p: Props) {
   const [raw, setRaw] = useState(false);
+  // The value tokens are coloured by: kept across rollouts; '' shows the text as Markdown.
+  const [by, setBy] = useState(() => localStorage.getItem(TOKENS_KEY));
   const r = p.rollout;
   if (!r) {
     return (
@@ -30,6 +36,13 @@ export function ChatView(p: Props) {
   }
   const prompt: Message = r.prompt ?? { role: 'user', content: r.promptText };
   const { messages, promptAt } = inLoggedOrder(prompt, r.messages);
+  // Tokens index the logged messages; the prompt may have been put among them.
+  const inserted = messages.length !== r.messages.length;
+  const tokensOf = new Map<number, Tokens>();
+  for (const t of r.tokens ?? []) tokensOf.set(inserted && t.message >= promptAt ? t.message + 1 : t.message, t);
+  const names = [...new Set((r.tokens ?? []).flatMap((t) => Object.keys(t.values)))];
+  const colourBy = by !== null && (by === '' || names.includes(by)) ? by : (names[0] ?? '');
+  const scale = colourBy ? tokenScale((r.tokens ?? []).flatMap((t) => t.values[colourBy] ?? [])) : null;
   return (
     <section class="rp-chat" data-testid="chat-view" data-id={r.id} tabIndex={-1}>
       <header class="rp-chat-head">
@@ -47,6 +60,29 @@ export function ChatView(p: Props) {
             Raw JSON
           </button>
         </div>
+        {tokensOf.size > 0 && (
+          <div class="rp-token-bar-row" data-testid="token-controls">
+            <label>
+              Colour tokens by{' '}
+              <select
+                data-testid="token-colour"
+                value={colourBy}
+                onChange={(e) => {
+                  setBy(e.currentTarget.value);
+                  localStorage.setItem(TOKENS_KEY, e.currentTarget.value);
+                }}
+              >
+                <option value="">nothing (show the text)</option>
+                {names.map((n) => (
+                  <option key={n} value={n}>
+                    {n}
+                  </option>
+                ))}
+              </select>
+            </label>
+            {scale && <TokenLegend by={colourBy} scale={scale} />}
+          </div>
+        )}
         <div class="rp-chips">
           {r.rewards.map((w) => (
             <span key={w.name} class={'rp-chip' + (Number.isNaN(w.value) ? ' nan' : '')} data-name={w.name}>
@@ -61,7 +97,15 @@ export function ChatView(p: Props) {
       ) : (
         <div class="rp-messages">
           {messages.map((m, i) => (
-            <ChatMessage key={`${r.id}:${i}`} message={m} terms={p.terms} label={i === promptAt ? 'prompt' : undefined} />
+            <ChatMessage
+              key={`${r.id}:${i}`}
+              message={m}
+              terms={p.terms}
+              label={i === promptAt ? 'prompt' : undefined}
+              tokens={colourBy ? tokensOf.get(i) : undefined}
+              colourBy={colourBy}
+              scale={scale}
+            />
           ))}
         </div>
       )}

@@ -1,0 +1,7 @@
+-- Per-token text and values (logprob, entropy…) of rollout messages, kept
+-- apart from the rollout rows and their search index: read only when one
+-- rollout is opened. data is storekit.EncodeTokens.
+CREATE TABLE rollout_tokens (
+	rollout_id bigint PRIMARY KEY,
+	data       bytea  NOT NULL
+);
