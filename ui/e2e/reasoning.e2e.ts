@@ -4,7 +4,7 @@
 // code is highlighted with a copy button; messages keep their logged order.
 import { describe, expect, test } from 'vitest';
 import { apiFetch } from './env';
-import { poll, screenshot, tid, useBrowser } from './browser';
+import { poll, screenshot, tid, urlOf, useBrowser } from './browser';
 
 const s = useBrowser();
 
@@ -139,5 +139,26 @@ describe('reasoning traces', () => {
     expect(values.filter((v) => v > 0).length).toBe(8);
     expect(Math.abs(values.reduce((a, b) => a + b, 0))).toBeLessThan(0.1); // z-scores sum to 0, up to rounding
     await screenshot(page, 'grpo-group');
+
+    // Best against worst: the highest total (right, k=1: 1 + 1 − 0.01) beside the lowest (wrong, k=14: 0 + 1 − 0.14).
+    await page.locator(tid('best-vs-worst')).click();
+    const diff = page.locator(tid('diff-view'));
+    await diff.waitFor();
+    expect(await diff.getAttribute('data-left')).toBe(String(wrote.ids[1]));
+    await poll(() => diff.getAttribute('data-right')).toBe(String(wrote.ids[14]));
+    expect(urlOf(page).searchParams.get('diff')).toBe(String(wrote.ids[14]));
+    expect(await diff.locator(tid('diff-column')).count()).toBe(2);
+    expect(await diff.locator(`${tid('diff-rewards')} tr[data-name="correctness"] ${tid('diff-delta')}`).innerText()).toBe('-1');
+    expect(await diff.locator(`${tid('diff-rewards')} tr[data-name="format"] ${tid('diff-delta')}`).innerText()).toBe('0');
+    // The traces differ in their numbers; the last line (the boxed answer) is the same.
+    await poll(() => diff.locator(`${tid('diff-line')}[data-kind="add"]`).count()).toBeGreaterThan(0);
+    expect(await diff.locator(`${tid('diff-line')}[data-kind="del"]`).count()).toBeGreaterThan(0);
+    expect(await diff.locator(tid('diff-line')).last().getAttribute('data-kind')).toBe('same');
+    await screenshot(page, 'diff-best-worst');
+    await page.locator(tid('diff-swap')).click();
+    await poll(() => diff.getAttribute('data-left')).toBe(String(wrote.ids[14]));
+    await page.keyboard.press('Escape');
+    await poll(() => page.locator(tid('diff-view')).count()).toBe(0);
+    expect(urlOf(page).searchParams.get('diff')).toBe(null);
   });
 });

@@ -243,5 +243,18 @@ describe('rollouts', () => {
     expect([...new Set(shown)]).toEqual(logged);
     expect(await page.locator(`${tid('timeline-step')}[data-id="${r.id}"]`).count()).toBe(1);
     await screenshot(page, 'rollouts-timeline');
+
+    // The same prompt at the first step, side by side with this one.
+    const first = page.locator(`${tid('timeline-step')}[data-step="${logged[0]}"]`).first();
+    const firstId = await first.getAttribute('data-id');
+    await page.locator(`${tid('timeline-diff')}[data-id="${firstId}"]`).click();
+    const diff = page.locator(tid('diff-view'));
+    await poll(() => diff.getAttribute('data-right')).toBe(firstId);
+    expect(await diff.getAttribute('data-left')).toBe(String(r.id));
+    expect(await diff.innerText()).toContain('the same prompt');
+    const heads = await diff.locator(tid('diff-column')).allInnerTexts();
+    expect(heads[1]).toContain(`step ${logged[0]}`);
+    await page.locator(tid('diff-close')).click();
+    await poll(() => page.locator(tid('chat-view')).getAttribute('data-id')).toBe(String(r.id));
   });
 });

@@ -18,6 +18,8 @@ interface Props {
   timeline: boolean;
   onTimeline: (on: boolean) => void;
   onOpen: (r: Rollout) => void;
+  /** Open r side by side with this rollout. */
+  onDiff?: (r: Rollout) => void;
 }
 
 const TOKENS_KEY = 'expt.tokenColour';
@@ -91,7 +93,7 @@ export function ChatView(p: Props) {
           ))}
         </div>
       </header>
-      {p.timeline && <Timeline experimentId={p.experimentId} rollout={r} onOpen={p.onOpen} />}
+      {p.timeline && <Timeline experimentId={p.experimentId} rollout={r} onOpen={p.onOpen} onDiff={p.onDiff} />}
       {raw ? (
         <pre class="rp-raw mono">{JSON.stringify(r, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2)}</pre>
       ) : (

@@ -48,6 +48,8 @@ interface Props {
   selected: number | null;
   reload: number;
   onOpen: (r: Rollout) => void;
+  /** Open two rollouts side by side. */
+  onDiff?: (a: Rollout, b: Rollout) => void;
   weights?: Map<string, number>;
 }
 
@@ -205,6 +207,25 @@ function GroupSamples(p: Props & { group: Group }) {
   return (
     <div>
       <Strip rows={rows} adv={adv} selected={p.selected} onOpen={p.onOpen} />
+      {p.onDiff && rows.length > 1 && (
+        <button
+          class="link"
+          data-testid="best-vs-worst"
+          title="The sample with the highest advantage beside the one with the lowest"
+          onClick={(e) => {
+            e.stopPropagation();
+            let hi = 0;
+            let lo = 0;
+            adv.forEach((a, i) => {
+              if (a > adv[hi]) hi = i;
+              if (a < adv[lo]) lo = i;
+            });
+            p.onDiff!(rows[hi], rows[lo]);
+          }}
+        >
+          Best vs worst side by side
+        </button>
+      )}
       <div class="rp-samples">
       {rows.map((r, i) => (
         <button

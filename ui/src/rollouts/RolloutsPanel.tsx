@@ -9,6 +9,7 @@ import { searchTerms } from '../lib/highlight';
 import { useLive } from '../lib/live';
 import { useLocation } from '../router';
 import { ChatView } from './ChatView';
+import { DiffView } from './DiffView';
 import { GroupList } from './GroupList';
 import { RolloutTable } from './RolloutTable';
 import { readState, update } from './state';
@@ -108,22 +109,8 @@ export function RolloutsPanel(props: { experimentId: string }) {
   if (known.current.size > 5000) known.current.clear();
   // Previews carry no messages: the chat view fetches those whole.
   for (const r of rows) if (!r.preview) known.current.set(r.id, r);
-  const [detail, setDetail] = useState<{ r: Rollout | null; loading: boolean; error: string | null }>({ r: null, loading: false, error: null });
-  useEffect(() => {
-    if (st.rollout === null) return setDetail({ r: null, loading: false, error: null });
-    const have = known.current.get(st.rollout);
-    if (have) return setDetail({ r: have, loading: false, error: null });
-    const c = new AbortController();
-    setDetail((d) => ({ ...d, loading: true, error: null }));
-    api.rollout(experimentId, st.rollout).then(
-      (r) => {
-        known.current.set(r.id, r);
-        if (!c.signal.aborted) setDetail({ r, loading: false, error: null });
-      },
-      (e: Error) => !c.signal.aborted && setDetail({ r: null, loading: false, error: e.message }),
-    );
-    return () => c.abort();
-  }, [experimentId, st.rollout]);
+  const detail = useRolloutDetail(experimentId, st.rollout, known.current);
+  const diffDetail = useRolloutDetail(experimentId, st.diff, known.current);
 
   // Where the open rollout stands in the table: its prompt and its rank among
   // that prompt's samples, so a step change opens the same sample of the same
@@ -205,6 +192,11 @@ export function RolloutsPanel(props: { experimentId: string }) {
     if (e.defaultPrevented || e.metaKey || e.ctrlKey || e.altKey) return;
     if (e.key === 'Escape' && help) {
       setHelp(false);
+      e.preventDefault();
+      return;
+    }
+    if (e.key === 'Escape' && st.diff !== null && !isTyping(e.target)) {
+      update({ diff: null });
       e.preventDefault();
       return;
     }
@@ -390,7 +382,7 @@ export function RolloutsPanel(props: { experimentId: string }) {
         </label>
       </div>
 
-      <div class="rp-body">
+      <div class={'rp-body' + (st.diff !== null ? ' diffing' : '')}>
         <div class={'rp-list' + (!st.group && (page.loading || stale) ? ' loading' : '')}>
           {st.group && mode !== null && step !== null ? (
             <>
@@ -404,6 +396,7 @@ export function RolloutsPanel(props: { experimentId: string }) {
                 selected={st.rollout}
                 reload={reload + groupTick}
                 onOpen={open}
+                onDiff={(a, b) => update({ rollout: a.id, diff: b.id })}
                 weights={weights}
               />
             </>
@@ -433,20 +426,54 @@ export function RolloutsPanel(props: { experimentId: string }) {
           )}
         </div>
         <div class="rp-detail" ref={chatRef}>
-          <ChatView
-            experimentId={experimentId}
-            rollout={detail.r}
-            loading={detail.loading}
-            error={detail.error}
-            terms={terms}
-            timeline={st.timeline}
-            onTimeline={(on) => update({ timeline: on ? 1 : null })}
-            onOpen={open}
-          />
+          {st.diff !== null && detail.r ? (
+            <DiffView
+              left={detail.r}
+              right={diffDetail.r}
+              loading={diffDetail.loading}
+              error={diffDetail.error}
+              terms={terms}
+              onClose={() => update({ diff: null })}
+              onSwap={() => update({ rollout: st.diff, diff: st.rollout })}
+            />
+          ) : (
+            <ChatView
+              experimentId={experimentId}
+              rollout={detail.r}
+              loading={detail.loading}
+              error={detail.error}
+              terms={terms}
+              timeline={st.timeline}
+              onTimeline={(on) => update({ timeline: on ? 1 : null })}
+              onOpen={open}
+              onDiff={(r) => update({ diff: r.id })}
+            />
+          )}
         </div>
       </div>
     </div>
   );
+}
+
+/** One rollout by id: from the rows already loaded whole when possible, else fetched. */
+function useRolloutDetail(experimentId: string, id: number | null, known: Map<number, Rollout>) {
+  const [detail, setDetail] = useState<{ r: Rollout | null; loading: boolean; error: string | null }>({ r: null, loading: false, error: null });
+  useEffect(() => {
+    if (id === null) return setDetail({ r: null, loading: false, error: null });
+    const have = known.get(id);
+    if (have) return setDetail({ r: have, loading: false, error: null });
+    const c = new AbortController();
+    setDetail((d) => ({ ...d, loading: true, error: null }));
+    api.rollout(experimentId, id).then(
+      (r) => {
+        known.set(r.id, r);
+        if (!c.signal.aborted) setDetail({ r, loading: false, error: null });
+      },
+      (e: Error) => !c.signal.aborted && setDetail({ r: null, loading: false, error: e.message }),
+    );
+    return () => c.abort();
+  }, [experimentId, id]);
+  return detail;
 }
 
 const SHORTCUTS: [string, string][] = [
@@ -455,7 +482,7 @@ const SHORTCUTS: [string, string][] = [
   ['[ / ]', 'previous / next step (the same prompt and sample stay open)'],
   ['/', 'search prompts and messages'],
   ['w', 'wrap long prompts and answers in the table, or cut them to one line'],
-  ['Esc', 'leave a text box; close this list'],
+  ['Esc', 'leave a text box; close this list; close the side-by-side view'],
   ['?', 'show or hide this list'],
 ];
 

@@ -41,7 +41,7 @@ function Sparkline(props: { name: string; points: [number, number][] }) {
   );
 }
 
-export function Timeline(props: { experimentId: string; rollout: Rollout; onOpen: (r: Rollout) => void }) {
+export function Timeline(props: { experimentId: string; rollout: Rollout; onOpen: (r: Rollout) => void; onDiff?: (r: Rollout) => void }) {
   const { rollout } = props;
   const [rows, setRows] = useState<Rollout[] | null>(null);
   const [more, setMore] = useState(false);
@@ -125,6 +125,11 @@ export function Timeline(props: { experimentId: string; rollout: Rollout; onOpen
               </span>
               <span class="rp-tl-answer">{answerPreview(r)}</span>
             </button>
+            {props.onDiff && r.id !== rollout.id && (
+              <button class="link rp-tl-diff" data-testid="timeline-diff" data-id={r.id} title="Side by side with the open rollout" onClick={() => props.onDiff!(r)}>
+                ↔
+              </button>
+            )}
           </li>
         ))}
       </ol>

@@ -19,6 +19,8 @@ export interface ViewState {
   weights: string;
   /** Prompts and answers wrap in the table. */
   wrap: boolean;
+  /** A second rollout shown side by side with the open one. */
+  diff: number | null;
 }
 
 function int(s: string | null): number | null {
@@ -41,10 +43,11 @@ export function readState(q: URLSearchParams): ViewState {
     all: q.get('all') === '1',
     weights: q.get('w') ?? '',
     wrap: q.get('wrap') === '1',
+    diff: int(q.get('diff')),
   };
 }
 
-type Patch = Partial<Record<'mode' | 'step' | 'q' | 'filter' | 'group' | 'rollout' | 'timeline' | 'sort' | 'order' | 'all' | 'w' | 'wrap', string | number | null>>;
+type Patch = Partial<Record<'mode' | 'step' | 'q' | 'filter' | 'group' | 'rollout' | 'timeline' | 'sort' | 'order' | 'all' | 'w' | 'wrap' | 'diff', string | number | null>>;
 
 /** Change view state; replace (the default) keeps filter typing and j/k out of the back button. */
 export function update(p: Patch, push = false): void {
