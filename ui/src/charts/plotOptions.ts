@@ -49,7 +49,8 @@ export function plotOptions(pd: PlotData, p: PlotSetup): uPlot.Options {
     padding: [8, 10, 0, 0],
     scales: { x: { time: false }, y: log ? { distr: 3, log: 10 } : { distr: 1 } },
     axes: [
-      { ...axis, size: 30, values: (_u, vals) => vals.map((v) => (v == null ? '' : formatStep(v, true))) },
+      // Steps are whole: a tick between two (1.5 on a short run) would print as a repeated 2.
+      { ...axis, size: 30, values: (_u, vals) => vals.map((v) => (v == null || !Number.isInteger(v) ? '' : formatStep(v, true))) },
       {
         ...axis,
         size: 58,

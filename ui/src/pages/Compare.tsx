@@ -11,6 +11,8 @@ import { color } from '../charts/palette';
 import { matchesSearch, sectionsOf } from '../charts/sections';
 import { configText, diffConfigs } from '../lib/config';
 import { Name } from '../lib/Name';
+import { RewardTable } from '../charts/rewards';
+import { CompareRollouts } from './CompareRollouts';
 
 type Details = Experiment & { metrics: Metric[] };
 
@@ -25,6 +27,20 @@ export function Compare(props: { ids: string[] }) {
   // Runs hidden from the charts (?hide=id,id): the legend toggles them.
   const hideParam = useLocation().query.get('hide') ?? '';
   const hidden = useMemo(() => new Set(hideParam.split(',').filter(Boolean)), [hideParam]);
+
+  // Each run's per-step reward summaries, for one reward chart per reward with a line per run.
+  const [rewards, setRewards] = useState<Map<string, RewardTable>>(new Map());
+  useEffect(() => {
+    let live = true;
+    setRewards(new Map());
+    Promise.allSettled(props.ids.map((id) => api.rewards(id))).then((rs) => {
+      if (!live) return;
+      setRewards(new Map(rs.flatMap((r, i) => (r.status === 'fulfilled' ? [[props.ids[i], RewardTable.from(r.value.steps)] as const] : []))));
+    });
+    return () => {
+      live = false;
+    };
+  }, [key]);
 
   useEffect(() => {
     let live = true;
@@ -46,7 +62,7 @@ export function Compare(props: { ids: string[] }) {
     if (!exps) return { sections: [] as ChartSectionSpec[], total: 0 };
     const union = new Map<string, Metric>();
     for (const e of exps) for (const m of e.metrics) union.set(`${m.mode}/${m.name}`, m);
-    const secs = sectionsOf([...union.values()].filter((m) => matchesSearch(m.mode, m.name, search))).map((s) => ({
+    const secs: ChartSectionSpec[] = sectionsOf([...union.values()].filter((m) => matchesSearch(m.mode, m.name, search))).map((s) => ({
       mode: s.mode,
       title: s.mode,
       charts: s.items.map((m) => ({
@@ -63,8 +79,27 @@ export function Compare(props: { ids: string[] }) {
           }),
       })),
     }));
-    return { sections: secs, total: union.size };
-  }, [exps, search, colours, hidden]);
+    // Rewards: a chart per (mode, reward) any run logged, a line per run that logged it.
+    const rkeys = new Map<string, { mode: string; name: string }>();
+    for (const t of rewards.values()) for (const k of t.keys()) rkeys.set(`${k.mode}/${k.name}`, k);
+    const rcharts = [...rkeys.values()]
+      .filter((k) => matchesSearch('rewards', `${k.name} ${k.mode}`, search))
+      .sort((a, b) => (a.mode === b.mode ? a.name.localeCompare(b.name) : a.mode === 'train' ? -1 : b.mode === 'train' ? 1 : a.mode.localeCompare(b.mode)))
+      .map((k) => {
+        const runs = exps.filter((e) => !hidden.has(e.id) && rewards.get(e.id)?.keys().some((x) => x.mode === k.mode && x.name === k.name));
+        return {
+          id: `rewards/${k.mode}/${k.name}`,
+          mode: k.mode,
+          name: k.name,
+          title: `${k.name} (${k.mode})`,
+          lines: runs.map((e) => ({ key: e.id, label: visibleText(e.name), color: colours.get(e.id)!, expId: e.id })),
+          data: runs.map((e) => rewards.get(e.id)!.line(k.mode, k.name)),
+          dataVersion: rewards.size,
+        };
+      });
+    if (rcharts.length) secs.push({ mode: 'rewards', title: 'rewards', note: 'per step: each run’s mean, band ± 1 std within min–max', charts: rcharts });
+    return { sections: secs, total: union.size + rkeys.size };
+  }, [exps, search, colours, hidden, rewards]);
 
   if (props.ids.length === 0) {
     return (
@@ -135,6 +170,7 @@ export function Compare(props: { ids: string[] }) {
               }}
             />
           )}
+          <CompareRollouts runs={exps.filter((e) => !hidden.has(e.id)).map((e) => ({ exp: e, colour: colours.get(e.id)! }))} />
           <ConfigDiff exps={exps} colours={colours} />
         </>
       )}
