@@ -214,6 +214,45 @@ describe('charts', () => {
     expect(Number.isInteger(step) && step >= 0 && step <= grpo.latestStep).toBe(true);
   });
 
+  test('the x axis: wall or relative time, in the URL; a click still opens its step', async () => {
+    const { page } = s;
+    const { grpo } = env().facts;
+    await page.goto(`/experiments/${grpo.id}?tab=charts`);
+    const loss = section(page, 'train').locator(`${tid('chart')}[data-name$="loss"]`);
+    await poll(() => numAttr(loss, 'data-points')).toBeGreaterThan(0);
+    const hoverMiddle = async () => {
+      const over = loss.locator('.u-over').first();
+      // The chart is rebuilt for a new axis: wait for its new plot.
+      await poll(async () => (await over.boundingBox()) !== null).toBe(true);
+      const b = (await over.boundingBox())!;
+      await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2);
+      return b;
+    };
+    const readout = loss.locator('.chart-readout');
+    await page.locator(tid('x-axis')).selectOption('relative');
+    await waitForUrl(page, (u) => u.searchParams.get('x') === 'relative');
+    await hoverMiddle();
+    await poll(() => readout.innerText()).toMatch(/^\+\d+(s|m|h)[^·]*· step \d+/);
+    await page.locator(tid('x-axis')).selectOption('wall');
+    await waitForUrl(page, (u) => u.searchParams.get('x') === 'wall');
+    const b = await hoverMiddle();
+    await poll(() => readout.innerText()).toMatch(new RegExp(`${new Date().getFullYear()}.*· step \\d+`));
+    await screenshot(page, 'charts-wall-time');
+    // Reward charts are per step (their summaries have no time): they keep a step axis.
+    const reward = section(page, 'rewards').locator(tid('chart')).first();
+    await reward.scrollIntoViewIfNeeded();
+    const ro = (await reward.locator('.u-over').first().boundingBox())!;
+    await page.mouse.move(ro.x + ro.width / 2, ro.y + ro.height / 2);
+    await poll(() => reward.locator('.chart-readout').innerText()).toMatch(/^step \d+/);
+    await loss.scrollIntoViewIfNeeded();
+    await page.mouse.click(b.x + b.width / 2, b.y + b.height / 2);
+    await waitForUrl(page, (u) => u.searchParams.get('tab') === 'rollouts');
+    const step = Number(new URL(page.url()).searchParams.get('step'));
+    expect(Number.isInteger(step) && step >= 0 && step <= grpo.latestStep).toBe(true);
+    expect(new URL(page.url()).searchParams.get('x')).toBe('wall');
+    await page.goto(`/experiments/${grpo.id}?tab=charts`);
+  });
+
   test('reward distributions: a heatmap per reward with quantiles, from the server', async () => {
     const { page } = s;
     const { grpo } = env().facts;

@@ -4,6 +4,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { setQuery, useLocation } from '../router';
 import { setZoomSync } from './zoomSync';
+import { parseXMode, setXMode, type XMode } from './xAxis';
 import './charts.css';
 
 /**
@@ -66,6 +67,14 @@ export function useZoomSync(): [boolean, (on: boolean) => void] {
   return [on, (x) => setQuery({ zoomsync: x ? null : 0 })];
 }
 
+/** The x axis of every chart on the page: ?x=wall|relative, steps by default. */
+export function useXAxis(): [XMode, (m: XMode) => void] {
+  const m = parseXMode(useLocation().query.get('x'));
+  // After render: telling the charts redraws them, which must not happen inside this render.
+  useEffect(() => setXMode(m), [m]);
+  return [m, (x) => setQuery({ x: x === 'step' ? null : x })];
+}
+
 /** Remembered per browser: it is a matter of screen size, not of the experiment. */
 export function useChartSize(): [ChartSize, (s: ChartSize) => void] {
   const [s, setS] = useState<ChartSize>(() => {
@@ -92,6 +101,8 @@ export function ChartToolbar(p: {
   total: number;
   zoomSync: boolean;
   onZoomSync: (on: boolean) => void;
+  x?: XMode;
+  onX?: (m: XMode) => void;
 }) {
   return (
     <div class="toolbar charts-toolbar">
@@ -108,6 +119,16 @@ export function ChartToolbar(p: {
         </span>
       )}
       <span class="spacer" />
+      {p.onX && (
+        <label title="What the x axis measures: the step, the wall clock, or the time since each run's first point (per-step reward charts stay on steps)">
+          x{' '}
+          <select data-testid="x-axis" value={p.x ?? 'step'} onChange={(e) => p.onX!(parseXMode(e.currentTarget.value))}>
+            <option value="step">step</option>
+            <option value="wall">wall time</option>
+            <option value="relative">relative time</option>
+          </select>
+        </label>
+      )}
       <label title="Zooming one chart (drag across it) zooms every chart to the same steps; double-click resets them all">
         <input type="checkbox" data-testid="zoom-sync" checked={p.zoomSync} onChange={(e) => p.onZoomSync(e.currentTarget.checked)} /> Sync zoom
       </label>

@@ -5,7 +5,7 @@ import { api, type Experiment, type Metric } from '../api';
 import { useLive } from '../lib/live';
 import { setQuery } from '../router';
 import { ChartSections, type ChartSectionSpec } from './ChartSections';
-import { ChartToolbar, useChartSize, useSmoothing, useZoomSync } from './ChartToolbar';
+import { ChartToolbar, useChartSize, useSmoothing, useXAxis, useZoomSync } from './ChartToolbar';
 import { color } from './palette';
 import { RewardTable } from './rewards';
 import { RewardDistributions } from './RewardHeatmap';
@@ -18,6 +18,7 @@ export function ChartsPanel(props: { experiment: Experiment; metrics: Metric[] }
   const id = props.experiment.id;
   const [smoothing, setSmoothing] = useSmoothing();
   const [zoomSync, onZoomSync] = useZoomSync();
+  const [xAxis, onXAxis] = useXAxis();
   const [size, setSize] = useChartSize();
   const [search, setSearch] = useState('');
   // Metrics first seen in the live stream, after the page loaded its list.
@@ -122,6 +123,8 @@ export function ChartsPanel(props: { experiment: Experiment; metrics: Metric[] }
         total={total}
         zoomSync={zoomSync}
         onZoomSync={onZoomSync}
+        x={xAxis}
+        onX={onXAxis}
       />
       {total === 0 ? (
         <div class="charts-empty">

@@ -14,6 +14,7 @@ import { plotData, type PlotData } from './plotData';
 import { drawNonFinite, plotOptions } from './plotOptions';
 import { nearestLine, readoutHTML } from './readout';
 import { seriesQueue } from './queue';
+import { joinXAxis, lineInTime, xMode, type XMode } from './xAxis';
 
 export type { ChartLine } from './line';
 
@@ -67,6 +68,9 @@ export class ChartController {
   private unwatch: (() => void)[] = [];
   private state: ChartState = { loading: false, error: null, zoomed: false, downsampled: false, logUnavailable: false };
   private down: { x: number; y: number } | null = null;
+  private x: XMode = xMode();
+  /** On a time axis, the step of each drawn x, for a click. */
+  private xStep = new Map<number, number>();
 
   constructor(
     private readonly root: HTMLElement,
@@ -88,7 +92,25 @@ export class ChartController {
       }
     }
     this.readout.innerHTML = '';
-    this.unwatch.push(joinZoom(this));
+    this.unwatch.push(joinZoom(this), joinXAxis(this));
+  }
+
+  /** The page's x axis changed (step, wall or relative time); per-step reward charts keep steps. */
+  setXMode(m: XMode): void {
+    if (m === this.x) return;
+    this.x = m;
+    // A zoom is a range of the old axis: drop it (the other charts drop theirs too).
+    const fetched = this.fetchedRange;
+    if (this.zoom) {
+      this.zoom = null;
+      this.emit({ zoomed: false });
+    }
+    if (fetched) this.load();
+    else this.schedule();
+  }
+
+  private timeX(): boolean {
+    return !this.o.supplied && this.x !== 'step';
   }
 
   destroy(): void {
@@ -153,7 +175,7 @@ export class ChartController {
     this.zoom = range;
     this.u?.setScale('x', { min: range[0], max: range[1] });
     this.emit({ zoomed: true });
-    if (this.state.downsampled && !this.o.supplied) this.refetchSoon();
+    if (this.state.downsampled && !this.o.supplied && !this.timeX()) this.refetchSoon();
   }
 
   resetZoom(): void {
@@ -189,7 +211,8 @@ export class ChartController {
     this.fetch = ac;
     this.pending = [];
     const maxPoints = Math.max(100, Math.round(this.width || 600));
-    const range = this.zoom ? ([Math.floor(this.zoom[0]), Math.ceil(this.zoom[1])] as [number, number]) : null;
+    // A zoom on a time axis is a time range: the whole series is fetched and zoomed in place.
+    const range = this.zoom && !this.timeX() ? ([Math.floor(this.zoom[0]), Math.ceil(this.zoom[1])] as [number, number]) : null;
     const overview = !this.loaded && !range && this.o.lines.some((l) => (l.count ?? 0) > OVERVIEW_ABOVE);
     this.emit({ loading: true, error: null });
     const phase = async () => {
@@ -253,16 +276,18 @@ export class ChartController {
   private applyLive(expId: string, pts: ScalarEvent[]): boolean {
     const steps: number[] = [];
     const values: number[] = [];
+    const ts: number[] = [];
     for (const p of pts) {
       if (p.mode !== this.o.mode || p.name !== this.o.name) continue;
       steps.push(p.step);
       values.push(p.value);
+      ts.push(p.ts);
     }
     if (steps.length === 0) return false;
     let changed = false;
     this.o.lines.forEach((l, i) => {
       const d = this.datas[i];
-      if (l.expId === expId && d) changed = appendLive(d, steps, values) || changed;
+      if (l.expId === expId && d) changed = appendLive(d, steps, values, ts) || changed;
     });
     return changed;
   }
@@ -288,7 +313,16 @@ export class ChartController {
       return;
     }
     this.dirty = false;
-    const present = this.datas.map((d) => d ?? { raw: { step: [], value: [] }, sample: { step: [], value: [] }, downsampled: false, total: 0 });
+    let present = this.datas.map((d) => d ?? { raw: { step: [], value: [] }, sample: { step: [], value: [] }, downsampled: false, total: 0 });
+    this.xStep = new Map();
+    if (this.timeX()) {
+      const m = this.x as Exclude<XMode, 'step'>;
+      present = present.map((d) => {
+        const t = lineInTime(d, m);
+        t.line.sample.step.forEach((x, i) => this.xStep.set(x, t.steps[i]));
+        return t.line;
+      });
+    }
     const smoothing = effectiveSmoothing(this.o.smoothing, present);
     this.drawnSmoothing = smoothing;
     let pd = plotData(present, smoothing, this.log);
@@ -304,7 +338,8 @@ export class ChartController {
     this.attrs(present.filter((d) => d.raw.step.length > 0).length, first ? first.raw.step.length : 0);
     if (this.width <= 0) return;
 
-    const shape = [log, smoothing > 0, pd.band.map((b) => !!b).join(), this.o.lines.map((l) => l.color).join(), sparsest(present) <= 1].join('|');
+    const axis = this.timeX() ? this.x : 'step';
+    const shape = [log, smoothing > 0, pd.band.map((b) => !!b).join(), this.o.lines.map((l) => l.color).join(), sparsest(present) <= 1, axis].join('|');
     if (this.u && shape === this.shape) {
       this.u.setData(pd.data, !this.zoom);
       if (this.zoom) this.u.setScale('x', { min: this.zoom[0], max: this.zoom[1] });
@@ -320,6 +355,7 @@ export class ChartController {
         lines: this.o.lines,
         smoothing,
         log,
+        x: axis,
         single: present.map((d) => d.raw.step.length === 1),
         hooks: {
           setSelect: [(u) => this.onSelect(u)],
@@ -345,7 +381,7 @@ export class ChartController {
     this.emit({ zoomed: true });
     shareZoom(this, [min, max]);
     // Buckets only hide detail when the server downsampled; then ask for the visible range.
-    if (this.state.downsampled && !this.o.supplied) this.refetchSoon();
+    if (this.state.downsampled && !this.o.supplied && !this.timeX()) this.refetchSoon();
   }
 
   private bindPointer(u: uPlot): void {
@@ -357,7 +393,8 @@ export class ChartController {
       if (!d || Math.abs(e.clientX - d.x) > 3 || Math.abs(e.clientY - d.y) > 3) return;
       const idx = u.cursor.idx;
       if (idx == null) return;
-      const step = u.data[0][idx];
+      const x = u.data[0][idx];
+      const step = this.timeX() ? this.xStep.get(x) : x;
       if (step != null) this.o.onPick(step, this.pd ? nearestLine(u, this.pd, idx, this.drawnSmoothing) : 0);
     });
     u.over.addEventListener('dblclick', () => this.resetZoom());
@@ -365,7 +402,11 @@ export class ChartController {
 
   private showReadout(u: uPlot): void {
     const idx = u.cursor.idx;
-    this.readout.innerHTML = this.pd && idx != null ? readoutHTML(u, this.pd, idx, this.o.lines, this.drawnSmoothing, (l, st) => this.loggedAt(l, st)) : '';
+    const axis = this.timeX() ? this.x : 'step';
+    this.readout.innerHTML =
+      this.pd && idx != null
+        ? readoutHTML(u, this.pd, idx, this.o.lines, this.drawnSmoothing, (l, st) => this.loggedAt(l, st), axis, axis === 'step' ? undefined : (x) => this.xStep.get(x))
+        : '';
   }
 
   private loggedAt(line: number, step: number): number | null {

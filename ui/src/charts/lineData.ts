@@ -20,6 +20,8 @@ export interface LineData {
   total: number;
   /** Steps per server bucket when downsampled, so live points can join the same grid. */
   bucket?: number;
+  /** When each sampled step was logged (client seconds), for a time x axis. */
+  ts?: Map<number, number>;
 }
 
 /**
@@ -32,7 +34,7 @@ export function lineFromSeries(s: Series): LineData {
   if (!s.downsampled) {
     // One object for both, so a live append lands once (see sameSample).
     const pts = { step: s.step, value: s.value };
-    return { raw: pts, sample: pts, downsampled: false, total: s.total };
+    return { raw: pts, sample: pts, downsampled: false, total: s.total, ts: timesOf(s) };
   }
   const step: number[] = [];
   const value: number[] = [];
@@ -59,7 +61,15 @@ export function lineFromSeries(s: Series): LineData {
     downsampled: step.length < s.total,
     total: s.total,
     bucket: n > 1 ? (s.step[n - 1] - s.step[0]) / (n - 1) : undefined,
+    ts: timesOf(s),
   };
+}
+
+/** Each returned step's time: the point's, or a bucket's last point's. */
+function timesOf(s: Series): Map<number, number> {
+  const m = new Map<number, number>();
+  for (let i = 0; i < s.step.length; i++) if (s.ts[i] > 0) m.set(s.step[i], s.ts[i]);
+  return m;
 }
 
 /**
@@ -68,8 +78,12 @@ export function lineFromSeries(s: Series): LineData {
  * latest), as the server's buckets do, so the smoothed line does not change
  * character where the fetched history ends and the live tail begins.
  */
-export function appendLive(d: LineData, steps: number[], values: number[]): boolean {
+export function appendLive(d: LineData, steps: number[], values: number[], ts?: number[]): boolean {
   const changed = appendPoints(d.raw, steps, values);
+  if (ts) {
+    d.ts ??= new Map();
+    steps.forEach((s, i) => ts[i] > 0 && d.ts!.set(s, ts[i]));
+  }
   if (d.sample !== d.raw) {
     const w = d.bucket;
     for (let i = 0; i < steps.length; i++) {

@@ -5,6 +5,7 @@ import type { ChartLine } from './line';
 import { formatStep, formatValue } from './format';
 import { fade } from './palette';
 import type { PlotData } from './plotData';
+import { formatDuration, type XMode } from './xAxis';
 
 /** Every chart on the page shares a crosshair: hovering one shows the same step on all. */
 const SYNC_KEY = 'expt-charts';
@@ -18,6 +19,8 @@ export interface PlotSetup {
   hooks: uPlot.Hooks.Arrays;
   /** Lines with a single point: drawn as a filled dot, which a line cannot show. */
   single?: boolean[];
+  /** What x is: steps, or seconds (wall clock, or since the run's first point). */
+  x?: XMode;
 }
 
 export function plotOptions(pd: PlotData, p: PlotSetup): uPlot.Options {
@@ -47,10 +50,14 @@ export function plotOptions(pd: PlotData, p: PlotSetup): uPlot.Options {
     height: p.height,
     legend: { show: false },
     padding: [8, 10, 0, 0],
-    scales: { x: { time: false }, y: log ? { distr: 3, log: 10 } : { distr: 1 } },
+    scales: { x: { time: p.x === 'wall' }, y: log ? { distr: 3, log: 10 } : { distr: 1 } },
     axes: [
-      // Steps are whole: a tick between two (1.5 on a short run) would print as a repeated 2.
-      { ...axis, size: 30, values: (_u, vals) => vals.map((v) => (v == null || !Number.isInteger(v) ? '' : formatStep(v, true))) },
+      p.x === 'wall'
+        ? { ...axis, size: 42 } // uPlot's own date and time ticks, two lines of them
+        : p.x === 'relative'
+          ? { ...axis, size: 30, values: (_u, vals) => vals.map((v) => (v == null ? '' : formatDuration(v))) }
+          : // Steps are whole: a tick between two (1.5 on a short run) would print as a repeated 2.
+            { ...axis, size: 30, values: (_u, vals) => vals.map((v) => (v == null || !Number.isInteger(v) ? '' : formatStep(v, true))) },
       {
         ...axis,
         size: 58,

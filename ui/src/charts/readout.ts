@@ -3,6 +3,7 @@ import type uPlot from 'uplot';
 import type { ChartLine } from './line';
 import { escapeHTML, formatStep, formatValue } from './format';
 import type { PlotData } from './plotData';
+import { formatDuration, type XMode } from './xAxis';
 
 /**
  * HTML for the read-out at data index idx: the step, then per line the raw
@@ -16,9 +17,13 @@ export function readoutHTML(
   lines: ChartLine[],
   smoothing: number,
   loggedAt: (line: number, step: number) => number | null,
+  axis: XMode = 'step',
+  stepAt: (x: number) => number | undefined = (x) => x,
 ): string {
   const x = u.data[0][idx];
-  const parts: string[] = [`<span class="ro-step">step ${formatStep(x, false)}</span>`];
+  const st = stepAt(x);
+  const when = axis === 'wall' ? new Date(x * 1000).toLocaleString() : axis === 'relative' ? `+${formatDuration(x)}` : '';
+  const parts: string[] = [`<span class="ro-step">${when ? escapeHTML(when) + ' · ' : ''}step ${st === undefined ? '?' : formatStep(st, false)}</span>`];
   const multi = lines.length > 1;
   lines.forEach((l, i) => {
     const raw = nearest(u.data[pd.raw[i]], idx);
@@ -27,7 +32,7 @@ export function readoutHTML(
     const b = pd.band[i];
     let s = '<span class="ro-line">';
     if (multi) s += `<i style="background:${l.color}"></i>${escapeHTML(l.label)} `;
-    s += `<b>${formatValue(raw === null ? loggedAt(i, x) : raw, false)}</b>`;
+    s += `<b>${formatValue(raw === null && st !== undefined ? loggedAt(i, st) : raw, false)}</b>`;
     if (smoothing > 0 && sm != null) s += ` <span class="muted">smoothed</span> ${formatValue(sm, false)}`;
     if (b) {
       const lo = nearest(u.data[b[0]], idx);

@@ -6,7 +6,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, type Experiment, type Metric } from '../api';
 import { navigate, setQuery, useLocation } from '../router';
 import { ChartSections, type ChartSectionSpec } from '../charts/ChartSections';
-import { ChartToolbar, useChartSize, useSmoothing, useZoomSync } from '../charts/ChartToolbar';
+import { ChartToolbar, useChartSize, useSmoothing, useXAxis, useZoomSync } from '../charts/ChartToolbar';
 import { color } from '../charts/palette';
 import { matchesSearch, sectionsOf } from '../charts/sections';
 import { configText, diffConfigs } from '../lib/config';
@@ -22,6 +22,7 @@ export function Compare(props: { ids: string[] }) {
   const [failed, setFailed] = useState<string[]>([]);
   const [smoothing, setSmoothing] = useSmoothing();
   const [zoomSync, onZoomSync] = useZoomSync();
+  const [xAxis, onXAxis] = useXAxis();
   const [size, setSize] = useChartSize();
   const [search, setSearch] = useState('');
   // Runs hidden from the charts (?hide=id,id): the legend toggles them.
@@ -156,6 +157,8 @@ export function Compare(props: { ids: string[] }) {
             total={total}
             zoomSync={zoomSync}
             onZoomSync={onZoomSync}
+            x={xAxis}
+            onX={onXAxis}
           />
           {total === 0 ? (
             <div class="charts-empty">None of these experiments has logged metrics.</div>
