@@ -35,6 +35,7 @@ type Rollout struct {
 	Messages     []Message
 	Rewards      []Reward
 	Tokens       []MessageTokens // only read back by Rollout (one rollout), never in lists
+	TokenCount   int64           // how many tokens Tokens holds, in lists too; 0 when none
 	TS           float64         // client wall clock; 0 when unknown
 	CreatedAt    time.Time
 }

@@ -18,6 +18,15 @@ type TokenValues struct {
 	Values []float64 // NaN where a token has none
 }
 
+// CountTokens is how many tokens ts holds.
+func CountTokens(ts []MessageTokens) int64 {
+	var n int64
+	for _, mt := range ts {
+		n += int64(len(mt.Text))
+	}
+	return n
+}
+
 // Token limits per rollout.
 const (
 	MaxTokensPerRollout = 200_000

@@ -116,6 +116,14 @@ func RolloutOf(ro *expt.Rollout) Rollout {
 	for i, rw := range ro.Rewards {
 		out.Rewards[i] = Reward{rw.Name, Num(rw.Value)}
 	}
+	out.TokenCount = ro.TokenCount
+	return out
+}
+
+// RolloutWithTokens is one rollout on the wire with its tokens, which
+// lists and live events leave out (a message's tokens run to 200,000).
+func RolloutWithTokens(ro *expt.Rollout) Rollout {
+	out := RolloutOf(ro)
 	for _, mt := range ro.Tokens {
 		t := Tokens{Message: mt.Message, Text: mt.Text}
 		for _, v := range mt.Values {
@@ -135,7 +143,7 @@ func PreviewsOf(list []*expt.Rollout, tags []string) []Rollout {
 	return each(list, func(ro *expt.Rollout) Rollout {
 		p := expt.RolloutPreview(ro, tags)
 		out := RolloutOf(&expt.Rollout{ID: ro.ID, ClientID: ro.ClientID, Step: ro.Step, Mode: ro.Mode, Prompt: ro.Prompt, PromptRaw: ro.PromptRaw,
-			Rewards: ro.Rewards, TS: ro.TS, CreatedAt: ro.CreatedAt})
+			Rewards: ro.Rewards, TS: ro.TS, CreatedAt: ro.CreatedAt, TokenCount: ro.TokenCount})
 		out.Preview = &Preview{Answer: p.Answer, Boxed: p.Boxed, Chars: p.Chars, Messages: p.Messages}
 		return out
 	})

@@ -40,6 +40,7 @@ type Rollout struct {
 	CreatedAt  time.Time `json:"createdAt"`
 	Preview    *Preview  `json:"preview,omitempty"`
 	Tokens     []Tokens  `json:"tokens,omitempty"`
+	TokenCount int64     `json:"tokenCount,omitempty"`
 }
 
 // Tokens is one message's tokens on the wire.

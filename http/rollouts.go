@@ -71,7 +71,7 @@ func (s *Server) getRollout(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, api.RolloutOf(ro))
+	return writeJSON(w, http.StatusOK, api.RolloutWithTokens(ro))
 }
 
 func (s *Server) rolloutGroups(w http.ResponseWriter, r *http.Request) error {

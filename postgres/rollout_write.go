@@ -133,15 +133,16 @@ func (w *rolloutWriter) write(ctx context.Context, experimentID string, batch []
 	}
 	b.Queue(`INSERT INTO rewards(rollout_id, name_id, value) SELECT r, n, NULLIF(v, 'NaN') FROM unnest($1::bigint[], $2::bigint[], $3::float8[]) AS x(r, n, v)`,
 		stats.Rewards.Rollout, stats.Rewards.Name, stats.Rewards.Value)
-	var tokenIDs []int64
+	var tokenIDs, tokenCounts []int64
 	var tokenData [][]byte
 	for _, r := range batch {
 		if d := storekit.EncodeTokens(r.Tokens); d != nil {
-			tokenIDs, tokenData = append(tokenIDs, r.ID), append(tokenData, d)
+			r.TokenCount = expt.CountTokens(r.Tokens)
+			tokenIDs, tokenData, tokenCounts = append(tokenIDs, r.ID), append(tokenData, d), append(tokenCounts, r.TokenCount)
 		}
 	}
 	if len(tokenIDs) > 0 {
-		b.Queue(`INSERT INTO rollout_tokens(rollout_id, data) SELECT * FROM unnest($1::bigint[], $2::bytea[])`, tokenIDs, tokenData)
+		b.Queue(`INSERT INTO rollout_tokens(rollout_id, data, tokens) SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bigint[])`, tokenIDs, tokenData, tokenCounts)
 	}
 	w.queueStepStats(b, stats.Steps, stats.StepSums)
 	w.queueGroupStats(b, stats.Groups, stats.GroupSums)

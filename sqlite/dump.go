@@ -65,7 +65,7 @@ var dumpTables = []dumpTable{
 	{name: "points", cols: []column{col("series_id", kInt), col("step", kInt), col("value", kFloatNaN), col("ts", kFloat)}},
 	{name: "idempotency", cols: []column{col("experiment", kInt), col("key", kText), col("body_hash", kTextNull), col("created_at", kTime)}},
 	{name: "reward_names", cols: []column{col("id", kInt), col("experiment", kInt), col("name", kText)}},
-	{name: "rollout_tokens", cols: []column{col("rollout_id", kInt), col("data", kBytes)}},
+	{name: "rollout_tokens", cols: []column{col("rollout_id", kInt), col("data", kBytes), col("tokens", kInt)}},
 	{name: "rewards", cols: []column{col("rollout_id", kInt), col("name_id", kInt), col("value", kFloatNaN)}},
 	{name: "step_counts", cols: []column{col("experiment", kInt), col("mode", kText), col("step", kInt), col("count", kInt), col("lengths", kBytesNull)}},
 	{name: "step_rewards", cols: []column{col("experiment", kInt), col("mode", kText), col("step", kInt), col("name_id", kInt), col("count", kInt),

@@ -106,10 +106,11 @@ func (w *rolloutWriter) write(ctx context.Context, experimentID string, batch []
 	var tokenArgs []any
 	for _, r := range batch {
 		if b := storekit.EncodeTokens(r.Tokens); b != nil {
-			tokenArgs = append(tokenArgs, r.ID, b)
+			r.TokenCount = expt.CountTokens(r.Tokens)
+			tokenArgs = append(tokenArgs, r.ID, b, r.TokenCount)
 		}
 	}
-	if err := w.multiInsert(ctx, "insert tokens", `INSERT INTO rollout_tokens(rollout_id, data) VALUES `, "", 2, tokenArgs); err != nil {
+	if err := w.multiInsert(ctx, "insert tokens", `INSERT INTO rollout_tokens(rollout_id, data, tokens) VALUES `, "", 3, tokenArgs); err != nil {
 		return err
 	}
 	if err := w.upsertStepStats(ctx, stats.Steps, stats.StepSums); err != nil {

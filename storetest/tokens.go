@@ -50,9 +50,13 @@ func testTokens(t *testing.T, open func(t *testing.T) expt.Store) {
 	list, _, err := f.s.Rollouts(f.ctx, expt.RolloutQuery{ExperimentID: f.expID})
 	must(t, "Rollouts", err)
 	for _, r := range list {
-		if r.Tokens != nil {
-			t.Fatal("a list carries tokens")
+		want := map[int64]int64{with.ID: int64(n)}[r.ID]
+		if r.Tokens != nil || r.TokenCount != want {
+			t.Fatalf("listed rollout %d: tokens %v, count %d (want %d)", r.ID, r.Tokens != nil, r.TokenCount, want)
 		}
+	}
+	if got.TokenCount != int64(n) {
+		t.Fatalf("Rollout's token count = %d", got.TokenCount)
 	}
 
 	// Checked against the rollout: a message that is not there, counts that differ.

@@ -51,8 +51,37 @@ func QueryRollouts(ctx context.Context, c Conn, experimentID, sql string, args .
 	if err != nil {
 		return nil, fmt.Errorf("select rewards: %w", err)
 	}
-	defer rw.Close()
-	return out, AttachRewards(rw, out)
+	err = AttachRewards(rw, out)
+	rw.Close()
+	if err != nil {
+		return nil, err
+	}
+	return out, attachTokenCounts(ctx, c, out)
+}
+
+// attachTokenCounts sets the token count of the rollouts that have tokens:
+// one lookup by primary key per page, the records themselves unread.
+func attachTokenCounts(ctx context.Context, c Conn, list []*expt.Rollout) error {
+	w := NewWhere(c.Dollar())
+	rows, err := c.Query(ctx, `SELECT rollout_id, tokens FROM rollout_tokens WHERE `+In(w, "rollout_id", RolloutIDs(list)), w.Args...)
+	if err != nil {
+		return fmt.Errorf("select token counts: %w", err)
+	}
+	defer rows.Close()
+	byID := make(map[int64]*expt.Rollout, len(list))
+	for _, r := range list {
+		byID[r.ID] = r
+	}
+	for rows.Next() {
+		var id, n int64
+		if err := rows.Scan(&id, &n); err != nil {
+			return fmt.Errorf("scan token count: %w", err)
+		}
+		if r := byID[id]; r != nil {
+			r.TokenCount = n
+		}
+	}
+	return rows.Err()
 }
 
 // QueryRollout is QueryRollouts for a query of rollout id: ENOTFOUND when

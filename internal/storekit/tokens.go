@@ -122,5 +122,6 @@ func attachTokens(ctx context.Context, c Conn, r *expt.Rollout) error {
 	if r.Tokens, err = DecodeTokens(data); err != nil {
 		return fmt.Errorf("tokens of rollout %d: %w", r.ID, err)
 	}
+	r.TokenCount = expt.CountTokens(r.Tokens)
 	return nil
 }

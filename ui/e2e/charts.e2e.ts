@@ -220,31 +220,29 @@ describe('charts', () => {
     await page.goto(`/experiments/${grpo.id}?tab=charts`);
     const loss = section(page, 'train').locator(`${tid('chart')}[data-name$="loss"]`);
     await poll(() => numAttr(loss, 'data-points')).toBeGreaterThan(0);
-    const hoverMiddle = async () => {
-      const over = loss.locator('.u-over').first();
-      // The chart is rebuilt for a new axis: wait for its new plot.
-      await poll(async () => (await over.boundingBox()) !== null).toBe(true);
-      const b = (await over.boundingBox())!;
-      await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2);
-      return b;
-    };
-    const readout = loss.locator('.chart-readout');
+    // Hover a plot's middle until its read-out says re: a chart is rebuilt for a new axis (and
+    // drawn only once in view), so its plot may be replaced between finding it and moving there.
+    const hoverUntil = (chart: Locator, re: RegExp) =>
+      poll(async () => {
+        const box = await chart.locator('.u-over').first().boundingBox();
+        if (!box) return '';
+        await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+        return chart.locator('.chart-readout').innerText();
+      }).toMatch(re);
     await page.locator(tid('x-axis')).selectOption('relative');
     await waitForUrl(page, (u) => u.searchParams.get('x') === 'relative');
-    await hoverMiddle();
-    await poll(() => readout.innerText()).toMatch(/^\+\d+(s|m|h)[^·]*· step \d+/);
+    await hoverUntil(loss, /^\+\d+(s|m|h)[^·]*· step \d+/);
     await page.locator(tid('x-axis')).selectOption('wall');
     await waitForUrl(page, (u) => u.searchParams.get('x') === 'wall');
-    const b = await hoverMiddle();
-    await poll(() => readout.innerText()).toMatch(new RegExp(`${new Date().getFullYear()}.*· step \\d+`));
+    await hoverUntil(loss, new RegExp(`${new Date().getFullYear()}.*· step \\d+`));
     await screenshot(page, 'charts-wall-time');
     // Reward charts are per step (their summaries have no time): they keep a step axis.
     const reward = section(page, 'rewards').locator(tid('chart')).first();
     await reward.scrollIntoViewIfNeeded();
-    const ro = (await reward.locator('.u-over').first().boundingBox())!;
-    await page.mouse.move(ro.x + ro.width / 2, ro.y + ro.height / 2);
-    await poll(() => reward.locator('.chart-readout').innerText()).toMatch(/^step \d+/);
+    await hoverUntil(reward, /^step \d+/);
     await loss.scrollIntoViewIfNeeded();
+    await hoverUntil(loss, /· step \d+/);
+    const b = (await loss.locator('.u-over').first().boundingBox())!;
     await page.mouse.click(b.x + b.width / 2, b.y + b.height / 2);
     await waitForUrl(page, (u) => u.searchParams.get('tab') === 'rollouts');
     const step = Number(new URL(page.url()).searchParams.get('step'));

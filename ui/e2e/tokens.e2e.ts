@@ -30,6 +30,8 @@ describe('tokens', () => {
     });
     const { page } = s;
     await page.goto(`/experiments/${id}?tab=rollouts&step=1&mode=train&rollout=${wrote.ids[0]}`);
+    // The table counts the tokens (the list carries the count, not the tokens).
+    await poll(() => page.locator(tid('rollout-tokens')).first().innerText()).toBe(String(text.length));
     const chat = page.locator(tid('chat-view'));
     const view = chat.locator(tid('token-text'));
     await poll(() => view.count()).toBe(1);

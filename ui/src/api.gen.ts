@@ -2227,6 +2227,8 @@ export interface components {
             preview?: components["schemas"]["RolloutPreview"];
             /** @description Only from GET .../rollouts/{rolloutId}, when the rollout was logged with tokens; values as float32. */
             tokens?: components["schemas"]["MessageTokens"][];
+            /** @description How many tokens were logged with the rollout (lists and events too); absent when none */
+            tokenCount?: number;
         };
         /**
          * @description What the rollout table shows, computed by the server (GET .../rollouts?view=preview): the final

@@ -373,7 +373,7 @@ def test_rollout_tokens_round_trip(expt_server: ExptServer) -> None:
     expt_logger.log_rollout("2+2?", msgs, {"correctness": 1.0}, step=0, tokens={1: {"text": text, "logprob": logprob}})
     assert run.end(timeout=30)
     page = expt_server.get(f"/api/experiments/{run.id}/rollouts?step=0")["rollouts"]
-    assert len(page) == 1 and "tokens" not in page[0]
+    assert len(page) == 1 and "tokens" not in page[0] and page[0]["tokenCount"] == len(text)
     one = expt_server.get(f"/api/experiments/{run.id}/rollouts/{page[0]['id']}")
     (t,) = one["tokens"]
     assert t["message"] == 1 and t["text"] == text

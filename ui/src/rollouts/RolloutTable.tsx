@@ -76,10 +76,11 @@ function useVisibleRows(body: { current: HTMLTableSectionElement | null }, n: nu
 export function RolloutTable(p: Props) {
   // Derived once per page, not per selection change: responses run to 30 KB.
   const names = useMemo(() => rewardNames(p.rows), [p.rows]);
-  const derived = useMemo(() => p.rows.map((r) => ({ answer: answerPreview(r), boxed: boxedAnswer(r), len: responseChars(r) })), [p.rows]);
+  const derived = useMemo(() => p.rows.map((r) => ({ answer: answerPreview(r), boxed: boxedAnswer(r), len: responseChars(r), tokens: r.tokenCount ?? 0 })), [p.rows]);
   const weights = p.weights ?? new Map<string, number>();
   const showTotal = names.length > 1 || weights.size > 0;
   const showBoxed = derived.some((d) => d.boxed);
+  const showTokens = derived.some((d) => d.tokens > 0);
   const body = useRef<HTMLTableSectionElement>(null);
   const virtual = !p.wrap && p.rows.length > VIRTUAL_FROM;
   const { first, last, rowH } = useVisibleRows(body, p.rows.length, virtual);
@@ -138,7 +139,7 @@ export function RolloutTable(p: Props) {
     />
   );
   const colStyle = (col: ResizableCol) => (widths[col] ? { width: `${widths[col]}px` } : undefined);
-  const columns = 4 + (p.showStep ? 1 : 0) + (showBoxed ? 1 : 0) + (showTotal ? 1 : 0) + names.length;
+  const columns = 4 + (p.showStep ? 1 : 0) + (showBoxed ? 1 : 0) + (showTokens ? 1 : 0) + (showTotal ? 1 : 0) + names.length;
 
   const arrow = (sort: string) => (p.sort === sort ? (p.order === 'asc' ? ' ↑' : ' ↓') : '');
   return (
@@ -163,6 +164,9 @@ export function RolloutTable(p: Props) {
             </th>
           )}
           <th class="num" title="Characters of the response (reasoning included)">len</th>
+          {showTokens && (
+            <th class="num" title="Tokens logged with the rollout (log_rollout(tokens=...))">tokens</th>
+          )}
           {showTotal && (
             <th class="num" data-testid="total-col" title={weights.size ? `Σ ${[...weights].map(([n, w]) => `${w}·${n}`).join(' + ')}` : 'The sum of the rewards'}>
               total
@@ -221,6 +225,11 @@ export function RolloutTable(p: Props) {
             <td class="num rp-len" data-testid="rollout-len">
               {derived[i].len.toLocaleString('en-US')}
             </td>
+            {showTokens && (
+              <td class="num rp-len" data-testid="rollout-tokens">
+                {derived[i].tokens ? derived[i].tokens.toLocaleString('en-US') : '–'}
+              </td>
+            )}
             {showTotal && (
               <td class="num rp-reward" data-testid="rollout-total">
                 {fmtNum(totalReward(r, weights))}
