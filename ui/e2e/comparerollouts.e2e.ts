@@ -56,7 +56,18 @@ describe('compare rollouts', () => {
     // Step 3's first prompt in run b: ids 8..11 (step 1 took 0..7).
     const href = await cols.nth(1).locator(tid('compare-sample')).first().getAttribute('href');
     expect(href).toBe(`/experiments/${b.id}?tab=rollouts&mode=train&step=3&rollout=${b.ids[8]}`);
+    // Two samples, one per run, side by side with a line diff of their answers.
+    await cols.nth(0).locator(tid('compare-pick')).first().check();
+    await cols.nth(1).locator(tid('compare-pick')).first().check();
+    const diff = side.locator(tid('diff-view'));
+    await poll(() => diff.getAttribute('data-right')).toBe(String(b.ids[8]));
+    expect(await diff.getAttribute('data-left')).toBe(String(a.ids[8]));
+    expect(await diff.locator(`${tid('diff-rewards')} tr[data-name="correctness"] ${tid('diff-delta')}`).innerText()).toBe('+1');
+    expect(await diff.locator(`${tid('diff-line')}[data-kind="del"]`).innerText()).toContain('baseline-run says 0');
+    expect(await diff.locator(`${tid('diff-line')}[data-kind="add"]`).innerText()).toContain('tuned-run says 0');
     await screenshot(page, 'compare-rollouts');
+    await diff.locator(tid('diff-close')).click();
+    await poll(() => side.locator(tid('diff-view')).count()).toBe(0);
 
     // Another prompt, another step.
     await side.locator(tid('compare-prompt')).selectOption(PROMPTS[1]);

@@ -7,6 +7,7 @@ import { api, type Experiment, type Rollout } from '../api';
 import { previewQuery } from '../lib/reasoning';
 import { Name } from '../lib/Name';
 import { answerPreview, fmtNum, oneLine, rewardNames, rewardOf } from '../rollouts/format';
+import { DiffView } from '../rollouts/DiffView';
 
 interface Run {
   exp: Experiment;
@@ -20,6 +21,23 @@ export function CompareRollouts(p: { runs: Run[] }) {
   const [prompts, setPrompts] = useState<string[]>([]);
   const [prompt, setPrompt] = useState<string | null>(null);
   const [cols, setCols] = useState<Map<string, Rollout[] | string>>(new Map());
+  // Two samples picked (from any runs) to read side by side with a line diff, fetched whole.
+  const [picked, setPicked] = useState<{ exp: string; id: number }[]>([]);
+  const [pair, setPair] = useState<{ a: Rollout; b: Rollout | null; error: string | null } | null>(null);
+  useEffect(() => {
+    if (picked.length < 2) return setPair(null);
+    let live = true;
+    const [x, y] = picked;
+    Promise.all([api.rollout(x.exp, x.id), api.rollout(y.exp, y.id)]).then(
+      ([a, b]) => live && setPair({ a, b, error: null }),
+      (e: Error) => live && setPair((p) => (p ? { ...p, error: e.message } : null)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [picked]);
+  const togglePick = (exp: string, id: number) =>
+    setPicked((ps) => (ps.some((p) => p.id === id && p.exp === exp) ? ps.filter((p) => !(p.id === id && p.exp === exp)) : [...ps, { exp, id }].slice(-2)));
   const ids = p.runs.map((r) => r.exp.id).join(',');
 
   useEffect(() => {
@@ -140,16 +158,25 @@ export function CompareRollouts(p: { runs: Run[] }) {
                         .join(' · ')}
                     </div>
                     {rows.map((x) => (
-                      <a
-                        class="compare-sample"
-                        data-testid="compare-sample"
-                        data-id={x.id}
-                        key={x.id}
-                        href={`/experiments/${encodeURIComponent(r.exp.id)}?tab=rollouts&mode=${encodeURIComponent(mode)}&step=${step}&rollout=${x.id}`}
-                      >
-                        <span class="mono compare-sample-rewards">{x.rewards.map((w) => `${w.name} ${fmtNum(w.value)}`).join(' · ')}</span>
-                        <span class="compare-sample-answer">{answerPreview(x)}</span>
-                      </a>
+                      <div class="compare-sample-row" key={x.id}>
+                        <input
+                          type="checkbox"
+                          data-testid="compare-pick"
+                          data-id={x.id}
+                          title="Pick two samples to read them side by side with a line diff"
+                          checked={picked.some((p) => p.id === x.id && p.exp === r.exp.id)}
+                          onChange={() => togglePick(r.exp.id, x.id)}
+                        />
+                        <a
+                          class="compare-sample"
+                          data-testid="compare-sample"
+                          data-id={x.id}
+                          href={`/experiments/${encodeURIComponent(r.exp.id)}?tab=rollouts&mode=${encodeURIComponent(mode)}&step=${step}&rollout=${x.id}`}
+                        >
+                          <span class="mono compare-sample-rewards">{x.rewards.map((w) => `${w.name} ${fmtNum(w.value)}`).join(' · ')}</span>
+                          <span class="compare-sample-answer">{answerPreview(x)}</span>
+                        </a>
+                      </div>
                     ))}
                   </>
                 )}
@@ -157,6 +184,10 @@ export function CompareRollouts(p: { runs: Run[] }) {
             );
           })}
         </div>
+      )}
+      {picked.length === 1 && <p class="muted">Pick one more sample to read the two side by side.</p>}
+      {pair && (
+        <DiffView left={pair.a} right={pair.b} loading={false} error={pair.error} terms={[]} onClose={() => setPicked([])} onSwap={() => setPicked(([x, y]) => [y, x])} />
       )}
     </section>
   );

@@ -16,6 +16,8 @@ interface Props {
   sort: string;
   order: 'asc' | 'desc';
   onSelect: (id: number) => void;
+  /** The pointer rests on a row: its rollout may be opened next. */
+  onHover?: (id: number) => void;
   onSort: (sort: string) => void;
   /** Rows from several steps: show each one's step. */
   showStep?: boolean;
@@ -204,6 +206,7 @@ export function RolloutTable(p: Props) {
             class={r.id === p.selected ? 'selected' : ''}
             aria-selected={r.id === p.selected}
             onClick={() => p.onSelect(r.id)}
+            onMouseEnter={p.onHover && (() => p.onHover!(r.id))}
           >
             <td class="num muted rp-id">{r.id}</td>
             {p.showStep && (

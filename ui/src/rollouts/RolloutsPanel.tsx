@@ -2,7 +2,7 @@
 // and step, filter by rewards, search the text, sort by a reward, read a
 // rollout as a chat, compare a prompt's samples (GRPO groups) and follow a
 // prompt across steps. All view state is in the URL (see state.ts).
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, type Rollout } from '../api';
 import { parseFilter, matches } from '../lib/filter';
 import { searchTerms } from '../lib/highlight';
@@ -110,6 +110,14 @@ export function RolloutsPanel(props: { experimentId: string }) {
   // Previews carry no messages: the chat view fetches those whole.
   for (const r of rows) if (!r.preview) known.current.set(r.id, r);
   const detail = useRolloutDetail(experimentId, st.rollout, known.current);
+  // Rows are previews: fetch whole the rollouts a reader is about to open (the row under the
+  // pointer, the open one's neighbours for j/k), so opening them needs no request.
+  const prefetch = useRolloutPrefetch(experimentId, known.current);
+  useEffect(() => {
+    const i = rows.findIndex((r) => r.id === st.rollout);
+    if (i < 0) return;
+    for (const j of [i + 1, i - 1]) if (rows[j]) prefetch(rows[j].id);
+  }, [st.rollout, rows]);
   const diffDetail = useRolloutDetail(experimentId, st.diff, known.current);
 
   // Where the open rollout stands in the table: its prompt and its rank among
@@ -415,6 +423,7 @@ export function RolloutsPanel(props: { experimentId: string }) {
                 // A hit from another step opens at its step: the step picker follows.
                 onSelect={(id) => update({ rollout: id, ...(acrossSteps ? { step: rows.find((r) => r.id === id)?.step ?? null } : {}) })}
                 onSort={onSort}
+                onHover={prefetch}
               />
               {!rows.length && !page.loading && !stale && <div class="empty">{filtered ? 'No rollouts match.' : 'No rollouts at this step.'}</div>}
               {page.more && (
@@ -452,6 +461,23 @@ export function RolloutsPanel(props: { experimentId: string }) {
         </div>
       </div>
     </div>
+  );
+}
+
+/** Fetch rollouts into known ahead of need, each once, a few at a time. */
+function useRolloutPrefetch(experimentId: string, known: Map<number, Rollout>) {
+  const asked = useRef(new Set<number>());
+  useEffect(() => asked.current.clear(), [experimentId]);
+  return useCallback(
+    (id: number) => {
+      if (known.has(id) || asked.current.has(id) || asked.current.size > 2000) return;
+      asked.current.add(id);
+      api.rollout(experimentId, id).then(
+        (r) => known.set(r.id, r),
+        () => asked.current.delete(id),
+      );
+    },
+    [experimentId],
   );
 }
 
