@@ -227,6 +227,8 @@ def env_for(server: Server, url: str, spool: Path, **extra: str) -> dict[str, st
         EXPT_LOGGER_API_KEY=server.key,
         EXPT_LOGGER_BASE_URL=url,
         EXPT_LOGGER_DIR=str(spool),
+        # The scenarios count every logged item; system samples would add some at their own pace.
+        EXPT_LOGGER_SYSTEM_METRICS="0",
     )
     env.update(extra)
     return env

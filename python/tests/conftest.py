@@ -19,6 +19,8 @@ def _isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         if k.startswith("EXPT_LOGGER_"):
             monkeypatch.delenv(k)
     monkeypatch.setenv("EXPT_LOGGER_DIR", str(tmp_path / "spool"))
+    # Off unless a test turns it on: its samples would join every count of logged items.
+    monkeypatch.setenv("EXPT_LOGGER_SYSTEM_METRICS", "0")
     _warn._warned.clear()
     yield
     expt_logger.end(timeout=0)

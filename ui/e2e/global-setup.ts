@@ -108,6 +108,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
       EXPT_LOGGER_API_KEY: key,
       EXPT_LOGGER_BASE_URL: url,
       EXPT_LOGGER_DIR: path.join(tmp, 'spool'),
+      // The fixtures' sections and counts are exact; system samples would add a section of their own.
+      EXPT_LOGGER_SYSTEM_METRICS: '0',
     });
     const facts = JSON.parse(out.trim().split('\n').pop()!) as Facts;
 

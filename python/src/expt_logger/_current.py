@@ -43,6 +43,7 @@ def init(
     notes: str | None = None,
     group: str | None = None,
     project: str | None = None,
+    system_metrics: bool | None = None,
 ) -> Run:
     """Start a run (ending the current one first) and make it the target of the module functions.
 
@@ -50,6 +51,10 @@ def init(
     filter the experiments list, as in W&B. `project` (or EXPT_LOGGER_PROJECT) is the name of the
     project to log into, made on the server when missing and the key may; without it the run goes into
     the key's project or its owner's personal one.
+
+    `system_metrics` (default: on, unless EXPT_LOGGER_SYSTEM_METRICS=0) logs CPU, memory and (through
+    NVML, when a driver is there) each GPU's use, memory, power and temperature every
+    EXPT_LOGGER_SYSTEM_INTERVAL seconds (10) under mode "system", charted against wall time.
 
     `mode` (or EXPT_LOGGER_MODE) is "online", "offline" (spool only) or "disabled" (no-ops);
     `experiment_id` (or EXPT_LOGGER_EXPERIMENT_ID) attaches to an existing experiment and continues
@@ -61,7 +66,17 @@ def init(
         _active.end()
     settings = Settings.resolve(api_key, base_url, mode, dir, experiment_id)
     run = Run(
-        settings, name, config, auto_flush_interval, auto_flush_buffer_size, transport, tags, notes, group, project
+        settings,
+        name,
+        config,
+        auto_flush_interval,
+        auto_flush_buffer_size,
+        transport,
+        tags,
+        notes,
+        group,
+        project,
+        system_metrics,
     )
     run._on_end = _forget
     _active = run

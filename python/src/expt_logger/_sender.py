@@ -15,8 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import _spool
+from . import _spool, _system
 from ._exceptions import AuthenticationError, TransportError
+from ._records import SCALAR
 from ._transport import Response, Transport
 from ._warn import warn_once
 
@@ -177,8 +178,10 @@ class Pipeline:
         flush_interval: float,
         flush_items: int,
         spool_root: Path | None = None,
+        system: _system.SystemSampler | None = None,
     ) -> None:
         self.spool = spool
+        self.system = system
         self.meta = meta
         self.base_url = base_url
         self.flush_interval = flush_interval
@@ -349,10 +352,29 @@ class Pipeline:
         while not self.stopping:
             self.wake_writer.wait(WRITE_TICK)
             self.wake_writer.clear()
+            # Not once end() began: its final drain and seal must see everything there is.
+            system = self.system
+            if system is not None and not (self.ending or self.stopping) and time.monotonic() >= system.next_at:
+                self._sample_system(system)
             try:
                 self.drain()
             except Exception as exc:  # the spool is the safety net: keep trying, say so once
                 warn_once(f"drain:{type(exc).__name__}", f"spool write failed: {exc}")
+
+    def _sample_system(self, sampler: _system.SystemSampler) -> None:
+        """Queue one sample of the system metrics, at the Unix second as its step (see _system)."""
+        sampler.next_at = time.monotonic() + _system.interval()
+        try:
+            values = sampler.sample()
+        except Exception as exc:  # metrics are extra: never let them stop the spool
+            warn_once("system-metrics", f"system metrics stopped: {exc}")
+            self.system = None
+            return
+        ts = time.time()
+        step = int(ts)
+        with self.lock:  # end() seals the spool under it: nothing may join after that
+            if not self.ending:
+                self.pending.extend((SCALAR, step, _system.MODE, name, v, ts) for name, v in values.items())
 
     def _sender_loop(self) -> None:
         assert self._transport_factory is not None

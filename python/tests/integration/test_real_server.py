@@ -380,3 +380,27 @@ def test_rollout_tokens_round_trip(expt_server: ExptServer) -> None:
     got = t["values"]["logprob"]
     assert got[3] == "NaN"
     assert all(abs(g - w) < 1e-6 for i, (g, w) in enumerate(zip(got, logprob, strict=True)) if i != 3)
+
+
+def test_system_metrics_reach_the_server(expt_server: ExptServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On by default: CPU and memory samples under mode "system", at the Unix second as their step."""
+    monkeypatch.delenv("EXPT_LOGGER_SYSTEM_METRICS")
+    monkeypatch.setenv("EXPT_LOGGER_SYSTEM_INTERVAL", "0.2")
+    before = int(time.time())
+    run = expt_logger.init(name="system", api_key=expt_server.key, base_url=expt_server.url)
+    expt_logger.log({"loss": 1.0})
+    time.sleep(1.5)
+    assert run.end(timeout=30)
+    names = {(m["mode"], m["name"]) for m in expt_server.get(f"/api/experiments/{run.id}/metrics")["metrics"]}
+    want = {"cpu/process_percent", "memory/system_percent", "memory/process_rss_gb"}
+    assert {("system", n) for n in want} <= names
+    rss = expt_server.scalars(run.id, mode="system")["memory/process_rss_gb"]
+    assert len(rss) >= 2  # several samples, one a second at most (the step is the second)
+    assert all(before <= step <= time.time() + 1 and 0 < v < 64 for step, v in rss.items())
+    # Off by init(system_metrics=False), whatever the environment.
+    run = expt_logger.init(name="quiet", api_key=expt_server.key, base_url=expt_server.url, system_metrics=False)
+    expt_logger.log({"loss": 1.0})
+    time.sleep(0.6)
+    assert run.end(timeout=30)
+    quiet = {m["mode"] for m in expt_server.get(f"/api/experiments/{run.id}/metrics")["metrics"]}
+    assert quiet == {"train"}

@@ -110,7 +110,14 @@ export class ChartController {
   }
 
   private timeX(): boolean {
-    return !this.o.supplied && this.x !== 'step';
+    return this.axis() !== 'step';
+  }
+
+  /** The axis drawn: the page's; system metrics (sampled by the clock, stepped by the second) on wall time. */
+  private axis(): XMode {
+    if (this.o.supplied) return 'step';
+    if (this.o.mode === 'system' && this.x === 'step') return 'wall';
+    return this.x;
   }
 
   destroy(): void {
@@ -316,7 +323,7 @@ export class ChartController {
     let present = this.datas.map((d) => d ?? { raw: { step: [], value: [] }, sample: { step: [], value: [] }, downsampled: false, total: 0 });
     this.xStep = new Map();
     if (this.timeX()) {
-      const m = this.x as Exclude<XMode, 'step'>;
+      const m = this.axis() as Exclude<XMode, 'step'>;
       present = present.map((d) => {
         const t = lineInTime(d, m);
         t.line.sample.step.forEach((x, i) => this.xStep.set(x, t.steps[i]));
@@ -338,7 +345,7 @@ export class ChartController {
     this.attrs(present.filter((d) => d.raw.step.length > 0).length, first ? first.raw.step.length : 0);
     if (this.width <= 0) return;
 
-    const axis = this.timeX() ? this.x : 'step';
+    const axis = this.axis();
     const shape = [log, smoothing > 0, pd.band.map((b) => !!b).join(), this.o.lines.map((l) => l.color).join(), sparsest(present) <= 1, axis].join('|');
     if (this.u && shape === this.shape) {
       this.u.setData(pd.data, !this.zoom);
@@ -402,7 +409,7 @@ export class ChartController {
 
   private showReadout(u: uPlot): void {
     const idx = u.cursor.idx;
-    const axis = this.timeX() ? this.x : 'step';
+    const axis = this.axis();
     this.readout.innerHTML =
       this.pd && idx != null
         ? readoutHTML(u, this.pd, idx, this.o.lines, this.drawnSmoothing, (l, st) => this.loggedAt(l, st), axis, axis === 'step' ? undefined : (x) => this.xStep.get(x))
