@@ -68,14 +68,24 @@ test-ui: build venv
 	cd ui && npm run --silent test:e2e
 
 ## fuzz: every Go fuzz target for FUZZTIME each (seed corpora in */testdata/fuzz;
-## a crasher is saved there by go test and must be kept once fixed)
+## a crasher is saved there by go test and must be kept once fixed). A target that fails with
+## "context deadline exceeded" and writes no failing input is run once more: that is Go's
+## fuzz coordinator racing its own -fuzztime deadline (go.dev/issue/75804, fixed in Go 1.27; we
+## build with 1.26), not an input of ours. Counts (-fuzztime Nx) would dodge it, but these
+## targets run from 15 to 7,000 inputs a second.
 FUZZTIME ?= 8s
 FUZZ_PKGS := ./http/
 fuzz:
 	@for pkg in $(FUZZ_PKGS); do \
 		for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 			echo "go test -fuzz $$t -fuzztime $(FUZZTIME) $$pkg"; \
-			$(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $$pkg >/tmp/expt-fuzz.log 2>&1 || { cat /tmp/expt-fuzz.log; exit 1; }; \
+			for try in 1 2; do \
+				if $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $$pkg >/tmp/expt-fuzz.log 2>&1; then break; fi; \
+				if [ $$try = 1 ] && grep -q 'context deadline exceeded' /tmp/expt-fuzz.log && ! grep -q 'Failing input written' /tmp/expt-fuzz.log; then \
+					echo "  (go.dev/issue/75804: the coordinator's own deadline, no failing input; once more)"; continue; \
+				fi; \
+				cat /tmp/expt-fuzz.log; exit 1; \
+			done; \
 		done; \
 	done
 

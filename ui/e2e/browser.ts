@@ -123,3 +123,16 @@ export async function waitForUrl(page: Page, f: (u: URL) => boolean, timeout = 1
 export function poll<T>(fn: () => T | Promise<T>, opts: { timeout?: number; message?: string } = {}) {
   return expect.poll(fn, { timeout: 10_000, interval: 50, ...opts });
 }
+
+/**
+ * Hover a chart's plot until its read-out matches re. A chart is rebuilt when its axis changes
+ * and drawn only once in view, so its plot may be replaced between finding it and moving there.
+ */
+export function hoverReadout(page: Page, chart: Locator, re: RegExp) {
+  return poll(async () => {
+    const box = await chart.locator('.u-over').first().boundingBox();
+    if (!box) return '';
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    return chart.locator('.chart-readout').innerText();
+  }).toMatch(re);
+}

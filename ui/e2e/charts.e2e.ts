@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import { env } from './env';
-import { numAttr, screenshot, tid, useBrowser, waitForUrl, poll } from './browser';
+import { hoverReadout, numAttr, screenshot, tid, useBrowser, waitForUrl, poll } from './browser';
 
 const s = useBrowser();
 
@@ -220,15 +220,7 @@ describe('charts', () => {
     await page.goto(`/experiments/${grpo.id}?tab=charts`);
     const loss = section(page, 'train').locator(`${tid('chart')}[data-name$="loss"]`);
     await poll(() => numAttr(loss, 'data-points')).toBeGreaterThan(0);
-    // Hover a plot's middle until its read-out says re: a chart is rebuilt for a new axis (and
-    // drawn only once in view), so its plot may be replaced between finding it and moving there.
-    const hoverUntil = (chart: Locator, re: RegExp) =>
-      poll(async () => {
-        const box = await chart.locator('.u-over').first().boundingBox();
-        if (!box) return '';
-        await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-        return chart.locator('.chart-readout').innerText();
-      }).toMatch(re);
+    const hoverUntil = (chart: Locator, re: RegExp) => hoverReadout(page, chart, re);
     await page.locator(tid('x-axis')).selectOption('relative');
     await waitForUrl(page, (u) => u.searchParams.get('x') === 'relative');
     await hoverUntil(loss, /^\+\d+(s|m|h)[^·]*· step \d+/);

@@ -3,7 +3,7 @@
 import { describe, test } from 'vitest';
 import type { Locator } from 'playwright-core';
 import { apiFetch } from './env';
-import { poll, tid, useBrowser } from './browser';
+import { hoverReadout, tid, useBrowser } from './browser';
 
 const s = useBrowser();
 
@@ -20,13 +20,7 @@ describe('system metrics', () => {
     await apiFetch('POST', `/api/experiments/${id}/scalars`, { scalars });
     const { page } = s;
     await page.goto(`/experiments/${id}?tab=charts`);
-    const hoverUntil = (chart: Locator, re: RegExp) =>
-      poll(async () => {
-        const box = await chart.locator('.u-over').first().boundingBox();
-        if (!box) return '';
-        await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-        return chart.locator('.chart-readout').innerText();
-      }).toMatch(re);
+    const hoverUntil = (chart: Locator, re: RegExp) => hoverReadout(page, chart, re);
     const gpu = page.locator(`${tid('chart-section')}[data-mode="system"] ${tid('chart')}`).first();
     await hoverUntil(gpu, new RegExp(`${new Date().getFullYear()}.*· step [\\d,]{13}`));
     const loss = page.locator(`${tid('chart-section')}[data-mode="train"] ${tid('chart')}`).first();
