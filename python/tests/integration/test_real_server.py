@@ -389,7 +389,13 @@ def test_system_metrics_reach_the_server(expt_server: ExptServer, monkeypatch: p
     before = int(time.time())
     run = expt_logger.init(name="system", api_key=expt_server.key, base_url=expt_server.url)
     expt_logger.log({"loss": 1.0})
-    time.sleep(1.5)
+    # Samples a second or more apart (the step is the second): flushed until two have arrived.
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        assert run.flush(timeout=10)
+        if len(expt_server.scalars(run.id, mode="system").get("memory/process_rss_gb", {})) >= 2:
+            break
     assert run.end(timeout=30)
     names = {(m["mode"], m["name"]) for m in expt_server.get(f"/api/experiments/{run.id}/metrics")["metrics"]}
     want = {"cpu/process_percent", "memory/system_percent", "memory/process_rss_gb"}
