@@ -18,7 +18,7 @@ from ._config import Config, Settings
 from ._exceptions import AuthenticationError, ExptLoggerError
 from ._records import ROLLOUT, SCALAR, kind_of
 from ._sender import Pipeline
-from ._system import SystemSampler, system_enabled
+from ._system import system_enabled
 from ._transport import HTTPTransport, Transport
 from ._validate import (
     _split_cache,
@@ -154,7 +154,7 @@ class Run:
             auto_flush_interval,
             auto_flush_buffer_size,
             spool_root=settings.spool_dir,
-            system=SystemSampler() if system_enabled(system_metrics) else None,
+            system=system_enabled(system_metrics),
         )
         object.__setattr__(self.config, "_on_change", self._config_changed)
 

@@ -178,10 +178,12 @@ class Pipeline:
         flush_interval: float,
         flush_items: int,
         spool_root: Path | None = None,
-        system: _system.SystemSampler | None = None,
+        system: bool = False,
     ) -> None:
         self.spool = spool
-        self.system = system
+        # Made on the spool thread: loading NVML can take a moment on a GPU machine.
+        self.system_wanted = system
+        self.system: _system.SystemSampler | None = None
         self.meta = meta
         self.base_url = base_url
         self.flush_interval = flush_interval
@@ -225,6 +227,8 @@ class Pipeline:
         parent's queued items (the parent still owns and delivers them)."""
         self.pending = deque()
         self.spool.after_fork()
+        # The parent samples the machine; a forked child (a data loader worker) must not as well.
+        self.system_wanted, self.system = False, None
         self._init_sync()
         self._start()
 
@@ -349,13 +353,19 @@ class Pipeline:
     # --- background threads ------------------------------------------------------------------------
 
     def _writer_loop(self) -> None:
+        if self.system_wanted:
+            try:
+                self.system = _system.SystemSampler()
+            except Exception as exc:  # metrics are extra: never let them stop the spool
+                warn_once("system-metrics", f"no system metrics: {exc}")
         while not self.stopping:
-            self.wake_writer.wait(WRITE_TICK)
-            self.wake_writer.clear()
-            # Not once end() began: its final drain and seal must see everything there is.
+            # Not once end() began: its final drain and seal must see everything there is. The
+            # first sample is taken at once, so even a short run has one.
             system = self.system
             if system is not None and not (self.ending or self.stopping) and time.monotonic() >= system.next_at:
                 self._sample_system(system)
+            self.wake_writer.wait(WRITE_TICK)
+            self.wake_writer.clear()
             try:
                 self.drain()
             except Exception as exc:  # the spool is the safety net: keep trying, say so once
