@@ -184,6 +184,7 @@ class Pipeline:
         # Made on the spool thread: loading NVML can take a moment on a GPU machine.
         self.system_wanted = system
         self.system: _system.SystemSampler | None = None
+        self.first_sample = threading.Event()  # set once the first sample is queued (or cannot be)
         self.meta = meta
         self.base_url = base_url
         self.flush_interval = flush_interval
@@ -229,6 +230,7 @@ class Pipeline:
         self.spool.after_fork()
         # The parent samples the machine; a forked child (a data loader worker) must not as well.
         self.system_wanted, self.system = False, None
+        self.first_sample = threading.Event()
         self._init_sync()
         self._start()
 
@@ -321,6 +323,10 @@ class Pipeline:
             self.stopping = True
             self.wake_writer.set()
             return ok
+        if self.system_wanted:
+            # A run of a moment still gets its one system sample: the spool thread takes it as
+            # it starts, which a script that ends at once can outrun. Bounded, and only at end().
+            self.first_sample.wait(1.0)
         with self.lock:
             self.meta["status"] = status
             self.meta_dirty = True
@@ -358,6 +364,8 @@ class Pipeline:
                 self.system = _system.SystemSampler()
             except Exception as exc:  # metrics are extra: never let them stop the spool
                 warn_once("system-metrics", f"no system metrics: {exc}")
+        if self.system is None:
+            self.first_sample.set()
         while not self.stopping:
             # Not once end() began: its final drain and seal must see everything there is. The
             # first sample is taken at once, so even a short run has one.
@@ -379,12 +387,14 @@ class Pipeline:
         except Exception as exc:  # metrics are extra: never let them stop the spool
             warn_once("system-metrics", f"system metrics stopped: {exc}")
             self.system = None
+            self.first_sample.set()
             return
         ts = time.time()
         step = int(ts)
         with self.lock:  # end() seals the spool under it: nothing may join after that
             if not self.ending:
                 self.pending.extend((SCALAR, step, _system.MODE, name, v, ts) for name, v in values.items())
+        self.first_sample.set()
 
     def _sender_loop(self) -> None:
         assert self._transport_factory is not None

@@ -9,7 +9,6 @@ or across a resumed run, and the UI charts them against wall time. GPUs are read
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import sys
 import time
@@ -111,10 +110,8 @@ class Nvml:
     @staticmethod
     def load() -> Nvml | None:
         """NVML from the driver, or None when there is no driver or no GPU."""
-        names = ["libnvidia-ml.so.1", "libnvidia-ml.so"]
-        found = ctypes.util.find_library("nvidia-ml")
-        if found:
-            names.append(found)
+        # The driver's names, tried directly: ctypes.util.find_library runs ldconfig in a subprocess.
+        names = ["libnvidia-ml.so.1", "libnvidia-ml.so", "nvml.dll"]
         for name in names:
             try:
                 nvml = Nvml(ctypes.CDLL(name))
