@@ -91,6 +91,20 @@ func answerOf(m Message, text string, tags []string) (string, bool) {
 	return "", false
 }
 
+// ResponseLength is the length of a rollout's response: its assistant
+// messages' text (ContentText), in UTF-16 code units like the browser's
+// String.length, so that the length distribution agrees with the rollout
+// table's length column.
+func ResponseLength(msgs []Message) int64 {
+	var n int64
+	for _, m := range msgs {
+		if m.Role == "assistant" {
+			n += utf16Len(ContentText(m))
+		}
+	}
+	return n
+}
+
 // ContentText is a message's text: its string content, or the text parts
 // of a list joined by newlines.
 func ContentText(m Message) string {

@@ -48,8 +48,8 @@ func TestPreviewCases(t *testing.T) {
 		if got != want {
 			t.Errorf("%s:\n got %+v\nwant %+v", c.Name, got, want)
 		}
-		if got.Chars != storekit.ResponseLength(msgs) {
-			t.Errorf("%s: chars %d, ResponseLength %d", c.Name, got.Chars, storekit.ResponseLength(msgs))
+		if got.Chars != expt.ResponseLength(msgs) {
+			t.Errorf("%s: chars %d, ResponseLength %d", c.Name, got.Chars, expt.ResponseLength(msgs))
 		}
 	}
 }

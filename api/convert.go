@@ -142,8 +142,8 @@ func RolloutsOf(list []*expt.Rollout) []Rollout { return each(list, RolloutOf) }
 func PreviewsOf(list []*expt.Rollout, tags []string) []Rollout {
 	return each(list, func(ro *expt.Rollout) Rollout {
 		p := expt.RolloutPreview(ro, tags)
-		out := RolloutOf(&expt.Rollout{ID: ro.ID, ClientID: ro.ClientID, Step: ro.Step, Mode: ro.Mode, Prompt: ro.Prompt, PromptRaw: ro.PromptRaw,
-			Rewards: ro.Rewards, TS: ro.TS, CreatedAt: ro.CreatedAt, TokenCount: ro.TokenCount})
+		out := RolloutOf(ro)
+		out.Messages = []json.RawMessage{}
 		out.Preview = &Preview{Answer: p.Answer, Boxed: p.Boxed, Chars: p.Chars, Messages: p.Messages}
 		return out
 	})

@@ -215,23 +215,13 @@ func decodeTokens(raw json.RawMessage, path string) ([]expt.MessageTokens, error
 		switch firstByte(in.Values) {
 		case 0, 'n':
 		case '{':
-			dec := json.NewDecoder(bytes.NewReader(in.Values))
-			dec.Token() // the '{'
-			for dec.More() {
-				tok, err := dec.Token()
-				if err != nil {
-					return nil, jsonError(err, p+".values")
-				}
-				name := tok.(string)
-				var v json.RawMessage
-				if err := dec.Decode(&v); err != nil && err != io.EOF {
-					return nil, jsonError(err, p+".values")
-				}
+			err := objectEntries(in.Values, p+".values", func(name string, v json.RawMessage) error {
 				vs, err := tokenNumbers(v, p+".values."+name)
-				if err != nil {
-					return nil, err
-				}
 				mt.Values = append(mt.Values, expt.TokenValues{Name: name, Values: vs})
+				return err
+			})
+			if err != nil {
+				return nil, err
 			}
 		default:
 			return nil, invalid("%s.values: must be an object of named lists of numbers", p)
@@ -371,26 +361,44 @@ func decodeRewards(raw json.RawMessage, path string) ([]expt.Reward, error) {
 			out = append(out, expt.Reward{Name: *in.Name, Value: v})
 		}
 	case '{':
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.Token() // the '{', already seen
-		for dec.More() {
-			tok, err := dec.Token()
-			if err != nil {
-				return nil, jsonError(err, path)
-			}
-			name := tok.(string) // object keys are always strings
-			var v json.RawMessage
-			if err := dec.Decode(&v); err != nil && err != io.EOF {
-				return nil, jsonError(err, path)
-			}
+		err := objectEntries(raw, path, func(name string, v json.RawMessage) error {
 			f, ferr := api.ParseNum(v)
 			if ferr != nil {
-				return nil, invalid("%s.%s: %s", path, name, ferr.Msg)
+				return invalid("%s.%s: %s", path, name, ferr.Msg)
 			}
 			out = append(out, expt.Reward{Name: name, Value: f})
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 	default:
 		return nil, invalid("%s: must be a list of {\"name\", \"value\"} or an object of name to value", path)
 	}
 	return out, nil
+}
+
+// objectEntries calls fn with each key and raw value of the JSON object raw,
+// in the order written (a map would lose it, and a key given twice would
+// vanish instead of reaching the checks).
+func objectEntries(raw json.RawMessage, path string, fn func(name string, v json.RawMessage) error) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if _, err := dec.Token(); err != nil { // the '{', already seen by the caller
+		return jsonError(err, path)
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return jsonError(err, path)
+		}
+		name := tok.(string) // object keys are always strings
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil && err != io.EOF {
+			return jsonError(err, path)
+		}
+		if err := fn(name, v); err != nil {
+			return err
+		}
+	}
+	return nil
 }

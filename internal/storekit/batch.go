@@ -82,7 +82,7 @@ func NewBatchStats(n int) *BatchStats {
 func (s *BatchStats) Add(r *expt.Rollout, groupPrompt int64, nameID func(string) (int64, error)) error {
 	sk := StepKey{r.Mode, r.Step}
 	s.Steps[sk]++
-	s.Lengths[sk] = append(s.Lengths[sk], float64(ResponseLength(r.Messages)))
+	s.Lengths[sk] = append(s.Lengths[sk], float64(expt.ResponseLength(r.Messages)))
 	gk := GroupKey{r.Mode, r.Step, groupPrompt}
 	s.Groups[gk]++
 	s.Latest = max(s.Latest, r.Step)

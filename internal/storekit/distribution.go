@@ -37,29 +37,13 @@ func (s Common) RewardDistribution(ctx context.Context, q expt.DistributionQuery
 		return out, err
 	}
 	w = NewWhere(c.Dollar())
-	rows, err := c.Query(ctx, `SELECT step, count, nans, sketch FROM step_rewards WHERE experiment = `+w.Bind(pk)+
-		` AND mode = `+w.Bind(q.Mode)+` AND name_id = `+w.Bind(nameID)+` ORDER BY step`, w.Args...)
-	if err != nil {
-		return nil, fmt.Errorf("select reward sketches: %w", err)
-	}
-	steps, legacy, err := scanSketches(rows)
-	if err != nil {
-		return nil, fmt.Errorf("select reward sketches: %w", err)
-	}
-	if len(legacy) > 0 {
-		// Steps stored before sketches existed and not written since.
-		built, err := rewardValues(ctx, c, pk, q.Mode, nameID, legacy[0], legacy[len(legacy)-1])
-		if err != nil {
-			return nil, err
-		}
-		fill(steps, built)
-	}
-	distribute(out, steps, q)
-	return out, nil
+	return sketchDistribution(ctx, c, out, q, "reward", `SELECT step, count, nans, sketch FROM step_rewards WHERE experiment = `+w.Bind(pk)+
+		` AND mode = `+w.Bind(q.Mode)+` AND name_id = `+w.Bind(nameID)+` ORDER BY step`, w.Args,
+		func(lo, hi int64) (map[int64]*Sketch, error) { return rewardValues(ctx, c, pk, q.Mode, nameID, lo, hi) })
 }
 
 // LengthDistribution is RewardDistribution for the response length
-// (ResponseLength) of every rollout, from the sketches of step_counts.
+// (expt.ResponseLength) of every rollout, from the sketches of step_counts.
 func (s Common) LengthDistribution(ctx context.Context, q expt.DistributionQuery) (*expt.RewardDistribution, error) {
 	if err := checkDistribution(q); err != nil {
 		return nil, err
@@ -71,17 +55,27 @@ func (s Common) LengthDistribution(ctx context.Context, q expt.DistributionQuery
 	out := &expt.RewardDistribution{Mode: q.Mode, Bins: q.Bins, BucketSteps: 1, Steps: []expt.DistributionStep{}}
 	c := s.e.Read
 	w := NewWhere(c.Dollar())
-	rows, err := c.Query(ctx, `SELECT step, count, 0, lengths FROM step_counts WHERE experiment = `+w.Bind(pk)+
-		` AND mode = `+w.Bind(q.Mode)+` ORDER BY step`, w.Args...)
+	return sketchDistribution(ctx, c, out, q, "length", `SELECT step, count, 0, lengths FROM step_counts WHERE experiment = `+w.Bind(pk)+
+		` AND mode = `+w.Bind(q.Mode)+` ORDER BY step`, w.Args,
+		func(lo, hi int64) (map[int64]*Sketch, error) { return responseLengths(ctx, c, pk, q.Mode, lo, hi) })
+}
+
+// sketchDistribution reads the per-step sketches of one series (sql: rows
+// of step, count, nans, sketch), rebuilds those of steps stored before
+// sketches existed (and not written since) from their rollouts, and folds
+// them into out.
+func sketchDistribution(ctx context.Context, c Conn, out *expt.RewardDistribution, q expt.DistributionQuery, what, sql string, args []any,
+	rebuild func(lo, hi int64) (map[int64]*Sketch, error)) (*expt.RewardDistribution, error) {
+	rows, err := c.Query(ctx, sql, args...)
 	if err != nil {
-		return nil, fmt.Errorf("select length sketches: %w", err)
+		return nil, fmt.Errorf("select %s sketches: %w", what, err)
 	}
 	steps, legacy, err := scanSketches(rows)
 	if err != nil {
-		return nil, fmt.Errorf("select length sketches: %w", err)
+		return nil, fmt.Errorf("select %s sketches: %w", what, err)
 	}
 	if len(legacy) > 0 {
-		built, err := responseLengths(ctx, c, pk, q.Mode, legacy[0], legacy[len(legacy)-1])
+		built, err := rebuild(legacy[0], legacy[len(legacy)-1])
 		if err != nil {
 			return nil, err
 		}

@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+
+	"github.com/expt-logger/expt"
 )
 
 // MergeSketches folds a batch's reward values and response lengths into
@@ -214,7 +216,7 @@ func responseLengths(ctx context.Context, c Conn, exp int64, mode string, lo, hi
 		if err != nil {
 			return nil, fmt.Errorf("stored messages of step %d: %w", step, err)
 		}
-		values[step] = append(values[step], float64(ResponseLength(ms)))
+		values[step] = append(values[step], float64(expt.ResponseLength(ms)))
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("select stored messages: %w", err)
