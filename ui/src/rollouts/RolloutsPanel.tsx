@@ -109,16 +109,27 @@ export function RolloutsPanel(props: { experimentId: string }) {
   if (known.current.size > 5000) known.current.clear();
   // Previews carry no messages: the chat view fetches those whole.
   for (const r of rows) if (!r.preview) known.current.set(r.id, r);
-  const detail = useRolloutDetail(experimentId, st.rollout, known.current);
+  const whole = useWholeRollouts(experimentId, known.current);
+  const detail = useRolloutDetail(st.rollout, known.current, whole);
   // Rows are previews: fetch whole the rollouts a reader is about to open (the row under the
   // pointer, the open one's neighbours for j/k), so opening them needs no request.
-  const prefetch = useRolloutPrefetch(experimentId, known.current);
+  const prefetched = useRef(new Set<number>());
+  useEffect(() => prefetched.current.clear(), [experimentId]);
+  const prefetch = useCallback(
+    (id: number) => {
+      // Bounded: a long session of hovering must not fetch every rollout of the run.
+      if (prefetched.current.has(id) || prefetched.current.size > 2000) return;
+      prefetched.current.add(id);
+      whole(id).catch(() => prefetched.current.delete(id));
+    },
+    [whole],
+  );
   useEffect(() => {
     const i = rows.findIndex((r) => r.id === st.rollout);
     if (i < 0) return;
     for (const j of [i + 1, i - 1]) if (rows[j]) prefetch(rows[j].id);
   }, [st.rollout, rows]);
-  const diffDetail = useRolloutDetail(experimentId, st.diff, known.current);
+  const diffDetail = useRolloutDetail(st.diff, known.current, whole);
 
   // Where the open rollout stands in the table: its prompt and its rank among
   // that prompt's samples, so a step change opens the same sample of the same
@@ -464,41 +475,55 @@ export function RolloutsPanel(props: { experimentId: string }) {
   );
 }
 
-/** Fetch rollouts into known ahead of need, each once, a few at a time. */
-function useRolloutPrefetch(experimentId: string, known: Map<number, Rollout>) {
-  const asked = useRef(new Set<number>());
-  useEffect(() => asked.current.clear(), [experimentId]);
+/**
+ * Whole rollouts by id (rows are previews): from known, else fetched once, a request in flight
+ * shared by whoever asks next (the row under the pointer, then its click).
+ */
+function useWholeRollouts(experimentId: string, known: Map<number, Rollout>) {
+  const inflight = useRef(new Map<number, Promise<Rollout>>());
+  useEffect(() => inflight.current.clear(), [experimentId]);
   return useCallback(
-    (id: number) => {
-      if (known.has(id) || asked.current.has(id) || asked.current.size > 2000) return;
-      asked.current.add(id);
-      api.rollout(experimentId, id).then(
-        (r) => known.set(r.id, r),
-        () => asked.current.delete(id),
-      );
+    (id: number): Promise<Rollout> => {
+      const have = known.get(id);
+      if (have) return Promise.resolve(have);
+      let p = inflight.current.get(id);
+      if (!p) {
+        p = api.rollout(experimentId, id).then(
+          (r) => {
+            known.set(r.id, r);
+            inflight.current.delete(id);
+            return r;
+          },
+          (e: unknown) => {
+            inflight.current.delete(id);
+            throw e;
+          },
+        );
+        inflight.current.set(id, p);
+      }
+      return p;
     },
     [experimentId],
   );
 }
 
-/** One rollout by id: from the rows already loaded whole when possible, else fetched. */
-function useRolloutDetail(experimentId: string, id: number | null, known: Map<number, Rollout>) {
+/** One rollout by id, whole. */
+function useRolloutDetail(id: number | null, known: Map<number, Rollout>, whole: (id: number) => Promise<Rollout>) {
   const [detail, setDetail] = useState<{ r: Rollout | null; loading: boolean; error: string | null }>({ r: null, loading: false, error: null });
   useEffect(() => {
     if (id === null) return setDetail({ r: null, loading: false, error: null });
     const have = known.get(id);
     if (have) return setDetail({ r: have, loading: false, error: null });
-    const c = new AbortController();
+    let live = true;
     setDetail((d) => ({ ...d, loading: true, error: null }));
-    api.rollout(experimentId, id).then(
-      (r) => {
-        known.set(r.id, r);
-        if (!c.signal.aborted) setDetail({ r, loading: false, error: null });
-      },
-      (e: Error) => !c.signal.aborted && setDetail({ r: null, loading: false, error: e.message }),
+    whole(id).then(
+      (r) => live && setDetail({ r, loading: false, error: null }),
+      (e: Error) => live && setDetail({ r: null, loading: false, error: e.message }),
     );
-    return () => c.abort();
-  }, [experimentId, id]);
+    return () => {
+      live = false;
+    };
+  }, [whole, id]);
   return detail;
 }
 
