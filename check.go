@@ -18,6 +18,7 @@ const (
 	MaxNameBytes         = 256 // metric, reward, key and client id names
 	MaxModeBytes         = 64
 	MaxErrorMessageBytes = 64 << 10
+	MaxMetadataBytes     = 64 << 10 // one rollout's metadata object, as JSON
 )
 
 // CheckScalars checks a batch of scalars. Errors name the point as the
@@ -78,8 +79,37 @@ func CheckRollouts(batch []*Rollout) error {
 		if err := checkTokens(r, i); err != nil {
 			return err
 		}
+		if err := checkMetadata(r.Metadata, i); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// checkMetadata holds metadata to a JSON object of bounded size; it is kept
+// verbatim, so it must be valid as it stands.
+func checkMetadata(m json.RawMessage, i int) error {
+	if m == nil {
+		return nil
+	}
+	switch {
+	case len(m) > MaxMetadataBytes:
+		return Errorf(EINVALID, "rollouts[%d].metadata: longer than %d bytes", i, MaxMetadataBytes)
+	case !json.Valid(m):
+		return Errorf(EINVALID, "rollouts[%d].metadata: not valid JSON", i)
+	case firstNonSpace(m) != '{':
+		return Errorf(EINVALID, "rollouts[%d].metadata: must be an object", i)
+	}
+	return nil
+}
+
+func firstNonSpace(b []byte) byte {
+	for _, c := range b {
+		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			return c
+		}
+	}
+	return 0
 }
 
 func checkRewardNames(rewards []Reward, i int) error {

@@ -36,6 +36,7 @@ type Rollout struct {
 	Rewards      []Reward
 	Tokens       []MessageTokens // only read back by Rollout (one rollout), never in lists
 	TokenCount   int64           // how many tokens Tokens holds, in lists too; 0 when none
+	Metadata     json.RawMessage // a JSON object kept verbatim (sample index, model version, stop reason…); nil when none
 	TS           float64         // client wall clock; 0 when unknown
 	CreatedAt    time.Time
 }

@@ -116,7 +116,7 @@ func RolloutOf(ro *expt.Rollout) Rollout {
 	for i, rw := range ro.Rewards {
 		out.Rewards[i] = Reward{rw.Name, Num(rw.Value)}
 	}
-	out.TokenCount = ro.TokenCount
+	out.TokenCount, out.Metadata = ro.TokenCount, ro.Metadata
 	return out
 }
 

@@ -11,14 +11,15 @@ type Message = json.RawMessage
 
 // RolloutIn is one rollout of POST /api/experiments/{id}/rollouts.
 type RolloutIn struct {
-	ID         string    `json:"id,omitempty"` // the client's own id, kept as clientId
-	Step       int64     `json:"step"`
-	Mode       string    `json:"mode"`
-	PromptText any       `json:"promptText,omitempty"` // a string or a Message
-	Messages   []Message `json:"messages,omitempty"`
-	Rewards    []Reward  `json:"rewards,omitempty"` // the server also takes an object of name to value
-	Tokens     []Tokens  `json:"tokens,omitempty"`
-	TS         *float64  `json:"ts,omitempty"`
+	ID         string          `json:"id,omitempty"` // the client's own id, kept as clientId
+	Step       int64           `json:"step"`
+	Mode       string          `json:"mode"`
+	PromptText any             `json:"promptText,omitempty"` // a string or a Message
+	Messages   []Message       `json:"messages,omitempty"`
+	Rewards    []Reward        `json:"rewards,omitempty"` // the server also takes an object of name to value
+	Tokens     []Tokens        `json:"tokens,omitempty"`
+	Metadata   json.RawMessage `json:"metadata,omitempty"` // a JSON object, kept verbatim
+	TS         *float64        `json:"ts,omitempty"`
 }
 
 // Rollouts is the body of a rollout write.
@@ -28,19 +29,20 @@ type Rollouts struct {
 
 // Rollout is a stored rollout; messages are the objects as logged.
 type Rollout struct {
-	ID         int64     `json:"id"`
-	ClientID   string    `json:"clientId,omitempty"`
-	Step       int64     `json:"step"`
-	Mode       string    `json:"mode"`
-	PromptText string    `json:"promptText"`
-	Prompt     Message   `json:"prompt,omitempty"`
-	Messages   []Message `json:"messages"`
-	Rewards    []Reward  `json:"rewards"`
-	TS         Num       `json:"ts"`
-	CreatedAt  time.Time `json:"createdAt"`
-	Preview    *Preview  `json:"preview,omitempty"`
-	Tokens     []Tokens  `json:"tokens,omitempty"`
-	TokenCount int64     `json:"tokenCount,omitempty"`
+	ID         int64           `json:"id"`
+	ClientID   string          `json:"clientId,omitempty"`
+	Step       int64           `json:"step"`
+	Mode       string          `json:"mode"`
+	PromptText string          `json:"promptText"`
+	Prompt     Message         `json:"prompt,omitempty"`
+	Messages   []Message       `json:"messages"`
+	Rewards    []Reward        `json:"rewards"`
+	TS         Num             `json:"ts"`
+	CreatedAt  time.Time       `json:"createdAt"`
+	Preview    *Preview        `json:"preview,omitempty"`
+	Tokens     []Tokens        `json:"tokens,omitempty"`
+	TokenCount int64           `json:"tokenCount,omitempty"`
+	Metadata   json.RawMessage `json:"metadata,omitempty"` // the object as logged
 }
 
 // Tokens is one message's tokens on the wire.

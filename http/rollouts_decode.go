@@ -22,6 +22,7 @@ type rolloutIn struct {
 	Messages   []json.RawMessage `json:"messages"`
 	Rewards    json.RawMessage   `json:"rewards"`
 	Tokens     json.RawMessage   `json:"tokens"`
+	Metadata   json.RawMessage   `json:"metadata"`
 	TS         json.RawMessage   `json:"ts"`
 }
 
@@ -177,6 +178,13 @@ func checkRollout(in *rolloutIn, path string) (*expt.Rollout, error) {
 	ro.Rewards = rewards
 	if ro.Tokens, err = decodeTokens(in.Tokens, path+".tokens"); err != nil {
 		return nil, err
+	}
+	switch firstByte(in.Metadata) {
+	case 0, 'n':
+	case '{':
+		ro.Metadata = in.Metadata
+	default:
+		return nil, invalid("%s.metadata: must be an object", path)
 	}
 	return ro, nil
 }

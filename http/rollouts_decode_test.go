@@ -17,7 +17,7 @@ func TestDecodeRollouts(t *testing.T) {
 		              {"role": "tool", "content": "4", "tool_call_id": "c1", "name": "calc"}],
 		 "rewards": [{"name": "correct", "value": 1}, {"name": "len", "value": "NaN"}], "ts": 1700000000.5},
 		{"step": 4, "mode": "eval", "promptText": {"role": "user", "content": "hi", "name": "u"},
-		 "rewards": {"b": 2, "a": "-Infinity"}}
+		 "rewards": {"b": 2, "a": "-Infinity"}, "metadata": {"sample": 2,  "stop": "eos", "nested": {"b": [1], "a": null}}}
 	]}`
 	got, err := checkedRollouts([]byte(body))
 	if err != nil {
@@ -40,6 +40,9 @@ func TestDecodeRollouts(t *testing.T) {
 	}
 	if r1.Prompt != "hi" || string(r1.PromptRaw) != `{"role": "user", "content": "hi", "name": "u"}` || len(r1.Messages) != 0 {
 		t.Errorf("rollout 1 prompt = %q %s", r1.Prompt, r1.PromptRaw)
+	}
+	if r0.Metadata != nil || string(r1.Metadata) != `{"sample": 2,  "stop": "eos", "nested": {"b": [1], "a": null}}` {
+		t.Errorf("metadata = %q / %q, want none and the object verbatim", r0.Metadata, r1.Metadata)
 	}
 	// An object of rewards keeps the order it was written in.
 	if len(r1.Rewards) != 2 || r1.Rewards[0].Name != "b" || r1.Rewards[1].Name != "a" || !math.IsInf(r1.Rewards[1].Value, -1) {
@@ -86,6 +89,9 @@ func TestDecodeRolloutsErrors(t *testing.T) {
 		{batch(`{"step": 1, "mode": "t", "rewards": {"a": 1, "a": 2}}`), `rollouts[2].rewards: repeated key "a"`},
 		{batch(`{"step": 1, "mode": "t", "rewards": {"": 1}}`), "must not be empty"},
 		{batch(`{"step": 1, "mode": "t", "ts": "now"}`), "rollouts[2].ts"},
+		{batch(`{"step": 1, "mode": "t", "metadata": [1]}`), "rollouts[2].metadata: must be an object"},
+		{batch(`{"step": 1, "mode": "t", "metadata": "x"}`), "rollouts[2].metadata: must be an object"},
+		{batch(`{"step": 1, "mode": "t", "metadata": {"a": "` + strings.Repeat("x", expt.MaxMetadataBytes) + `"}}`), "rollouts[2].metadata: longer than"},
 	} {
 		_, err := checkedRollouts([]byte(tc.body))
 		if err == nil {

@@ -221,7 +221,7 @@ const importChunk = 2000
 // rollouts copies rollouts in id order, indexing each one's text (its
 // prompt's, copied before it, and its messages') for search.
 func (im *importer) rollouts(t storekit.Table) error {
-	at, err := columns(t, "id", "experiment", "step", "mode", "prompt_id", "prompt_raw", "messages", "ts", "created_at", "client_id")
+	at, err := columns(t, "id", "experiment", "step", "mode", "prompt_id", "prompt_raw", "messages", "ts", "created_at", "client_id", "metadata")
 	if err != nil {
 		return err
 	}
@@ -258,7 +258,7 @@ func (im *importer) rollouts(t storekit.Table) error {
 type rolloutInsert struct {
 	ids, exps, steps, prompts []int64
 	modes, msgs, bodies       []string
-	raws, clients             []*string
+	raws, clients, metas      []*string
 	tss                       []float64
 	created                   []time.Time
 	copied                    int64
@@ -275,6 +275,7 @@ func (w *rolloutInsert) add(vs []any, at []int) error {
 	ts, _ := vs[at[7]].(float64)
 	created, _ := vs[at[8]].(time.Time)
 	client, _ := vs[at[9]].(string)
+	meta, _ := vs[at[10]].(string)
 	var body strings.Builder
 	var msgs []json.RawMessage
 	if err := json.Unmarshal([]byte(m), &msgs); err != nil {
@@ -294,6 +295,7 @@ func (w *rolloutInsert) add(vs []any, at []int) error {
 	w.ids, w.exps, w.steps, w.modes, w.prompts = append(w.ids, id), append(w.exps, exp), append(w.steps, step), append(w.modes, mode), append(w.prompts, pid)
 	w.raws, w.msgs, w.tss = append(w.raws, orNil(vs[at[5]] != nil, raw)), append(w.msgs, m), append(w.tss, ts)
 	w.created, w.clients = append(w.created, created), append(w.clients, orNil(vs[at[9]] != nil, client))
+	w.metas = append(w.metas, orNil(vs[at[10]] != nil, meta))
 	w.bodies = append(w.bodies, body.String())
 	return nil
 }
@@ -302,20 +304,20 @@ func (w *rolloutInsert) flush(im *importer) error {
 	if len(w.ids) == 0 {
 		return nil
 	}
-	tag, err := im.tx.Exec(im.ctx, `INSERT INTO rollouts(id, experiment, step, mode, prompt_id, prompt_raw, messages, ts, created_at, client_id, search)
-		SELECT x.id, e, step, mode, prompt, raw, msgs, ts, created, client,
+	tag, err := im.tx.Exec(im.ctx, `INSERT INTO rollouts(id, experiment, step, mode, prompt_id, prompt_raw, messages, ts, created_at, client_id, metadata, search)
+		SELECT x.id, e, step, mode, prompt, raw, msgs, ts, created, client, meta,
 			to_tsvector('simple', left(p.text, $1)) || to_tsvector('simple', left(body, $2))
-		FROM unnest($3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::float8[], $11::timestamptz[], $12::text[], $13::text[])
-			AS x(id, e, step, mode, prompt, raw, msgs, ts, created, client, body)
+		FROM unnest($3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::float8[], $11::timestamptz[], $12::text[], $13::text[], $14::text[])
+			AS x(id, e, step, mode, prompt, raw, msgs, ts, created, client, body, meta)
 		JOIN prompts p ON p.id = x.prompt ORDER BY x.id`,
-		searchPromptChars, searchBodyChars, w.ids, w.exps, w.steps, w.modes, w.prompts, w.raws, w.msgs, w.tss, w.created, w.clients, w.bodies)
+		searchPromptChars, searchBodyChars, w.ids, w.exps, w.steps, w.modes, w.prompts, w.raws, w.msgs, w.tss, w.created, w.clients, w.bodies, w.metas)
 	if err != nil {
 		return fmt.Errorf("insert rollouts: %w", err)
 	}
 	w.copied += tag.RowsAffected()
 	w.ids, w.exps, w.steps, w.prompts = w.ids[:0], w.exps[:0], w.steps[:0], w.prompts[:0]
 	w.modes, w.msgs, w.bodies = w.modes[:0], w.msgs[:0], w.bodies[:0]
-	w.raws, w.clients, w.tss, w.created = w.raws[:0], w.clients[:0], w.tss[:0], w.created[:0]
+	w.raws, w.clients, w.metas, w.tss, w.created = w.raws[:0], w.clients[:0], w.metas[:0], w.tss[:0], w.created[:0]
 	return nil
 }
 

@@ -8,7 +8,7 @@ import (
 	"github.com/expt-logger/expt/internal/storekit"
 )
 
-const rolloutColumns = `r.id, r.step, r.mode, p.text, r.prompt_raw, r.messages, r.ts, r.created_at, r.client_id`
+const rolloutColumns = `r.id, r.step, r.mode, p.text, r.prompt_raw, r.messages, r.ts, r.created_at, r.client_id, r.metadata`
 
 func baseFilter(pk int64, mode string, step, from, to *int64, search string) *storekit.Where {
 	f := storekit.RolloutWhere(true, pk, mode, step, from, to)

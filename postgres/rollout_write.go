@@ -79,6 +79,7 @@ func (w *rolloutWriter) write(ctx context.Context, experimentID string, batch []
 		texts, bodies = make([]string, n), make([]string, n)
 		tss           = make([]float64, n)
 		clientIDs     = make([]*string, n)
+		metas         = make([]*string, n)
 		body          strings.Builder
 		stats         = storekit.NewBatchStats(n)
 	)
@@ -93,6 +94,10 @@ func (w *rolloutWriter) write(ctx context.Context, experimentID string, batch []
 		}
 		if r.ClientID != "" {
 			clientIDs[i] = &r.ClientID
+		}
+		if r.Metadata != nil {
+			s := string(r.Metadata)
+			metas[i] = &s
 		}
 		texts[i] = r.Prompt
 		bodies[i] = storekit.SearchBody(&body, r.Messages)
@@ -109,27 +114,27 @@ func (w *rolloutWriter) write(ctx context.Context, experimentID string, batch []
 		// the batch's text in garbage (a 16 MB batch peaked near 400 MB);
 		// COPY streams the rows.
 		if _, err := w.tx.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS rollouts_in (id bigint, step bigint, mode text, prompt bigint, raw text,
-			msgs text, ts float8, client text, text text, body text) ON COMMIT DELETE ROWS`); err != nil {
+			msgs text, ts float8, client text, text text, body text, meta text) ON COMMIT DELETE ROWS`); err != nil {
 			return fmt.Errorf("rollout staging table: %w", err)
 		}
-		_, err := w.tx.CopyFrom(ctx, pgx.Identifier{"rollouts_in"}, []string{"id", "step", "mode", "prompt", "raw", "msgs", "ts", "client", "text", "body"},
+		_, err := w.tx.CopyFrom(ctx, pgx.Identifier{"rollouts_in"}, []string{"id", "step", "mode", "prompt", "raw", "msgs", "ts", "client", "text", "body", "meta"},
 			pgx.CopyFromSlice(n, func(i int) ([]any, error) {
-				return []any{ids[i], steps[i], modes[i], prompts[i], raws[i], msgs[i], tss[i], clientIDs[i], texts[i], bodies[i]}, nil
+				return []any{ids[i], steps[i], modes[i], prompts[i], raws[i], msgs[i], tss[i], clientIDs[i], texts[i], bodies[i], metas[i]}, nil
 			}))
 		if err != nil {
 			return fmt.Errorf("copy rollouts: %w", err)
 		}
-		b.Queue(`INSERT INTO rollouts(id, experiment, step, mode, prompt_id, prompt_raw, messages, ts, created_at, client_id, search)
-			SELECT id, $1, step, mode, prompt, raw, msgs, ts, $2, client,
+		b.Queue(`INSERT INTO rollouts(id, experiment, step, mode, prompt_id, prompt_raw, messages, ts, created_at, client_id, metadata, search)
+			SELECT id, $1, step, mode, prompt, raw, msgs, ts, $2, client, meta,
 				to_tsvector('simple', left(text, $3)) || to_tsvector('simple', left(body, $4))
 			FROM rollouts_in ORDER BY id`, w.exp, created, searchPromptChars, searchBodyChars)
 	} else {
-		b.Queue(`INSERT INTO rollouts(id, experiment, step, mode, prompt_id, prompt_raw, messages, ts, created_at, client_id, search)
-			SELECT id, $1, step, mode, prompt, raw, msgs, ts, $2, client,
+		b.Queue(`INSERT INTO rollouts(id, experiment, step, mode, prompt_id, prompt_raw, messages, ts, created_at, client_id, metadata, search)
+			SELECT id, $1, step, mode, prompt, raw, msgs, ts, $2, client, meta,
 				to_tsvector('simple', left(text, $3)) || to_tsvector('simple', left(body, $4))
-			FROM unnest($5::bigint[], $6::bigint[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::float8[], $12::text[], $13::text[], $14::text[])
-				AS x(id, step, mode, prompt, raw, msgs, ts, client, text, body)`,
-			w.exp, created, searchPromptChars, searchBodyChars, ids, steps, modes, prompts, raws, msgs, tss, clientIDs, texts, bodies)
+			FROM unnest($5::bigint[], $6::bigint[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::float8[], $12::text[], $13::text[], $14::text[], $15::text[])
+				AS x(id, step, mode, prompt, raw, msgs, ts, client, text, body, meta)`,
+			w.exp, created, searchPromptChars, searchBodyChars, ids, steps, modes, prompts, raws, msgs, tss, clientIDs, texts, bodies, metas)
 	}
 	b.Queue(`INSERT INTO rewards(rollout_id, name_id, value) SELECT r, n, NULLIF(v, 'NaN') FROM unnest($1::bigint[], $2::bigint[], $3::float8[]) AS x(r, n, v)`,
 		stats.Rewards.Rollout, stats.Rewards.Name, stats.Rewards.Value)

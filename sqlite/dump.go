@@ -93,6 +93,7 @@ var dumpTables = []dumpTable{
 			{"prompt_id", "(SELECT min(q.id) FROM prompts q WHERE q.experiment = p.experiment AND q.text_hash = p.text_hash AND q.text = p.text)", kInt},
 			{"prompt_raw", "p.raw", kTextNull}, {"messages", "r.messages", kText}, {"ts", "r.ts", kFloat},
 			{"created_at", "r.created_at", kTime}, {"client_id", "r.client_id", kTextNull},
+			{"metadata", "r.metadata", kTextNull},
 		},
 	},
 }

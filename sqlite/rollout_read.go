@@ -9,7 +9,7 @@ import (
 	"github.com/expt-logger/expt/internal/storekit"
 )
 
-const rolloutColumns = `r.id, r.step, r.mode, p.text, p.raw, r.messages, r.ts, r.created_at, r.client_id`
+const rolloutColumns = `r.id, r.step, r.mode, p.text, p.raw, r.messages, r.ts, r.created_at, r.client_id, r.metadata`
 
 // baseFilter is the conditions every rollout query may have.
 func baseFilter(pk int64, mode string, step, from, to *int64, search string) *storekit.Where {

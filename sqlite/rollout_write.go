@@ -74,7 +74,7 @@ func (w *rolloutWriter) write(ctx context.Context, experimentID string, batch []
 	created := now()
 	createdNs := nanos(created)
 	stats := storekit.NewBatchStats(len(batch))
-	rolloutArgs := make([]any, 0, 9*len(batch))
+	rolloutArgs := make([]any, 0, 10*len(batch))
 	ftsArgs := make([]any, 0, 3*len(batch))
 	var body strings.Builder
 	nameID := func(name string) (int64, error) { return w.rewardNameID(ctx, name) }
@@ -86,7 +86,7 @@ func (w *rolloutWriter) write(ctx context.Context, experimentID string, batch []
 		lastID++
 		r.ID = lastID
 		r.ExperimentID, r.CreatedAt = experimentID, created
-		rolloutArgs = append(rolloutArgs, r.ID, w.exp, r.Step, r.Mode, promptID, msgs[i], r.TS, createdNs, sql.NullString{String: r.ClientID, Valid: r.ClientID != ""})
+		rolloutArgs = append(rolloutArgs, r.ID, w.exp, r.Step, r.Mode, promptID, msgs[i], r.TS, createdNs, sql.NullString{String: r.ClientID, Valid: r.ClientID != ""}, nullText(r.Metadata))
 		ftsArgs = append(ftsArgs, r.ID, r.Prompt, storekit.SearchBody(&body, r.Messages))
 		if err := stats.Add(r, groupID, nameID); err != nil {
 			return err
@@ -97,7 +97,7 @@ func (w *rolloutWriter) write(ctx context.Context, experimentID string, batch []
 	for j := range rw.Rollout {
 		rewardArgs = append(rewardArgs, rw.Rollout[j], rw.Name[j], nullable(rw.Value[j]))
 	}
-	if err := w.multiInsert(ctx, "insert rollout", `INSERT INTO rollouts(id, experiment, step, mode, prompt_id, messages, ts, created_at, client_id) VALUES `, "", 9, rolloutArgs); err != nil {
+	if err := w.multiInsert(ctx, "insert rollout", `INSERT INTO rollouts(id, experiment, step, mode, prompt_id, messages, ts, created_at, client_id, metadata) VALUES `, "", 10, rolloutArgs); err != nil {
 		return err
 	}
 	if err := w.multiInsert(ctx, "insert reward", `INSERT INTO rewards(rollout_id, name_id, value) VALUES `, "", 3, rewardArgs); err != nil {
@@ -268,4 +268,9 @@ func (w *rolloutWriter) rewardNameID(ctx context.Context, name string) (int64, e
 	}
 	w.newNames[name] = id
 	return id, nil
+}
+
+// nullText is raw JSON as a nullable text argument: NULL when there is none.
+func nullText(b []byte) sql.NullString {
+	return sql.NullString{String: string(b), Valid: b != nil}
 }

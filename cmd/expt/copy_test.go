@@ -64,6 +64,7 @@ func TestCopySQLiteToPostgres(t *testing.T) {
 				if j%4 == 0 {
 					r.PromptRaw = json.RawMessage(`[{"role":"user","content":` + fmt.Sprintf("%q", r.Prompt) + `}]`)
 					r.ClientID = fmt.Sprintf("c-%d-%d", step, j)
+					r.Metadata = json.RawMessage(fmt.Sprintf(`{"sample": %d,  "stop":"eos", "a":[1.5, null]}`, j))
 				}
 				batch = append(batch, r)
 			}
@@ -163,7 +164,7 @@ func rolloutView(page []*expt.Rollout) []string {
 		for j, m := range r.Messages {
 			msgs[j] = m.Role + ":" + m.Content + ":" + string(m.Raw)
 		}
-		out[i] = fmt.Sprintf("%d %d %s %q %s %v %v %v %s %s", r.ID, r.Step, r.Mode, r.Prompt, r.PromptRaw, msgs, r.Rewards, r.TS, r.CreatedAt.Format(time.RFC3339Nano), r.ClientID)
+		out[i] = fmt.Sprintf("%d %d %s %q %s %v %v %v %s %s %s", r.ID, r.Step, r.Mode, r.Prompt, r.PromptRaw, msgs, r.Rewards, r.TS, r.CreatedAt.Format(time.RFC3339Nano), r.ClientID, r.Metadata)
 	}
 	return out
 }

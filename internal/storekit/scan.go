@@ -77,16 +77,17 @@ func Value(v *float64) float64 {
 }
 
 // ScanRollouts reads rollouts from rows of (id, step, mode, prompt text,
-// nullable prompt raw, messages, ts, created_at, nullable client id), each
+// nullable prompt raw, messages, ts, created_at, nullable client id,
+// nullable metadata), each
 // store writing its own expressions for those columns, each rollout with an
 // empty reward list for AttachRewards to fill.
 func ScanRollouts(rows Rows, experimentID string) ([]*expt.Rollout, error) {
 	out := []*expt.Rollout{}
 	for rows.Next() {
 		r := &expt.Rollout{ExperimentID: experimentID, Rewards: []expt.Reward{}}
-		var raw, clientID *string
+		var raw, clientID, meta *string
 		var msgs string
-		if err := rows.Scan(&r.ID, &r.Step, &r.Mode, &r.Prompt, &raw, &msgs, &r.TS, Time(&r.CreatedAt), &clientID); err != nil {
+		if err := rows.Scan(&r.ID, &r.Step, &r.Mode, &r.Prompt, &raw, &msgs, &r.TS, Time(&r.CreatedAt), &clientID, &meta); err != nil {
 			return nil, fmt.Errorf("scan rollout: %w", err)
 		}
 		if raw != nil {
@@ -94,6 +95,9 @@ func ScanRollouts(rows Rows, experimentID string) ([]*expt.Rollout, error) {
 		}
 		if clientID != nil {
 			r.ClientID = *clientID
+		}
+		if meta != nil {
+			r.Metadata = json.RawMessage(*meta)
 		}
 		var err error
 		if r.Messages, err = DecodeMessages(msgs); err != nil {

@@ -223,6 +223,10 @@ def test_bad_values_raise_type_error_naming_the_key(server: FakeServer, value: A
         ({"tokens": {0: {"text": ["a"], "logprob": ["x"]}}}, TypeError, r"tokens\[0\]\['logprob'\]\[0\]"),
         ({"tokens": {0: {"text": ["a"]}, -1: {"text": ["b"]}}}, ValueError, "twice"),
         ({"tokens": [None, {"text": []}]}, ValueError, "2 entries for 1 messages"),
+        ({"metadata": [1]}, TypeError, "metadata must be a dict"),
+        ({"metadata": {1: "x"}}, TypeError, r"metadata: key 1 must be a str"),
+        ({"metadata": {"a": {"b": object()}}}, TypeError, r"metadata\['a'\]\['b'\]: object is not JSON"),
+        ({"metadata": {"a": "x" * 70000}}, ValueError, "metadata: 70008 bytes as JSON, more than 65536"),
     ],
 )
 def test_bad_rollouts_raise_before_buffering(
@@ -263,6 +267,36 @@ class _Array:
 
     def tolist(self) -> list[float]:
         return list(self.xs)
+
+
+def test_rollout_metadata_reaches_the_wire(server: FakeServer) -> None:
+    run = _init(server)
+    msgs = [{"role": "assistant", "content": "4"}]
+    meta: dict[str, Any] = {
+        "sample": 3,
+        "model_version": "step-40",
+        "stop_reason": "length",
+        "tokens": {"prompt": 212, "completion": _Array([4096.0])},
+        "kl": math.nan,
+        "ok": True,
+        "path": ("a", None),
+    }
+    expt_logger.log_rollout("2+2?", msgs, {"c": 1.0}, metadata=meta)
+    meta["sample"] = 4  # a later change by the caller is not what was logged
+    expt_logger.log_rollout("2+2?", msgs, {"c": 1.0})
+    assert run.end(timeout=10)
+    a, b = server.exp(run.id).rollouts
+    assert a["metadata"] == {
+        "sample": 3,
+        "model_version": "step-40",
+        "stop_reason": "length",
+        "tokens": {"prompt": 212, "completion": [4096.0]},
+        "kl": "NaN",
+        "ok": True,
+        "path": ["a", None],
+    }
+    assert list(a["metadata"]) == ["sample", "model_version", "stop_reason", "tokens", "kl", "ok", "path"]
+    assert "metadata" not in b
 
 
 def test_rollout_tokens_reach_the_wire(server: FakeServer) -> None:

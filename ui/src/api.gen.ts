@@ -2197,6 +2197,13 @@ export interface components {
              *     apart from the messages and outside the search index, and read back only by GET .../rollouts/{rolloutId}.
              */
             tokens?: components["schemas"]["MessageTokens"][] | null;
+            /**
+             * @description Anything about the rollout as a JSON object (sample index, model version, stop reason, token counts…),
+             *     at most 64 KB as JSON. Kept verbatim and shown in the chat view; not searched.
+             */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
             ts?: number | null;
         };
         MessageTokens: {
@@ -2229,6 +2236,10 @@ export interface components {
             tokens?: components["schemas"]["MessageTokens"][];
             /** @description How many tokens were logged with the rollout (lists and events too); absent when none */
             tokenCount?: number;
+            /** @description The metadata object as logged; absent when none */
+            metadata?: {
+                [key: string]: unknown;
+            };
         };
         /**
          * @description What the rollout table shows, computed by the server (GET .../rollouts?view=preview): the final

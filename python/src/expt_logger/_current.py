@@ -111,9 +111,11 @@ def log_rollout(
     rewards: Mapping[str, Any] | list[dict[str, Any]],
     step: int | None = None,
     mode: str = "train",
+    *,
     tokens: Mapping[int, Mapping[str, Any]] | Sequence[Mapping[str, Any] | None] | None = None,
+    metadata: Mapping[str, Any] | None = None,
 ) -> None:
-    _run().log_rollout(prompt, messages, rewards, step, mode, tokens)
+    _run().log_rollout(prompt, messages, rewards, step, mode, tokens=tokens, metadata=metadata)
 
 
 def commit() -> None:

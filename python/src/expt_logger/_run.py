@@ -24,6 +24,7 @@ from ._validate import (
     _split_cache,
     check_labels,
     check_messages,
+    check_metadata,
     check_mode,
     check_prompt,
     check_rewards,
@@ -280,12 +281,16 @@ class Run:
         rewards: Mapping[str, Any] | list[dict[str, Any]],
         step: int | None = None,
         mode: str = "train",
+        *,
         tokens: Mapping[int, Mapping[str, Any]] | Sequence[Mapping[str, Any] | None] | None = None,
+        metadata: Mapping[str, Any] | None = None,
     ) -> None:
         """Record one rollout at the current step (or `step`); does not advance the step.
 
         `tokens` (optional) gives messages their tokens: {message index: {"text": [...], "logprob": [...],
         ...}} (any named per-token floats), or a list aligned with `messages`; the UI colours the text by them.
+        `metadata` (optional) is a dict kept verbatim as JSON (sample index, model version, stop reason…) and
+        shown with the rollout.
         """
         if self._disabled:
             return
@@ -305,6 +310,8 @@ class Run:
             checked = check_tokens(tokens, len(checked_messages))
             if checked:
                 rollout["tokens"] = checked
+        if metadata is not None:
+            rollout["metadata"] = check_metadata(metadata)
         p = self._pipeline
         assert p is not None
         p.pending.append((ROLLOUT, rollout))

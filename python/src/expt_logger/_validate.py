@@ -5,6 +5,7 @@ well under a microsecond: key splits are cached and exact-type checks come befor
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping
@@ -279,3 +280,45 @@ def check_tokens(tokens: Any, n_messages: int) -> list[dict[str, Any]] | None:
             rec["values"] = values
         out.append(rec)
     return out or None
+
+
+MAX_METADATA_BYTES = 64 << 10
+_MAX_METADATA_DEPTH = 32
+
+
+def check_metadata(metadata: Any) -> dict[str, Any] | None:
+    """A rollout's metadata as a plain JSON object: a copy (so later changes by the caller don't leak in),
+    numpy/torch scalars and arrays as numbers and lists, NaN and infinities as the wire's strings."""
+    if metadata is None:
+        return None
+    if not isinstance(metadata, Mapping):
+        raise TypeError(f"metadata must be a dict, not {type(metadata).__name__}")
+    out = _plain(metadata, "metadata", 0)
+    size = len(json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode())
+    if size > MAX_METADATA_BYTES:
+        raise ValueError(f"metadata: {size} bytes as JSON, more than {MAX_METADATA_BYTES}")
+    return out  # type: ignore[no-any-return]
+
+
+def _plain(v: Any, path: str, depth: int) -> Any:
+    if depth > _MAX_METADATA_DEPTH:
+        raise ValueError(f"{path}: nested more than {_MAX_METADATA_DEPTH} deep")
+    if v is None or type(v) in (str, bool, int):
+        return v
+    if isinstance(v, float):
+        return wire_number(float(v))
+    if isinstance(v, Mapping):
+        out: dict[str, Any] = {}
+        for k, x in v.items():
+            if type(k) is not str:
+                raise TypeError(f"{path}: key {k!r} must be a str")
+            out[k] = _plain(x, f"{path}[{k!r}]", depth + 1)
+        return out
+    if isinstance(v, (list, tuple)):
+        return [_plain(x, f"{path}[{i}]", depth + 1) for i, x in enumerate(v)]
+    if isinstance(v, (str, int)):  # str and int subclasses (enums)
+        return str(v) if isinstance(v, str) else int(v)
+    tolist = getattr(v, "tolist", None)  # numpy and torch scalars and arrays
+    if callable(tolist):
+        return _plain(tolist(), path, depth)
+    raise TypeError(f"{path}: {type(v).__name__} is not JSON (use str, numbers, bools, None, lists and dicts)")

@@ -382,6 +382,23 @@ def test_rollout_tokens_round_trip(expt_server: ExptServer) -> None:
     assert all(abs(g - w) < 1e-6 for i, (g, w) in enumerate(zip(got, logprob, strict=True)) if i != 3)
 
 
+def test_rollout_metadata_round_trip(expt_server: ExptServer) -> None:
+    """Metadata comes back as logged, key order kept, in lists and alone; a rollout without any has none."""
+    run = expt_logger.init(name="metadata", api_key=expt_server.key, base_url=expt_server.url)
+    meta = {"sample": 7, "group": "q-17", "stop_reason": "eos", "tokens": {"completion": 812}, "kl": math.inf}
+    meta["é"] = "😀"
+    msgs = [{"role": "user", "content": "2+2?"}, {"role": "assistant", "content": "4"}]
+    expt_logger.log_rollout("2+2?", msgs, {"correctness": 1.0}, step=0, metadata=meta)
+    expt_logger.log_rollout("2+2?", msgs, {"correctness": 0.0}, step=0)
+    assert run.end(timeout=30)
+    page = expt_server.get(f"/api/experiments/{run.id}/rollouts?step=0&sort=id")["rollouts"]
+    want = {**meta, "kl": "Infinity"}
+    assert page[0]["metadata"] == want and list(page[0]["metadata"]) == list(want)
+    assert "metadata" not in page[1]
+    one = expt_server.get(f"/api/experiments/{run.id}/rollouts/{page[0]['id']}")
+    assert one["metadata"] == want
+
+
 def test_system_metrics_reach_the_server(expt_server: ExptServer, monkeypatch: pytest.MonkeyPatch) -> None:
     """On by default: CPU and memory samples under mode "system", at the Unix second as their step."""
     monkeypatch.delenv("EXPT_LOGGER_SYSTEM_METRICS")

@@ -92,6 +92,7 @@ export function ChatView(p: Props) {
             </span>
           ))}
         </div>
+        {r.metadata && Object.keys(r.metadata).length > 0 && <Metadata meta={r.metadata} />}
       </header>
       {p.timeline && <Timeline experimentId={p.experimentId} rollout={r} onOpen={p.onOpen} onDiff={p.onDiff} />}
       {raw ? (
@@ -113,6 +114,37 @@ export function ChatView(p: Props) {
       )}
     </section>
   );
+}
+
+/** The rollout's metadata as logged: each top-level key with its value, nested values as compact JSON. */
+function Metadata({ meta }: { meta: Record<string, unknown> }) {
+  const [open, setOpen] = useState(false);
+  const entries = Object.entries(meta);
+  const shown = open ? entries : entries.slice(0, METADATA_SHOWN);
+  return (
+    <dl class="rp-meta" data-testid="rollout-metadata">
+      {shown.map(([k, v]) => (
+        <div key={k} class="rp-meta-item" data-key={k}>
+          <dt class="muted">{k}</dt>
+          <dd class="mono" title={metaText(v)}>
+            {metaText(v)}
+          </dd>
+        </div>
+      ))}
+      {entries.length > METADATA_SHOWN && (
+        <button class="rp-meta-more" data-testid="metadata-more" onClick={() => setOpen(!open)}>
+          {open ? 'fewer' : `+${entries.length - METADATA_SHOWN} more`}
+        </button>
+      )}
+    </dl>
+  );
+}
+
+const METADATA_SHOWN = 12;
+
+export function metaText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  return JSON.stringify(v) ?? String(v);
 }
 
 /**

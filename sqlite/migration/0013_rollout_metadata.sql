@@ -1,0 +1,3 @@
+-- Each rollout's metadata: a JSON object the client logged (sample index,
+-- model version, stop reason…), kept verbatim as text; NULL when none.
+ALTER TABLE rollouts ADD COLUMN metadata TEXT;
