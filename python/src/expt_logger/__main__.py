@@ -1,4 +1,5 @@
-"""`python -m expt_logger sync [--all] [RUN_DIR ...]`: upload spools that earlier runs left behind."""
+"""`python -m expt_logger sync [--all] [RUN_DIR ...]`: upload spools that earlier runs left behind.
+`python -m expt_logger watch --format FORMAT DIR...`: follow a framework's own dump files (see _watch)."""
 
 from __future__ import annotations
 
@@ -83,9 +84,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
         print("usage: python -m expt_logger sync [--all] [--dir DIR] [RUN_DIR ...]")
+        print("       python -m expt_logger watch --format trl|verl|prime-rl|art|nemo-rl|jsonl [--once] DIR...")
         return 0 if argv else 2
+    if argv[0] == "watch":
+        from . import _watch
+
+        return _watch.main(argv[1:])
     if argv[0] != "sync":
-        print(f"expt_logger: unknown command {argv[0]!r}; try: sync", file=sys.stderr)
+        print(f"expt_logger: unknown command {argv[0]!r}; try: sync, watch", file=sys.stderr)
         return 2
     return sync(argv[1:])
 
