@@ -74,9 +74,8 @@ def _grpo(tmp_path: Path, scored: Scored, conversational: bool = True, **cfg: An
         learning_rate=1e-3,
         report_to="none",
         use_cpu=True,
-        save_strategy="no",
         seed=0,
-        **cfg,
+        **{"save_strategy": "no", **cfg},
     )
     return GRPOTrainer(
         model=tiny.model(len(tok)),

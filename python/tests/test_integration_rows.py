@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from typing import Any
 
 from expt_logger.integrations import _conv
 from expt_logger.integrations._trl_rows import new_since, rows_from_logs
@@ -63,3 +64,34 @@ def test_rows_from_trl_logs_keep_groups_rewards_and_advantages() -> None:
     assert list(rows[2].rewards) == ["acc", "fmt"] and math.isnan(rows[2].rewards["acc"])
     assert rows[1].metadata == {"advantage": -0.5, "group": 0, "sample": 1, "judge": "ok"}
     assert len({r.key for r in rows}) == 8
+
+
+def test_prime_rl_monitor_logs_metrics_and_effective_episodes(server: Any) -> None:
+    import asyncio
+
+    from expt_logger.integrations.prime_rl import ExptLoggerMonitor
+    from tests.integration import dumps
+
+    class Episode:  # what verifiers' Episode offers the monitor
+        def __init__(self, record: dict[str, Any]) -> None:
+            self.record = record
+
+        def to_record(self) -> dict[str, Any]:
+            return self.record
+
+    m = ExptLoggerMonitor(name="prime", api_key="k", transport=server.transport())
+
+    async def go() -> None:
+        await m.init()
+        await m.log({"reward/mean": 0.5, "perf/tps": 10, "note": "x"}, step=1)
+        eps = [Episode(dumps.prime_episode(1, p, s)) for p in range(2) for s in range(2)]
+        await m.log(eps, step=1, kind="train", subset="all")  # skipped: "effective" follows
+        await m.log(eps, step=1, kind="train", subset="effective")
+        await m.log([dumps.prime_episode(1, 0, 0, "eval")], step=1, kind="eval", subset="all")
+        await m.finalize()
+
+    asyncio.run(go())
+    exp = server.exp()
+    assert [(r["step"], r["mode"]) for r in exp.rollouts] == [(1, "train")] * 4 + [(1, "eval")]
+    assert exp.rollouts[0]["metadata"]["group"] == "problem-0"
+    assert set(exp.scalars) == {("reward", "mean", 1), ("perf", "tps", 1)}
