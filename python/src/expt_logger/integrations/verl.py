@@ -100,14 +100,18 @@ def patch(tracking: Any) -> None:
 
 
 HOOK_FILE = "expt_logger_verl.pth"
+HOOK_MODULE = "_expt_logger_verl_hook"
 
 
 def install_hook(directory: str | None = None) -> str:
-    """Write the .pth file that loads expt_logger.integrations._verl_hook at every interpreter start."""
+    """Write the .pth file (and the small module it imports) that adds the backend in every process."""
     d = directory or site.getsitepackages()[0]
+    src = os.path.join(os.path.dirname(__file__), "_verl_hook.py")
+    with open(src, encoding="utf-8") as f, open(os.path.join(d, HOOK_MODULE + ".py"), "w", encoding="utf-8") as out:
+        out.write(f.read())
     path = os.path.join(d, HOOK_FILE)
     with open(path, "w", encoding="utf-8") as f:
-        f.write("import expt_logger.integrations._verl_hook\n")
+        f.write(f"import {HOOK_MODULE}\n")
     return path
 
 
@@ -125,10 +129,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.install_hook:
         print(install_hook(args.dir))
         return 0
-    path = os.path.join(args.dir or site.getsitepackages()[0], HOOK_FILE)
-    if os.path.exists(path):
-        os.remove(path)
-        print(f"removed {path}")
+    d = args.dir or site.getsitepackages()[0]
+    for name in (HOOK_FILE, HOOK_MODULE + ".py"):
+        path = os.path.join(d, name)
+        if os.path.exists(path):
+            os.remove(path)
+            print(f"removed {path}")
     return 0
 
 
