@@ -59,11 +59,14 @@ def grpo(steps: int = 30, group_size: int = 4) -> None:
         skill = 0.2 + 0.7 * (1 - math.exp(-step / 10))
         rewards = []
         for prompt, answer in PROBLEMS[:2]:
-            for _ in range(group_size):  # a GRPO group: several samples of one prompt at one step
+            for sample in range(group_size):  # a GRPO group: several samples of one prompt at one step
                 messages, correctness, fmt = sample_completion(answer, skill, rng)
                 rewards.append(correctness + 0.5 * fmt)
                 expt_logger.log_rollout(
-                    prompt=prompt, messages=messages, rewards={"correctness": correctness, "format": fmt}
+                    prompt=prompt,
+                    messages=messages,
+                    rewards={"correctness": correctness, "format": fmt},
+                    metadata={"sample": sample, "model_version": f"step-{step}", "temperature": 1.0},
                 )
         mean_reward = sum(rewards) / len(rewards)
         expt_logger.log(
