@@ -7,7 +7,7 @@ from collections import deque
 from typing import Any
 
 from expt_logger.integrations import _conv
-from expt_logger.integrations._trl_rows import new_since, rows_from_logs
+from expt_logger.integrations._trl_rows import log_keys, new_since, rows_from_logs
 
 
 class _Tensor:
@@ -63,7 +63,9 @@ def test_rows_from_trl_logs_keep_groups_rewards_and_advantages() -> None:
     assert rows[5].messages == [{"role": "user", "content": "q1"}, {"role": "assistant", "content": "a5"}]
     assert list(rows[2].rewards) == ["acc", "fmt"] and math.isnan(rows[2].rewards["acc"])
     assert rows[1].metadata == {"advantage": -0.5, "group": 0, "sample": 1, "judge": "ok"}
-    assert len({r.key for r in rows}) == 8
+    keys = log_keys(logs)
+    assert len(keys) == 8 and all(keys[i] != keys[j] for i in range(8) for j in range(i))
+    assert rows_from_logs(logs, 4, start=6) == rows[6:]
 
 
 def test_prime_rl_monitor_logs_metrics_and_effective_episodes(server: Any) -> None:

@@ -18,11 +18,12 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
 from ._config import Settings
-from .integrations._formats import FORMATS, Record, Rollout, Scalars, Spec
+from .integrations._formats import FORMATS, Record, Rollout, Scalars, Spec, prime_rl
 
 CHUNK = 8 << 20  # bytes of a growing file read per pass, so memory stays bounded whatever its size
 
@@ -55,15 +56,8 @@ class Watcher:
         self.pending_whole = 0
 
     def specs(self) -> list[Spec]:
-        out: list[Spec] = []
-        for r in self.roots:
-            if self.fmt == "prime-rl":
-                from .integrations._formats import prime_rl
-
-                out.extend(prime_rl(r, self.subset))
-            else:
-                out.extend(FORMATS[self.fmt](r))
-        return out
+        find = partial(prime_rl, subset=self.subset) if self.fmt == "prime-rl" else FORMATS[self.fmt]
+        return [spec for r in self.roots for spec in find(r)]
 
     def once(self) -> None:
         """One pass over every file: what is new in each goes in, acknowledged before the state moves on."""

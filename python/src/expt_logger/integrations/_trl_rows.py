@@ -19,7 +19,6 @@ class Row:
     messages: list[dict[str, Any]]
     rewards: dict[str, float]
     metadata: dict[str, Any] = field(default_factory=dict)
-    key: tuple[Any, ...] = ()
 
 
 def row(
@@ -43,16 +42,25 @@ def row(
         meta.setdefault(str(k), _conv.plain(v))
     logged: str | dict[str, Any]
     if isinstance(prompt, str):
-        text, logged = prompt, prompt
+        logged = prompt
     else:
-        text = repr(prompt)
         logged = _conv.prompt_of(conv, _conv.text_of(conv[-1]["content"]) if conv else "")
-    key = (text, repr(completion), tuple(r.values()), meta.get("advantage"))
-    return Row(logged, msgs, r, meta, key)
+    return Row(logged, msgs, r, meta)
 
 
-def rows_from_logs(logs: Mapping[str, Any], group: int | None) -> list[Row]:
-    """The completions a TRL trainer holds: `prompt`, `completion`, `rewards[name]`, `advantages`, `extra`."""
+def log_keys(logs: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    """What tells a TRL trainer's held completions apart, without converting them: the objects themselves
+    (a tuple compares its items by identity first, so the entries still held compare at once)."""
+    prompts, completions = list(logs.get("prompt", ())), list(logs.get("completion", ()))
+    advantages = list(logs.get("advantages", ()))
+    n = min(len(prompts), len(completions))
+    adv = advantages[len(advantages) - n :] if len(advantages) >= n else [None] * n
+    return list(zip(prompts[len(prompts) - n :], completions[len(completions) - n :], adv, strict=True))
+
+
+def rows_from_logs(logs: Mapping[str, Any], group: int | None, start: int = 0) -> list[Row]:
+    """The completions a TRL trainer holds: `prompt`, `completion`, `rewards[name]`, `advantages`, `extra`;
+    from the `start`th on (the new ones)."""
     prompts, completions = list(logs.get("prompt", ())), list(logs.get("completion", ()))
     n = min(len(prompts), len(completions))
     rewards = {name: list(v) for name, v in dict(logs.get("rewards", {})).items()}
@@ -60,7 +68,7 @@ def rows_from_logs(logs: Mapping[str, Any], group: int | None) -> list[Row]:
     extra = {name: list(v) for name, v in dict(logs.get("extra", {})).items()}
     # The deques fill together; if one is shorter, the newest entries line up at the end.
     out = []
-    for i in range(n):
+    for i in range(max(start, 0), n):
 
         def at(xs: list[Any], i: int = i) -> Any:
             j = len(xs) - n + i

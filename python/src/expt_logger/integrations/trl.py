@@ -32,7 +32,7 @@ import contextlib
 from .. import _current
 from .._warn import warn_once
 from . import _conv
-from ._trl_rows import completion_files, new_since, rows_from_logs, rows_from_parquet
+from ._trl_rows import completion_files, log_keys, new_since, rows_from_logs, rows_from_parquet
 
 __all__ = ["ExptLoggerCallback"]
 
@@ -81,7 +81,7 @@ class ExptLoggerCallback(TrainerCallback):  # type: ignore[misc]
     def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         if self._run is None:
             return
-        self._collect(args, state, state.global_step)
+        self._collect(args, state, state.global_step, files=True)
         if self._own_run:
             self._run.end()
         self._run, self._own_run = None, False
@@ -93,7 +93,7 @@ class ExptLoggerCallback(TrainerCallback):  # type: ignore[misc]
             return
         # Completions generated since the last look come first, so a log's rewards and its rollouts arrive
         # together (an evaluation's are seen here).
-        self._collect(args, state, state.global_step)
+        self._collect(args, state, state.global_step, files=True)
         by_mode: dict[str, dict[str, float]] = {}
         for key, value in logs.items():
             v = _scalar(value)
@@ -116,13 +116,15 @@ class ExptLoggerCallback(TrainerCallback):  # type: ignore[misc]
     def on_prediction_step(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         self._collect(args, state, state.global_step)
 
-    def _collect(self, args: Any, state: Any, step: int) -> None:
+    def _collect(self, args: Any, state: Any, step: int, files: bool = False) -> None:
+        """New completions: from the trainer, or (without it) TRL's files, which are written only after a log,
+        so `files` is set only at a log and at the end, and micro-steps list no directory."""
         if self._run is None or not self._log_completions:
             return
         try:
             if self.trainer is not None:
                 self._from_trainer(step)
-            elif getattr(args, "log_completions", False):
+            elif files and getattr(args, "log_completions", False):
                 self._from_files(args.output_dir, getattr(args, "num_generations", None))
         except Exception as e:  # never let logging break training
             warn_once("trl-completions", f"expt_logger: could not read the trainer's completions: {e!r}")
@@ -134,11 +136,11 @@ class ExptLoggerCallback(TrainerCallback):  # type: ignore[misc]
         model = getattr(self.trainer, "model", None)
         mode = "train" if getattr(model, "training", True) else "eval"
         group = _group_size(self.trainer, mode)
-        rows = rows_from_logs(logs, group)
-        keys = [r.key for r in rows]
+        # Compared on every micro-step, so only what is new is converted.
+        keys = log_keys(logs)
         new = new_since(self._seen, keys)
         self._seen = keys
-        for r in rows[len(rows) - new :]:
+        for r in rows_from_logs(logs, group, start=len(keys) - new):
             self._run.log_rollout(r.prompt, r.messages, r.rewards, step=step, mode=mode, metadata=r.metadata)
 
     def _from_files(self, output_dir: str, group: int | None) -> None:
