@@ -62,6 +62,12 @@ func CheckRollouts(batch []*Rollout) error {
 		if len(r.ClientID) > MaxNameBytes {
 			return Errorf(EINVALID, "rollouts[%d].id: longer than %d bytes", i, MaxNameBytes)
 		}
+		if len(r.Group) > MaxNameBytes {
+			return Errorf(EINVALID, "rollouts[%d].group: longer than %d bytes", i, MaxNameBytes)
+		}
+		if !utf8.ValidString(r.Group) || strings.IndexByte(r.Group, 0) >= 0 {
+			return Errorf(EINVALID, "rollouts[%d].group: not valid UTF-8 text", i)
+		}
 		if r.PromptRaw != nil && !json.Valid(r.PromptRaw) {
 			return Errorf(EINVALID, "rollouts[%d].promptText: not valid JSON", i)
 		}

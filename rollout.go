@@ -31,6 +31,7 @@ type Rollout struct {
 	Step         int64
 	Mode         string
 	Prompt       string          // prompt text: the group key and searched
+	Group        string          // an explicit GRPO group id; "" keys the group by step, mode and prompt text alone
 	PromptRaw    json.RawMessage // the prompt as logged when it was a message object; nil for a string
 	Messages     []Message
 	Rewards      []Reward
@@ -64,6 +65,7 @@ type RolloutQuery struct {
 	FromStep     *int64
 	ToStep       *int64
 	Prompt       *string // exactly this prompt text (a group, or the prompt timeline with no step)
+	Group        *string // exactly this explicit group id ("" for rollouts logged without one)
 	Rewards      []RewardFilter
 	Search       string // full-text query over prompt and message contents
 	Sort         string // SortID (logging order) when empty
@@ -111,11 +113,12 @@ type RewardStats struct {
 }
 
 // RolloutGroup is a GRPO group: rollouts of one experiment with the same
-// step, mode and prompt text.
+// step, mode, prompt text and explicit group id ("" when none was given).
 type RolloutGroup struct {
 	Step    int64
 	Mode    string
 	Prompt  string
+	Group   string
 	Count   int64
 	Rewards []RewardStats
 }

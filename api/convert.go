@@ -116,7 +116,7 @@ func RolloutOf(ro *expt.Rollout) Rollout {
 	for i, rw := range ro.Rewards {
 		out.Rewards[i] = Reward{rw.Name, Num(rw.Value)}
 	}
-	out.TokenCount, out.Metadata = ro.TokenCount, ro.Metadata
+	out.TokenCount, out.Metadata, out.Group = ro.TokenCount, ro.Metadata, ro.Group
 	return out
 }
 
@@ -160,7 +160,7 @@ func StatsOf(list []expt.RewardStats) []RewardStats {
 // GroupsOf is a group list on the wire.
 func GroupsOf(list []*expt.RolloutGroup) []Group {
 	return each(list, func(g *expt.RolloutGroup) Group {
-		return Group{g.Step, g.Mode, g.Prompt, g.Count, StatsOf(g.Rewards)}
+		return Group{Step: g.Step, Mode: g.Mode, PromptText: g.Prompt, Group: g.Group, Count: g.Count, Rewards: StatsOf(g.Rewards)}
 	})
 }
 

@@ -19,6 +19,7 @@ type RolloutIn struct {
 	Rewards    []Reward        `json:"rewards,omitempty"` // the server also takes an object of name to value
 	Tokens     []Tokens        `json:"tokens,omitempty"`
 	Metadata   json.RawMessage `json:"metadata,omitempty"` // a JSON object, kept verbatim
+	Group      string          `json:"group,omitempty"`    // an explicit GRPO group id; none: step, mode and prompt text key the group
 	TS         *float64        `json:"ts,omitempty"`
 }
 
@@ -43,6 +44,7 @@ type Rollout struct {
 	Tokens     []Tokens        `json:"tokens,omitempty"`
 	TokenCount int64           `json:"tokenCount,omitempty"`
 	Metadata   json.RawMessage `json:"metadata,omitempty"` // the object as logged
+	Group      string          `json:"group,omitempty"`    // the explicit group id, when one was logged
 }
 
 // Tokens is one message's tokens on the wire.
@@ -122,6 +124,7 @@ type Group struct {
 	Step       int64         `json:"step"`
 	Mode       string        `json:"mode"`
 	PromptText string        `json:"promptText"`
+	Group      string        `json:"group,omitempty"` // the explicit group id; omitted for a group keyed by its prompt alone
 	Count      int64         `json:"count"`
 	Rewards    []RewardStats `json:"rewards"`
 }

@@ -183,6 +183,10 @@ func parseRolloutQuery(q url.Values) (expt.RolloutQuery, error) {
 		p := q.Get("prompt")
 		rq.Prompt = &p
 	}
+	if q.Has("group") {
+		g := q.Get("group")
+		rq.Group = &g
+	}
 	for _, s := range q["reward"] {
 		f, err := parseRewardFilter(s)
 		if err != nil {

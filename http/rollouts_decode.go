@@ -23,6 +23,7 @@ type rolloutIn struct {
 	Rewards    json.RawMessage   `json:"rewards"`
 	Tokens     json.RawMessage   `json:"tokens"`
 	Metadata   json.RawMessage   `json:"metadata"`
+	Group      *string           `json:"group"`
 	TS         json.RawMessage   `json:"ts"`
 }
 
@@ -140,6 +141,9 @@ func checkRollout(in *rolloutIn, path string) (*expt.Rollout, error) {
 	ro.Mode = *in.Mode
 	if in.ID != nil {
 		ro.ClientID = *in.ID
+	}
+	if in.Group != nil {
+		ro.Group = *in.Group
 	}
 	if k := firstByte(in.TS); k != 0 && k != 'n' {
 		ts, ferr := api.ParseNum(in.TS)

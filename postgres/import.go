@@ -184,7 +184,7 @@ func columns(t storekit.Table, names ...string) ([]int, error) {
 
 // prompts copies the prompt rows, adding the hash this schema looks them up by.
 func (im *importer) prompts(t storekit.Table) error {
-	at, err := columns(t, "id", "experiment", "text")
+	at, err := columns(t, "id", "experiment", "text", "grp")
 	if err != nil {
 		return err
 	}
@@ -193,7 +193,7 @@ func (im *importer) prompts(t storekit.Table) error {
 		return err
 	}
 	defer rows.Close()
-	n, err := im.tx.CopyFrom(im.ctx, pgx.Identifier{"prompts"}, []string{"id", "experiment", "text_sha", "text"}, &promptRows{rows, at})
+	n, err := im.tx.CopyFrom(im.ctx, pgx.Identifier{"prompts"}, []string{"id", "experiment", "text_sha", "text", "grp"}, &promptRows{rows, at})
 	if err != nil {
 		return fmt.Errorf("copy prompts: %w", err)
 	}
@@ -211,7 +211,8 @@ func (r *promptRows) Values() ([]any, error) {
 		return nil, err
 	}
 	text, _ := vs[r.at[2]].(string)
-	return []any{vs[r.at[0]], vs[r.at[1]], []byte(promptSHA(text)), text}, nil
+	grp, _ := vs[r.at[3]].(string)
+	return []any{vs[r.at[0]], vs[r.at[1]], []byte(promptSHA(text)), text, grp}, nil
 }
 
 // importChunk is how many rollouts go in per statement: their full-text

@@ -8,7 +8,7 @@ import (
 	"github.com/expt-logger/expt/internal/storekit"
 )
 
-const rolloutColumns = `r.id, r.step, r.mode, p.text, r.prompt_raw, r.messages, r.ts, r.created_at, r.client_id, r.metadata`
+const rolloutColumns = `r.id, r.step, r.mode, p.text, r.prompt_raw, r.messages, r.ts, r.created_at, r.client_id, r.metadata, p.grp`
 
 func baseFilter(pk int64, mode string, step, from, to *int64, search string) *storekit.Where {
 	f := storekit.RolloutWhere(true, pk, mode, step, from, to)
@@ -42,9 +42,14 @@ func (db *DB) Rollouts(ctx context.Context, q expt.RolloutQuery) ([]*expt.Rollou
 	}
 	limit := storekit.Limit(q.Limit)
 	f := baseFilter(pk, q.Mode, q.Step, q.FromStep, q.ToStep, q.Search)
-	if q.Prompt != nil {
+	switch {
+	case q.Prompt != nil && q.Group != nil:
 		// No prompt row: NULL, which no rollout matches.
-		f.Add(`r.prompt_id = (SELECT id FROM prompts WHERE experiment = ` + f.Bind(pk) + ` AND text_sha = ` + f.Bind([]byte(promptSHA(*q.Prompt))) + `)`)
+		f.Add(`r.prompt_id = (SELECT id FROM prompts WHERE experiment = ` + f.Bind(pk) + ` AND text_sha = ` + f.Bind([]byte(promptSHA(*q.Prompt))) + ` AND grp = ` + f.Bind(*q.Group) + `)`)
+	case q.Prompt != nil:
+		f.Add(`r.prompt_id IN (SELECT id FROM prompts WHERE experiment = ` + f.Bind(pk) + ` AND text_sha = ` + f.Bind([]byte(promptSHA(*q.Prompt))) + `)`)
+	case q.Group != nil:
+		f.Add(`r.prompt_id IN (SELECT id FROM prompts WHERE experiment = ` + f.Bind(pk) + ` AND grp = ` + f.Bind(*q.Group) + `)`)
 	}
 	for _, rf := range q.Rewards {
 		nid, ok, err := db.rewardNameID(ctx, pk, rf.Name)

@@ -87,7 +87,7 @@ func (w *rolloutWriter) write(ctx context.Context, experimentID string, batch []
 	for i, r := range batch {
 		r.ID, r.ExperimentID, r.CreatedAt = ids[i], experimentID, created
 		steps[i], modes[i], tss[i] = r.Step, r.Mode, r.TS
-		prompts[i] = promptIDs[promptSHA(r.Prompt)]
+		prompts[i] = promptIDs[promptKey(r)]
 		if r.PromptRaw != nil {
 			s := string(r.PromptRaw)
 			raws[i] = &s
@@ -259,56 +259,63 @@ func promptSHA(text string) string {
 	return string(h[:])
 }
 
-// promptIDs returns the prompt row id of every prompt text of the batch,
-// by promptSHA, inserting the new ones. ON CONFLICT DO NOTHING on the
-// unique (experiment, text_sha) makes replicas that insert the same text
-// at once agree on one row: the loser waits for the winner's commit, then
-// the SELECT (a later statement, a newer snapshot) finds its row.
+// promptKey keys a prompt row: its text's promptSHA (a fixed 32 bytes)
+// followed by its explicit group id ("" for none).
+func promptKey(r *expt.Rollout) string { return promptSHA(r.Prompt) + r.Group }
+
+// promptIDs returns the prompt row id of every (prompt text, group id) of
+// the batch, by promptKey, inserting the new ones. ON CONFLICT DO NOTHING
+// on the unique (experiment, text_sha, grp) makes replicas that insert the
+// same prompt at once agree on one row: the loser waits for the winner's
+// commit, then the SELECT (a later statement, a newer snapshot) finds its row.
 func (w *rolloutWriter) promptIDs(ctx context.Context, batch []*expt.Rollout) (map[string]int64, error) {
 	ids := map[string]int64{}
 	var missing []string
-	texts := map[string]string{}
+	rows := map[string]*expt.Rollout{}
 	for _, r := range batch {
-		sha := promptSHA(r.Prompt)
-		if _, ok := ids[sha]; ok {
+		k := promptKey(r)
+		if _, ok := ids[k]; ok {
 			continue
 		}
-		if id, ok := w.db.cache.prompts.Get(w.exp, sha); ok {
-			ids[sha] = id
+		if id, ok := w.db.cache.prompts.Get(w.exp, k); ok {
+			ids[k] = id
 		} else {
-			ids[sha] = 0
-			missing = append(missing, sha)
-			texts[sha] = r.Prompt
+			ids[k] = 0
+			missing = append(missing, k)
+			rows[k] = r
 		}
 	}
 	if len(missing) == 0 {
 		return ids, nil
 	}
 	slices.Sort(missing)
-	shas, ts := make([][]byte, len(missing)), make([]string, len(missing))
-	for i, sha := range missing {
-		shas[i], ts[i] = []byte(sha), texts[sha]
+	shas, ts, gs := make([][]byte, len(missing)), make([]string, len(missing)), make([]string, len(missing))
+	for i, k := range missing {
+		shas[i], ts[i], gs[i] = []byte(k[:sha256.Size]), rows[k].Prompt, rows[k].Group
 	}
 	b := &pgx.Batch{}
-	b.Queue(`INSERT INTO prompts(experiment, text_sha, text) SELECT $1, h, t FROM unnest($2::bytea[], $3::text[]) AS x(h, t)
-		ON CONFLICT (experiment, text_sha) DO NOTHING`, w.exp, shas, ts)
-	b.Queue(`SELECT id, text_sha FROM prompts WHERE experiment = $1 AND text_sha = ANY($2)`, w.exp, shas).Query(func(rows pgx.Rows) error {
+	b.Queue(`INSERT INTO prompts(experiment, text_sha, text, grp) SELECT $1, h, t, g FROM unnest($2::bytea[], $3::text[], $4::text[]) AS x(h, t, g)
+		ON CONFLICT (experiment, text_sha, grp) DO NOTHING`, w.exp, shas, ts, gs)
+	b.Queue(`SELECT p.id, p.text_sha, p.grp FROM prompts p JOIN unnest($2::bytea[], $3::text[]) AS x(h, g) ON p.text_sha = x.h AND p.grp = x.g
+		WHERE p.experiment = $1`, w.exp, shas, gs).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var id int64
 			var sha []byte
-			if err := rows.Scan(&id, &sha); err != nil {
+			var grp string
+			if err := rows.Scan(&id, &sha, &grp); err != nil {
 				return err
 			}
-			ids[string(sha)] = id
-			w.newPrompts[string(sha)] = id
+			k := string(sha) + grp
+			ids[k] = id
+			w.newPrompts[k] = id
 		}
 		return rows.Err()
 	})
 	if err := w.tx.SendBatch(ctx, b).Close(); err != nil {
 		return nil, fmt.Errorf("prompt ids: %w", err)
 	}
-	for _, sha := range missing {
-		if ids[sha] == 0 {
+	for _, k := range missing {
+		if ids[k] == 0 {
 			return nil, fmt.Errorf("prompt was not stored")
 		}
 	}

@@ -26,8 +26,9 @@ type seriesKey struct {
 	storekit.SeriesName
 }
 
-// promptKey is a prompt as logged: its text and, for a message object, its raw JSON.
-type promptKey struct{ text, raw string }
+// promptKey is a prompt as logged: its text, for a message object its raw
+// JSON, and its explicit group id ("" for none).
+type promptKey struct{ text, raw, grp string }
 
 func newCache() *cache { return &cache{exps: map[string]int64{}} }
 

@@ -76,21 +76,22 @@ var dumpTables = []dumpTable{
 	{name: "run_errors", cols: []column{col("id", kInt), col("experiment", kInt), col("step", kIntNull), col("mode", kText), col("message", kText),
 		col("type", kText), col("traceback", kText), col("ts", kFloat), col("created_at", kTime)}},
 	{name: "env_logs", cols: []column{col("id", kInt), col("experiment", kInt), col("rollout", kText), col("content", kText), col("created_at", kTime)}},
-	// One prompt per (experiment, text): this schema keeps a row per raw
-	// form, the shared one a row per text with the raw form on the rollout.
-	// The kept id is the text's first, which the group tables already use.
+	// One prompt per (experiment, text, group id): this schema keeps a row
+	// per raw form, the shared one a row per text and group id with the raw
+	// form on the rollout. The kept id is the first, which the group tables
+	// already use.
 	{
 		name:  "prompts",
-		from:  `prompts GROUP BY experiment, text_hash, text`,
-		count: `SELECT count(*) FROM (SELECT 1 FROM prompts GROUP BY experiment, text_hash, text)`,
-		cols:  []column{{"id", "min(id)", kInt}, col("experiment", kInt), col("text", kText)},
+		from:  `prompts GROUP BY experiment, text_hash, text, grp`,
+		count: `SELECT count(*) FROM (SELECT 1 FROM prompts GROUP BY experiment, text_hash, text, grp)`,
+		cols:  []column{{"id", "min(id)", kInt}, col("experiment", kInt), col("text", kText), col("grp", kText)},
 	},
 	{
 		name: "rollouts",
 		from: `rollouts r JOIN prompts p ON p.id = r.prompt_id`,
 		cols: []column{
 			{"id", "r.id", kInt}, {"experiment", "r.experiment", kInt}, {"step", "r.step", kInt}, {"mode", "r.mode", kText},
-			{"prompt_id", "(SELECT min(q.id) FROM prompts q WHERE q.experiment = p.experiment AND q.text_hash = p.text_hash AND q.text = p.text)", kInt},
+			{"prompt_id", "(SELECT min(q.id) FROM prompts q WHERE q.experiment = p.experiment AND q.text_hash = p.text_hash AND q.text = p.text AND q.grp = p.grp)", kInt},
 			{"prompt_raw", "p.raw", kTextNull}, {"messages", "r.messages", kText}, {"ts", "r.ts", kFloat},
 			{"created_at", "r.created_at", kTime}, {"client_id", "r.client_id", kTextNull},
 			{"metadata", "r.metadata", kTextNull},

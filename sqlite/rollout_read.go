@@ -9,7 +9,7 @@ import (
 	"github.com/expt-logger/expt/internal/storekit"
 )
 
-const rolloutColumns = `r.id, r.step, r.mode, p.text, p.raw, r.messages, r.ts, r.created_at, r.client_id, r.metadata`
+const rolloutColumns = `r.id, r.step, r.mode, p.text, p.raw, r.messages, r.ts, r.created_at, r.client_id, r.metadata, p.grp`
 
 // baseFilter is the conditions every rollout query may have.
 func baseFilter(pk int64, mode string, step, from, to *int64, search string) *storekit.Where {
@@ -104,8 +104,13 @@ const sortLimit = 20000
 // steps and prompt.
 func narrowFilter(pk int64, q expt.RolloutQuery) *storekit.Where {
 	f := baseFilter(pk, q.Mode, q.Step, q.FromStep, q.ToStep, "")
-	if q.Prompt != nil {
+	switch {
+	case q.Prompt != nil && q.Group != nil:
+		f.Add(`r.prompt_id IN (SELECT id FROM prompts WHERE experiment = ` + f.Bind(pk) + ` AND text_hash = ` + f.Bind(textHash(*q.Prompt)) + ` AND text = ` + f.Bind(*q.Prompt) + ` AND grp = ` + f.Bind(*q.Group) + `)`)
+	case q.Prompt != nil:
 		f.Add(`r.prompt_id IN (SELECT id FROM prompts WHERE experiment = ` + f.Bind(pk) + ` AND text_hash = ` + f.Bind(textHash(*q.Prompt)) + ` AND text = ` + f.Bind(*q.Prompt) + `)`)
+	case q.Group != nil:
+		f.Add(`r.prompt_id IN (SELECT id FROM prompts WHERE experiment = ` + f.Bind(pk) + ` AND grp = ` + f.Bind(*q.Group) + `)`)
 	}
 	return f
 }
@@ -115,7 +120,7 @@ func narrowFilter(pk int64, q expt.RolloutQuery) *storekit.Where {
 // filter, when they are at most sortLimit; else nil. Counting stops at
 // sortLimit + 1, so the answer costs at most that many index entries.
 func (db *DB) fewRollouts(ctx context.Context, pk int64, q expt.RolloutQuery) (*[2]int64, error) {
-	if q.Step == nil && q.FromStep == nil && q.ToStep == nil && q.Prompt == nil {
+	if q.Step == nil && q.FromStep == nil && q.ToStep == nil && q.Prompt == nil && q.Group == nil {
 		return nil, nil
 	}
 	f := narrowFilter(pk, q)

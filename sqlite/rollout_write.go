@@ -79,7 +79,7 @@ func (w *rolloutWriter) write(ctx context.Context, experimentID string, batch []
 	var body strings.Builder
 	nameID := func(name string) (int64, error) { return w.rewardNameID(ctx, name) }
 	for i, r := range batch {
-		promptID, groupID, err := w.promptID(ctx, r.Prompt, r.PromptRaw)
+		promptID, groupID, err := w.promptID(ctx, r.Prompt, r.PromptRaw, r.Group)
 		if err != nil {
 			return err
 		}
@@ -204,12 +204,12 @@ func textHash(s string) int64 {
 // group prompt id; it is not JSON, so no logged prompt has it.
 const groupMarker = "\x00group"
 
-// promptID returns the id of the prompt (text, raw), stored if new, and
-// the id of its group's prompt: the experiment's first prompt with the
-// same text, since a group is keyed by text alone.
-func (w *rolloutWriter) promptID(ctx context.Context, text string, raw json.RawMessage) (id, group int64, err error) {
-	k := promptKey{text, string(raw)}
-	gk := promptKey{text, groupMarker}
+// promptID returns the id of the prompt (text, raw, grp), stored if new,
+// and the id of its group's prompt: the experiment's first prompt with the
+// same text and explicit group id, since a group is keyed by those alone.
+func (w *rolloutWriter) promptID(ctx context.Context, text string, raw json.RawMessage, grp string) (id, group int64, err error) {
+	k := promptKey{text, string(raw), grp}
+	gk := promptKey{text, groupMarker, grp}
 	id, ok := w.newPrompts.Lookup(&w.db.cache.prompts, w.exp, k)
 	group, gok := w.newPrompts.Lookup(&w.db.cache.prompts, w.exp, gk)
 	if ok && gok {
@@ -217,7 +217,7 @@ func (w *rolloutWriter) promptID(ctx context.Context, text string, raw json.RawM
 	}
 	id, group = 0, 0
 	h := textHash(text)
-	rows, err := w.tx.QueryContext(ctx, `SELECT id, raw FROM prompts WHERE experiment = ? AND text_hash = ? AND text = ? ORDER BY id`, w.exp, h, text)
+	rows, err := w.tx.QueryContext(ctx, `SELECT id, raw FROM prompts WHERE experiment = ? AND text_hash = ? AND text = ? AND grp = ? ORDER BY id`, w.exp, h, text, grp)
 	if err != nil {
 		return 0, 0, fmt.Errorf("prompt id: %w", err)
 	}
@@ -245,8 +245,8 @@ func (w *rolloutWriter) promptID(ctx context.Context, text string, raw json.RawM
 		if raw != nil {
 			rawArg = string(raw)
 		}
-		if err := w.tx.QueryRowContext(ctx, `INSERT INTO prompts(experiment, text_hash, text, raw) VALUES (?, ?, ?, ?) RETURNING id`,
-			w.exp, h, text, rawArg).Scan(&id); err != nil {
+		if err := w.tx.QueryRowContext(ctx, `INSERT INTO prompts(experiment, text_hash, text, raw, grp) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+			w.exp, h, text, rawArg, grp).Scan(&id); err != nil {
 			return 0, 0, fmt.Errorf("prompt id: %w", err)
 		}
 		if group == 0 {

@@ -66,6 +66,9 @@ func TestCopySQLiteToPostgres(t *testing.T) {
 					r.ClientID = fmt.Sprintf("c-%d-%d", step, j)
 					r.Metadata = json.RawMessage(fmt.Sprintf(`{"sample": %d,  "stop":"eos", "a":[1.5, null]}`, j))
 				}
+				if j%3 == 1 { // explicit groups: the prompt repeats under two ids
+					r.Group = fmt.Sprintf("g%d", j%2)
+				}
 				batch = append(batch, r)
 			}
 			_, err = lite.WriteRollouts(ctx, id, batch, fmt.Sprintf("rollouts-%d", step))
@@ -164,7 +167,7 @@ func rolloutView(page []*expt.Rollout) []string {
 		for j, m := range r.Messages {
 			msgs[j] = m.Role + ":" + m.Content + ":" + string(m.Raw)
 		}
-		out[i] = fmt.Sprintf("%d %d %s %q %s %v %v %v %s %s %s", r.ID, r.Step, r.Mode, r.Prompt, r.PromptRaw, msgs, r.Rewards, r.TS, r.CreatedAt.Format(time.RFC3339Nano), r.ClientID, r.Metadata)
+		out[i] = fmt.Sprintf("%d %d %s %q %s %v %v %v %s %s %s %q", r.ID, r.Step, r.Mode, r.Prompt, r.PromptRaw, msgs, r.Rewards, r.TS, r.CreatedAt.Format(time.RFC3339Nano), r.ClientID, r.Metadata, r.Group)
 	}
 	return out
 }

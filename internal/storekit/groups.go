@@ -24,7 +24,7 @@ func (s Common) RolloutGroups(ctx context.Context, q expt.GroupQuery) ([]*expt.R
 	// found and grouped here.
 	f := s.e.RolloutFilter(pk, q.Mode, q.Step, q.FromStep, q.ToStep, q.Search)
 	c := s.e.Collate
-	return SearchGroups(ctx, s.e.Read, f, `GROUP BY r.step, r.mode, p.id ORDER BY r.step, p.text`+c+`, r.mode`+c, limit, q.Offset)
+	return SearchGroups(ctx, s.e.Read, f, `GROUP BY r.step, r.mode, p.text, p.grp ORDER BY r.step, p.text`+c+`, p.grp`+c+`, r.mode`+c, limit, q.Offset)
 }
 
 // storedGroups answers RolloutGroups without a search from rollout_groups
@@ -44,8 +44,8 @@ func (s Common) storedGroups(ctx context.Context, pk int64, q expt.GroupQuery, l
 		lim, off := f.Bind(limit+1), f.Bind(q.Offset)
 		// The primary key gives step order; only each step's groups are
 		// sorted by prompt text, and the scan stops once the page is full.
-		rows, err := tx.Query(ctx, `SELECT g.step, g.mode, p.text, g.count, g.prompt_id FROM rollout_groups g JOIN prompts p ON p.id = g.prompt_id
-			WHERE `+f.SQL()+` ORDER BY g.step, p.text`+c+`, g.mode`+c+` LIMIT `+lim+` OFFSET `+off, f.Args...)
+		rows, err := tx.Query(ctx, `SELECT g.step, g.mode, p.text, p.grp, g.count, g.prompt_id FROM rollout_groups g JOIN prompts p ON p.id = g.prompt_id
+			WHERE `+f.SQL()+` ORDER BY g.step, p.text`+c+`, p.grp`+c+`, g.mode`+c+` LIMIT `+lim+` OFFSET `+off, f.Args...)
 		if err != nil {
 			return fmt.Errorf("select groups: %w", err)
 		}

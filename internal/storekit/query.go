@@ -103,7 +103,7 @@ func QueryRollout(ctx context.Context, c Conn, experimentID string, id int64, sq
 func SearchGroups(ctx context.Context, c Conn, f *Where, groupOrder string, limit, offset int) ([]*expt.RolloutGroup, bool, error) {
 	g := f.Clone()
 	lim, off := g.Bind(limit+1), g.Bind(offset)
-	rows, err := c.Query(ctx, `SELECT r.step, r.mode, p.text, count(*) FROM rollouts r JOIN prompts p ON p.id = r.prompt_id
+	rows, err := c.Query(ctx, `SELECT r.step, r.mode, p.text, p.grp, count(*) FROM rollouts r JOIN prompts p ON p.id = r.prompt_id
 		WHERE `+g.SQL()+` `+groupOrder+` LIMIT `+lim+` OFFSET `+off, g.Args...)
 	if err != nil {
 		return nil, false, c.SearchError(fmt.Errorf("select groups: %w", err))
@@ -129,7 +129,7 @@ func QueryGroupRewards(ctx context.Context, c Conn, f *Where, groups []*expt.Rol
 	}
 	f = f.Clone()
 	lo, hi := f.Bind(groups[0].Step), f.Bind(groups[len(groups)-1].Step)
-	rows, err := c.Query(ctx, `SELECT r.step, r.mode, p.text, n.name, w.value FROM rollouts r JOIN prompts p ON p.id = r.prompt_id
+	rows, err := c.Query(ctx, `SELECT r.step, r.mode, p.text, p.grp, n.name, w.value FROM rollouts r JOIN prompts p ON p.id = r.prompt_id
 		JOIN rewards w ON w.rollout_id = r.id JOIN reward_names n ON n.id = w.name_id
 		WHERE `+f.SQL()+` AND r.step BETWEEN `+lo+` AND `+hi, f.Args...)
 	if err != nil {

@@ -78,7 +78,7 @@ func Value(v *float64) float64 {
 
 // ScanRollouts reads rollouts from rows of (id, step, mode, prompt text,
 // nullable prompt raw, messages, ts, created_at, nullable client id,
-// nullable metadata), each
+// nullable metadata, explicit group id), each
 // store writing its own expressions for those columns, each rollout with an
 // empty reward list for AttachRewards to fill.
 func ScanRollouts(rows Rows, experimentID string) ([]*expt.Rollout, error) {
@@ -87,7 +87,7 @@ func ScanRollouts(rows Rows, experimentID string) ([]*expt.Rollout, error) {
 		r := &expt.Rollout{ExperimentID: experimentID, Rewards: []expt.Reward{}}
 		var raw, clientID, meta *string
 		var msgs string
-		if err := rows.Scan(&r.ID, &r.Step, &r.Mode, &r.Prompt, &raw, &msgs, &r.TS, Time(&r.CreatedAt), &clientID, &meta); err != nil {
+		if err := rows.Scan(&r.ID, &r.Step, &r.Mode, &r.Prompt, &raw, &msgs, &r.TS, Time(&r.CreatedAt), &clientID, &meta, &r.Group); err != nil {
 			return nil, fmt.Errorf("scan rollout: %w", err)
 		}
 		if raw != nil {
@@ -149,18 +149,18 @@ func AttachRewards(rows Rows, list []*expt.Rollout) error {
 // step range; rows of groups not on the page are skipped.
 func GroupRewards(rows Rows, groups []*expt.RolloutGroup) error {
 	type groupKey struct {
-		step         int64
-		mode, prompt string
+		step              int64
+		mode, prompt, grp string
 	}
 	vals := make(map[groupKey]map[string][]float64, len(groups))
 	for _, g := range groups {
-		vals[groupKey{g.Step, g.Mode, g.Prompt}] = map[string][]float64{}
+		vals[groupKey{g.Step, g.Mode, g.Prompt, g.Group}] = map[string][]float64{}
 	}
 	for rows.Next() {
 		var k groupKey
 		var name string
 		var v *float64
-		if err := rows.Scan(&k.step, &k.mode, &k.prompt, &name, &v); err != nil {
+		if err := rows.Scan(&k.step, &k.mode, &k.prompt, &k.grp, &name, &v); err != nil {
 			return fmt.Errorf("scan group reward: %w", err)
 		}
 		if byName, ok := vals[k]; ok {
@@ -171,7 +171,7 @@ func GroupRewards(rows Rows, groups []*expt.RolloutGroup) error {
 		return fmt.Errorf("select group rewards: %w", err)
 	}
 	for _, g := range groups {
-		byName := vals[groupKey{g.Step, g.Mode, g.Prompt}]
+		byName := vals[groupKey{g.Step, g.Mode, g.Prompt, g.Group}]
 		names := make([]string, 0, len(byName))
 		for n := range byName {
 			names = append(names, n)

@@ -12,7 +12,7 @@ func ScanGroups(rows Rows) ([]*expt.RolloutGroup, error) {
 	groups := []*expt.RolloutGroup{}
 	for rows.Next() {
 		g := &expt.RolloutGroup{}
-		if err := rows.Scan(&g.Step, &g.Mode, &g.Prompt, &g.Count); err != nil {
+		if err := rows.Scan(&g.Step, &g.Mode, &g.Prompt, &g.Group, &g.Count); err != nil {
 			return nil, fmt.Errorf("scan group: %w", err)
 		}
 		groups = append(groups, g)
@@ -33,13 +33,13 @@ type StoredGroups struct {
 }
 
 // ScanStoredGroups reads up to limit groups (and notes whether one more
-// followed) from rows of (step, mode, prompt text, count, prompt id).
+// followed) from rows of (step, mode, prompt text, group id, count, prompt id).
 func ScanStoredGroups(rows Rows, limit int) (*StoredGroups, error) {
 	p := &StoredGroups{Groups: []*expt.RolloutGroup{}, byKey: map[GroupKey]*expt.RolloutGroup{}}
 	for rows.Next() {
 		g := &expt.RolloutGroup{Rewards: []expt.RewardStats{}}
 		var prompt int64
-		if err := rows.Scan(&g.Step, &g.Mode, &g.Prompt, &g.Count, &prompt); err != nil {
+		if err := rows.Scan(&g.Step, &g.Mode, &g.Prompt, &g.Group, &g.Count, &prompt); err != nil {
 			return nil, fmt.Errorf("scan group: %w", err)
 		}
 		if len(p.Groups) == limit {

@@ -227,6 +227,11 @@ def test_bad_values_raise_type_error_naming_the_key(server: FakeServer, value: A
         ({"metadata": {1: "x"}}, TypeError, r"metadata: key 1 must be a str"),
         ({"metadata": {"a": {"b": object()}}}, TypeError, r"metadata\['a'\]\['b'\]: object is not JSON"),
         ({"metadata": {"a": "x" * 70000}}, ValueError, "metadata: 70008 bytes as JSON, more than 65536"),
+        ({"group": 1.5}, TypeError, "group must be a str or an int"),
+        ({"group": True}, TypeError, "group must be a str or an int"),
+        ({"group": "g" * 257}, ValueError, "group 'g+'... is longer than 256 bytes"),
+        ({"group": "a\x00b"}, ValueError, "group 'a.x00b' contains a NUL"),
+        ({"group": "\ud800"}, ValueError, "group .* is not valid text"),
     ],
 )
 def test_bad_rollouts_raise_before_buffering(
@@ -321,3 +326,26 @@ def test_rollout_tokens_reach_the_wire(server: FakeServer) -> None:
     ]
     assert b["tokens"] == [{"message": 1, "text": ["4"]}]
     assert "tokens" not in c
+
+
+def test_rollout_group_reaches_the_wire(server: FakeServer) -> None:
+    run = _init(server)
+    msgs = [{"role": "assistant", "content": "4"}]
+    expt_logger.log_rollout("2+2?", msgs, {"c": 1.0}, group="prompt-7/round-2")
+    expt_logger.log_rollout("2+2?", msgs, {"c": 1.0}, group=_Index(17))
+    expt_logger.log_rollout("2+2?", msgs, {"c": 1.0}, group="")
+    expt_logger.log_rollout("2+2?", msgs, {"c": 1.0})
+    assert run.end(timeout=10)
+    a, b, c, d = server.exp(run.id).rollouts
+    assert (a["group"], b["group"]) == ("prompt-7/round-2", "17")
+    assert "group" not in c and "group" not in d
+
+
+class _Index:
+    """What numpy and torch integers offer: __index__()."""
+
+    def __init__(self, v: int) -> None:
+        self.v = v
+
+    def __index__(self) -> int:
+        return self.v

@@ -1207,6 +1207,8 @@ export interface paths {
                     to?: components["parameters"]["To"];
                     /** @description Exactly this prompt text */
                     prompt?: string;
+                    /** @description Exactly this explicit group id (log_rollout(group=)); empty for rollouts logged without one */
+                    group?: string;
                     /** @description `<name><op><value>` with op one of < <= > >= = !=, e.g. correctness<0.5; repeat to AND. */
                     reward?: string[];
                     /** @description Full-text search over prompt and message contents */
@@ -2204,6 +2206,12 @@ export interface components {
             metadata?: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * @description An explicit GRPO group id, for prompts that repeat across groups of one step. Rollouts of one
+             *     step and mode form a group when they share prompt text and this id; without it (or empty) the
+             *     prompt text alone keys the group.
+             */
+            group?: string | null;
             ts?: number | null;
         };
         MessageTokens: {
@@ -2240,6 +2248,8 @@ export interface components {
             metadata?: {
                 [key: string]: unknown;
             };
+            /** @description The explicit group id logged with the rollout; absent when none */
+            group?: string;
         };
         /**
          * @description What the rollout table shows, computed by the server (GET .../rollouts?view=preview): the final
@@ -2266,6 +2276,8 @@ export interface components {
             step: components["schemas"]["Step"];
             mode: string;
             promptText: string;
+            /** @description The explicit group id; absent for a group keyed by its prompt text alone */
+            group?: string;
             count: number;
             rewards: components["schemas"]["RewardStats"][];
         };

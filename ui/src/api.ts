@@ -242,6 +242,8 @@ export const api = {
       from?: number;
       to?: number;
       prompt?: string;
+      /** An explicit group id (log_rollout(group=)); '' for rollouts logged without one. */
+      group?: string;
       reward?: string[];
       q?: string;
       sort?: string;

@@ -10,7 +10,7 @@ import sys
 import threading
 from collections.abc import Mapping, Sequence
 from types import FrameType
-from typing import Any, NoReturn
+from typing import Any, NoReturn, SupportsIndex
 
 from ._config import Settings
 from ._run import DEFAULT_END_TIMEOUT, Run
@@ -114,8 +114,9 @@ def log_rollout(
     *,
     tokens: Mapping[int, Mapping[str, Any]] | Sequence[Mapping[str, Any] | None] | None = None,
     metadata: Mapping[str, Any] | None = None,
+    group: str | SupportsIndex | None = None,
 ) -> None:
-    _run().log_rollout(prompt, messages, rewards, step, mode, tokens=tokens, metadata=metadata)
+    _run().log_rollout(prompt, messages, rewards, step, mode, tokens=tokens, metadata=metadata, group=group)
 
 
 def commit() -> None:

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, SupportsIndex
 
 from . import _spool
 from ._config import Config, Settings
@@ -22,6 +22,7 @@ from ._system import system_enabled
 from ._transport import HTTPTransport, Transport
 from ._validate import (
     _split_cache,
+    check_group,
     check_labels,
     check_messages,
     check_metadata,
@@ -284,13 +285,15 @@ class Run:
         *,
         tokens: Mapping[int, Mapping[str, Any]] | Sequence[Mapping[str, Any] | None] | None = None,
         metadata: Mapping[str, Any] | None = None,
+        group: str | SupportsIndex | None = None,
     ) -> None:
         """Record one rollout at the current step (or `step`); does not advance the step.
 
         `tokens` (optional) gives messages their tokens: {message index: {"text": [...], "logprob": [...],
         ...}} (any named per-token floats), or a list aligned with `messages`; the UI colours the text by them.
         `metadata` (optional) is a dict kept verbatim as JSON (sample index, model version, stop reason…) and
-        shown with the rollout.
+        shown with the rollout. `group` (optional) is an explicit GRPO group id, for a prompt that repeats
+        across groups of one step; by default rollouts of one step and mode with the same prompt are a group.
         """
         if self._disabled:
             return
@@ -312,6 +315,10 @@ class Run:
                 rollout["tokens"] = checked
         if metadata is not None:
             rollout["metadata"] = check_metadata(metadata)
+        if group is not None:
+            g = check_group(group)
+            if g:
+                rollout["group"] = g
         p = self._pipeline
         assert p is not None
         p.pending.append((ROLLOUT, rollout))

@@ -57,6 +57,26 @@ def check_mode(mode: Any, arg: str = "mode") -> str:
     return mode
 
 
+def check_group(group: Any) -> str:
+    """An explicit GRPO group id: a string (an int, numpy's included, as its decimal text) of at most
+    256 bytes; "" means none, the prompt text alone keying the group."""
+    if isinstance(group, str):
+        g = group
+    elif type(group) is not bool and getattr(group, "__index__", None) is not None:
+        g = str(group.__index__())  # int, numpy and torch integers
+    else:
+        raise TypeError(f"group must be a str or an int, not {type(group).__name__}")
+    if len(g.encode("utf-8", "surrogatepass")) > _MAX_NAME:
+        raise ValueError(f"group {g[:40]!r}... is longer than {_MAX_NAME} bytes")
+    if "\x00" in g:
+        raise ValueError(f"group {g!r} contains a NUL character")
+    try:
+        g.encode()
+    except UnicodeEncodeError:
+        raise ValueError(f"group {g!r} is not valid text (a lone surrogate)") from None
+    return g
+
+
 def to_float(what: str, value: Any) -> float:
     """Convert a metric value to float, accepting numpy/torch scalars by duck typing.
 

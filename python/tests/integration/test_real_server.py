@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -397,6 +398,34 @@ def test_rollout_metadata_round_trip(expt_server: ExptServer) -> None:
     assert "metadata" not in page[1]
     one = expt_server.get(f"/api/experiments/{run.id}/rollouts/{page[0]['id']}")
     assert one["metadata"] == want
+
+
+def test_rollout_group_round_trip(expt_server: ExptServer) -> None:
+    """log_rollout(group=): one prompt at one step under two ids is two GRPO groups (16 samples each, with
+    their own reward statistics), apart from the same prompt logged without an id; each group's samples are
+    listed by prompt and id; the prompt alone finds all of them."""
+    run = expt_logger.init(name="groups", api_key=expt_server.key, base_url=expt_server.url)
+    prompt = "Prove that $\\sqrt{2}$ is irrational."
+    body = "<think>" + "Suppose $\\sqrt{2} = p/q$ in lowest terms. " * 200 + "</think> Contradiction. \\boxed{QED}"
+    for group, correct in (("round-1", 1.0), ("round-2", 0.0)):
+        for i in range(16):
+            msgs = [{"role": "user", "content": prompt}, {"role": "assistant", "content": f"{body} ({i})"}]
+            rewards = {"correct": correct, "length": float(i)}
+            expt_logger.log_rollout(prompt, msgs, rewards, step=3, group=group, metadata={"sample": i})
+    expt_logger.log_rollout(prompt, [{"role": "assistant", "content": body}], {"correct": 0.5}, step=3)
+    assert run.end(timeout=30)
+    groups = expt_server.get(f"/api/experiments/{run.id}/rollouts/groups?step=3")["groups"]
+    assert [(g.get("group"), g["count"]) for g in groups] == [(None, 1), ("round-1", 16), ("round-2", 16)]
+    stats = {g.get("group"): {r["name"]: r for r in g["rewards"]} for g in groups}
+    assert stats["round-1"]["correct"]["mean"] == 1.0 and stats["round-2"]["correct"]["mean"] == 0.0
+    assert stats["round-2"]["length"]["max"] == 15.0
+    q = urllib.parse.quote(prompt)
+    one = expt_server.get(f"/api/experiments/{run.id}/rollouts?step=3&prompt={q}&group=round-2&limit=100")
+    assert len(one["rollouts"]) == 16 and {r["group"] for r in one["rollouts"]} == {"round-2"}
+    assert sorted(r["metadata"]["sample"] for r in one["rollouts"]) == list(range(16))
+    alone = expt_server.get(f"/api/experiments/{run.id}/rollouts?step=3&prompt={q}&group=&limit=100")["rollouts"]
+    assert len(alone) == 1 and "group" not in alone[0]
+    assert len(expt_server.get(f"/api/experiments/{run.id}/rollouts?prompt={q}&limit=100")["rollouts"]) == 33
 
 
 def test_system_metrics_reach_the_server(expt_server: ExptServer, monkeypatch: pytest.MonkeyPatch) -> None:

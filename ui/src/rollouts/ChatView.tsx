@@ -86,6 +86,11 @@ export function ChatView(p: Props) {
           </div>
         )}
         <div class="rp-chips">
+          {r.group && (
+            <span class="rp-chip" data-testid="rollout-group" title="The GRPO group id this rollout was logged with">
+              <span class="muted">group</span> <span class="mono">{r.group}</span>
+            </span>
+          )}
           {r.rewards.map((w) => (
             <span key={w.name} class={'rp-chip' + (Number.isNaN(w.value) ? ' nan' : '')} data-name={w.name}>
               <span class="muted">{w.name}</span> <span class="mono">{fmtNum(w.value)}</span>

@@ -12,6 +12,9 @@ import { Highlighted } from './Highlighted';
 
 const GROUPS = 1000;
 
+/** A group's identity at one step: its prompt text and its explicit id ('' when none). */
+export const groupKey = (g: Group): string => textHash(g.promptText) + ':' + (g.group ?? '');
+
 export function zeroVariance(g: Group): boolean {
   return g.rewards.length > 0 && g.rewards.every((r) => r.std === 0 && r.nans === 0);
 }
@@ -132,18 +135,29 @@ export function GroupList(p: Props) {
         </thead>
         <tbody>
           {shown.map((g) => {
-            const h = textHash(g.promptText);
+            const h = groupKey(g);
             const isOpen = open.has(h);
             const z = zeroVariance(g);
             return (
               <Fragment key={h}>
-                <tr data-testid="group-row" data-prompt-hash={h} class={'rp-group' + (isOpen ? ' open' : '')} onClick={() => toggle(h)}>
+                <tr
+                  data-testid="group-row"
+                  data-prompt-hash={textHash(g.promptText)}
+                  data-group={g.group ?? ''}
+                  class={'rp-group' + (isOpen ? ' open' : '')}
+                  onClick={() => toggle(h)}
+                >
                   <td class="rp-caret">{isOpen ? '▾' : '▸'}</td>
                   <td class="rp-group-prompt" title={g.promptText.slice(0, 2000)}>
                     <div class="rp-clamp">
                       {z && (
                         <span class="badge warn" data-testid="zero-var" title="Every reward is identical across this group's samples: zero advantage">
                           zero var
+                        </span>
+                      )}{' '}
+                      {g.group && (
+                        <span class="badge rp-group-id" data-testid="group-id" title={`Group id ${g.group} (log_rollout(group=...))`}>
+                          {oneLine(g.group, 60)}
                         </span>
                       )}{' '}
                       <Highlighted text={oneLine(g.promptText, 600)} terms={p.terms} />
@@ -196,11 +210,15 @@ function GroupSamples(p: Props & { group: Group }) {
   useEffect(() => {
     const c = new AbortController();
     api
-      .rollouts(p.experimentId, { mode: p.mode, step: p.step, prompt: p.group.promptText, limit: 200, ...previewQuery() }, c.signal)
+      .rollouts(
+        p.experimentId,
+        { mode: p.mode, step: p.step, prompt: p.group.promptText, group: p.group.group ?? '', limit: 200, ...previewQuery() },
+        c.signal,
+      )
       .then((r) => setRows(r.rollouts))
       .catch((e: Error) => !c.signal.aborted && setError(e.message));
     return () => c.abort();
-  }, [p.experimentId, p.mode, p.step, p.group.promptText, p.reload]);
+  }, [p.experimentId, p.mode, p.step, p.group.promptText, p.group.group, p.reload]);
   if (error) return <div class="error">{error}</div>;
   if (!rows) return <div class="muted">Loading samples…</div>;
   const adv = advantages(rows, p.weights);
