@@ -151,7 +151,7 @@ def test_art_trajectory_groups(expt_server: ExptServer, tmp_path: Path) -> None:
     assert r["messages"][2]["tool_calls"][0]["function"]["name"] == "search" and r["messages"][2]["content"] is None
     assert r["promptText"] == "When is meeting 0?"
     assert {x["name"]: x["value"] for x in r["rewards"]} == {"reward": 1.0, "correct": 1.0, "turns": 3.0}
-    assert r["metadata"]["group"] == 0 and r["metadata"]["metadata"] == {"email_id": "e0"}
+    assert r["group"] == "0" and r["metadata"]["metadata"] == {"email_id": "e0"}
     assert expt_server.scalars(exp["id"], "eval")["reward"] == {1: 0.25, 2: 0.5}
     groups = expt_server.get(f"/api/experiments/{exp['id']}/rollouts/groups?step=1&mode=train")["groups"]
-    assert sorted(g["count"] for g in groups) == [4, 4]
+    assert sorted((g["group"], g["count"]) for g in groups) == [("0", 4), ("1", 4)]

@@ -95,5 +95,5 @@ def test_prime_rl_monitor_logs_metrics_and_effective_episodes(server: Any) -> No
     asyncio.run(go())
     exp = server.exp()
     assert [(r["step"], r["mode"]) for r in exp.rollouts] == [(1, "train")] * 4 + [(1, "eval")]
-    assert exp.rollouts[0]["metadata"]["group"] == "problem-0"
+    assert exp.rollouts[0]["group"] == "problem-0" and "group" not in exp.rollouts[0]["metadata"]
     assert set(exp.scalars) == {("reward", "mean", 1), ("perf", "tps", 1)}

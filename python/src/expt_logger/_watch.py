@@ -136,9 +136,7 @@ class Watcher:
                         run.log(r.metrics, step=r.step, mode=r.mode)
                         self.counts["points"] += len(r.metrics)
                 elif isinstance(r, Rollout):
-                    run.log_rollout(
-                        r.prompt, r.messages, r.rewards, step=r.step, mode=r.mode, metadata=r.metadata or None
-                    )
+                    r.log_to(run)
                     self.counts["rollouts"] += 1
             except (TypeError, ValueError):
                 self.counts["skipped"] += 1

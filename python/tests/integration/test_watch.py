@@ -85,13 +85,14 @@ def test_prime_rl_followed_while_it_trains_and_across_a_watcher_kill(
     assert one["messages"][4]["content"] == dumps.completion(1, 0, 2) and len(one["messages"][4]["content"]) > 5000
     assert one["promptText"] == dumps.PROBLEMS[1][0]
     assert {x["name"]: x["value"] for x in one["rewards"]} == {"correct": 1.0, "format": 0.5}
-    assert one["metadata"]["group"] == "problem-1" and one["metadata"]["advantage"] == 0.5
+    assert one["group"] == "problem-1" and one["metadata"]["advantage"] == 0.5
     assert one["metadata"]["completion_tokens"] == 5 and one["metadata"]["stop_condition"] == "final_answer"
     sc = expt_server.scalars(eid, "reward")
     assert sc["mean"] == {1: 0.1, 2: 0.2, 3: 0.3}
     assert expt_server.scalars(eid, "perf")["throughput"] == {1: 1001.0, 2: 1002.0, 3: 1003.0}
     groups = expt_server.get(f"/api/experiments/{eid}/rollouts/groups?step=1&mode=train")["groups"]
-    assert sorted(g["count"] for g in groups) == [4, 4]
+    # The problem id is the explicit group id: each problem's samples are one group.
+    assert sorted((g["group"], g["count"]) for g in groups) == [("problem-0", 4), ("problem-1", 4)]
 
 
 def test_verl_dumps_and_a_trainer_restart_that_rewrites_its_metrics_file(
@@ -176,6 +177,7 @@ def test_nemo_rl_and_our_jsonl(expt_server: ExptServer, spool: Path, tmp_path: P
             "messages": [{"role": "user", "content": "2+2?"}, {"role": "assistant", "content": "4"}],
             "rewards": {"correct": 1},
             "metadata": {"sample": 0},
+            "group": "q-17",
         },
     ]
     (mine / "log.jsonl").write_text(
@@ -188,6 +190,7 @@ def test_nemo_rl_and_our_jsonl(expt_server: ExptServer, spool: Path, tmp_path: P
     assert expt_server.scalars(exp["id"], "eval") == {"acc": {1: 0.25}}
     (ro,) = expt_server.rollouts(exp["id"])
     assert ro["metadata"] == {"sample": 0} and ro["rewards"] == [{"name": "correct", "value": 1}]
+    assert ro["group"] == "q-17"
     with open(mine / "log.jsonl", "a") as f:
         f.write('ics": {"loss": 0.4}}\n')  # the line finished
     r = _watch(expt_server, spool, "--format", "jsonl", "--name", "mine", str(mine))

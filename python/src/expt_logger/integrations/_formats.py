@@ -12,7 +12,7 @@ turns a line, or a whole file, into `Scalars` and `Rollout`s. Formats and the fi
 - art: `history.jsonl` and `trajectories/{split}/{step:04d}.parquet`.
 - nemo-rl: `train_data_step{N}.jsonl` and `val_data_step{N}.jsonl` from `log_batched_dict_as_jsonl`.
 - jsonl: any `*.jsonl` of records `{"step", "mode"?, "metrics": {...}}` or `{"step", "mode"?, "prompt",
-  "messages", "rewards", "metadata"?}`.
+  "messages", "rewards", "metadata"?, "group"?}`.
 """
 
 from __future__ import annotations
@@ -24,10 +24,13 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _conv
 from ._trl_rows import rows_from_parquet
+
+if TYPE_CHECKING:
+    from .._run import Run
 
 
 @dataclass
@@ -45,9 +48,32 @@ class Rollout:
     step: int
     mode: str = "train"
     metadata: dict[str, Any] = field(default_factory=dict)
+    group: str | int | None = None  # an explicit GRPO group id, when the framework has one
+
+    def log_to(self, run: Run) -> None:
+        run.log_rollout(
+            self.prompt,
+            self.messages,
+            self.rewards,
+            step=self.step,
+            mode=self.mode,
+            metadata=self.metadata or None,
+            group=self.group,
+        )
 
 
 Record = Scalars | Rollout
+
+
+def _group_id(v: Any) -> str | int | None:
+    """A framework's group id as log_rollout(group=) takes it (a str or an int), or None."""
+    if isinstance(v, bool) or v is None:
+        return None
+    if isinstance(v, (str, int)):
+        return v
+    return str(v)
+
+
 Parser = Callable[[Any], Iterable[Record]]
 
 
@@ -212,8 +238,6 @@ def prime_episode_rollout(record: Mapping[str, Any], step: int, mode: str) -> Ro
     task = record.get("task") or {}
     meta: dict[str, Any] = {"episode": record.get("id"), "ok": record.get("ok")}
     problem = task.get("key") or task.get("hash") or (record.get("group") or {}).get("id")
-    if problem is not None:
-        meta["group"] = problem
     env = (record.get("env") or {}).get("id")
     if env:
         meta["env"] = env
@@ -246,7 +270,7 @@ def prime_episode_rollout(record: Mapping[str, Any], step: int, mode: str) -> Ro
         rewards[str(name)] = _conv.number(r.get("score") if isinstance(r, Mapping) else r)
     prompt_conv = [m for m in msgs if m["role"] != "assistant"][:2] or msgs[:1]
     prompt = _conv.prompt_of(prompt_conv, _conv.text_of((task.get("data") or {}).get("prompt")))
-    return Rollout(prompt, msgs, rewards, step, mode, meta)
+    return Rollout(prompt, msgs, rewards, step, mode, meta, _group_id(problem))
 
 
 def _verifiers_message(m: Mapping[str, Any]) -> dict[str, Any]:
@@ -323,13 +347,13 @@ def _art_trajectories(path: str, step: int, mode: str) -> Iterator[Record]:
         rewards = {"reward": _conv.number(row.get("reward"))}
         metrics = json.loads(row["metrics"]) if row.get("metrics") else {}
         rewards.update({k: v for k, v in numbers(metrics).items() if k != "reward"})
-        meta: dict[str, Any] = {"group": row.get("group_index")}
+        meta: dict[str, Any] = {}
         for k in ("metadata", "group_metadata"):
             if row.get(k):
                 meta[k] = json.loads(row[k])
         if row.get("logs"):
             meta["logs"] = row["logs"]
-        yield Rollout(_conv.prompt_of(before), msgs, rewards, step, mode, meta)
+        yield Rollout(_conv.prompt_of(before), msgs, rewards, step, mode, meta, _group_id(row.get("group_index")))
 
 
 # --- nemo-rl ----------------------------------------------------------------------------------------
@@ -412,7 +436,8 @@ def _generic(line: Any) -> Iterator[Record]:
         p: str | dict[str, Any] = prompt if isinstance(prompt, str) else _conv.prompt_of(msgs)
         rewards = {k: _conv.number(v) for k, v in (line.get("rewards") or {}).items()}
         meta = dict(line["metadata"]) if isinstance(line.get("metadata"), Mapping) else {}
-        yield Rollout(p, msgs, rewards, line["step"], mode if isinstance(mode, str) else "train", meta)
+        group = _group_id(line.get("group"))
+        yield Rollout(p, msgs, rewards, line["step"], mode if isinstance(mode, str) else "train", meta, group)
 
 
 def _json_lines(path: str) -> Iterator[Any]:

@@ -80,9 +80,7 @@ class ExptLoggerMonitor:
                 record = ep.to_record() if hasattr(ep, "to_record") else ep
                 r = prime_episode_rollout(record, step, "eval" if kind == "eval" else "train")
                 if r is not None:
-                    run.log_rollout(
-                        r.prompt, r.messages, r.rewards, step=r.step, mode=r.mode, metadata=r.metadata or None
-                    )
+                    r.log_to(run)
             except Exception as e:
                 warn_once("prime-episode", f"expt_logger: a prime-rl episode was not logged: {e!r}")
 
