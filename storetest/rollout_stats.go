@@ -206,3 +206,46 @@ func testRolloutStats(t *testing.T, open func(t *testing.T) expt.Store) {
 		}
 	})
 }
+
+// testOpposedInfinities: +Inf and -Inf rewards at one step, in one batch
+// and across batches, are stored (a batch once failed on SQLite, whose NaN
+// sum became NULL), the step's mean and std are NaN as a brute-force sum
+// gives, min and max are the infinities, and the rollouts read back as
+// logged.
+func testOpposedInfinities(t *testing.T, open func(t *testing.T) expt.Store) {
+	f := newFixture(t, open)
+	inf := func(step int64, v float64) *expt.Rollout {
+		return rollout(step, "train", "p", "a", expt.Reward{Name: "r", Value: v}, expt.Reward{Name: "ok", Value: 1})
+	}
+	_, err := f.s.WriteRollouts(f.ctx, f.expID, []*expt.Rollout{inf(1, math.Inf(1)), inf(1, math.Inf(-1)), inf(2, math.Inf(1))}, "")
+	must(t, "WriteRollouts(+Inf and -Inf in one batch)", err)
+	_, err = f.s.WriteRollouts(f.ctx, f.expID, []*expt.Rollout{inf(2, math.Inf(-1)), inf(1, 3)}, "")
+	must(t, "WriteRollouts(-Inf after +Inf)", err)
+	steps, err := f.s.StepRewards(f.ctx, f.expID, "train")
+	must(t, "StepRewards", err)
+	if len(steps) != 2 {
+		t.Fatalf("%d steps, want 2", len(steps))
+	}
+	for _, s := range steps {
+		for _, r := range s.Rewards {
+			switch r.Name {
+			case "r":
+				if !math.IsNaN(r.Mean) || !math.IsNaN(r.Std) || r.Min != math.Inf(-1) || r.Max != math.Inf(1) {
+					t.Fatalf("step %d: %+v, want a NaN mean and std between -Inf and +Inf", s.Step, r)
+				}
+			case "ok":
+				if r.Mean != 1 || r.Std != 0 {
+					t.Fatalf("step %d: %+v", s.Step, r)
+				}
+			}
+		}
+	}
+	list, _, err := f.s.Rollouts(f.ctx, expt.RolloutQuery{ExperimentID: f.expID})
+	must(t, "Rollouts", err)
+	want := []float64{math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1), 3}
+	for i, r := range list {
+		if r.Rewards[0].Value != want[i] {
+			t.Fatalf("rollout %d: %v, want %v", i, r.Rewards[0].Value, want[i])
+		}
+	}
+}

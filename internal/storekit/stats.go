@@ -119,16 +119,15 @@ func (t *StepTable) ScanRewards(rows Rows) error {
 	for rows.Next() {
 		var k StepKey
 		var rs expt.RewardStats
-		var sum, sumsq float64
-		var lo, hi *float64
+		var sum, sumsq, lo, hi *float64 // a NULL sum is NaN (+Inf and -Inf at one step)
 		if err := rows.Scan(&k.Mode, &k.Step, &rs.Name, &rs.Count, &rs.NaNs, &sum, &sumsq, &lo, &hi); err != nil {
 			return fmt.Errorf("scan step reward: %w", err)
 		}
 		if rs.Count > 0 {
-			rs.Mean = sum / float64(rs.Count)
+			rs.Mean = Value(sum) / float64(rs.Count)
 			// Population variance from running sums; clamped because
 			// rounding can make it slightly negative.
-			rs.Std = math.Sqrt(max(0, sumsq/float64(rs.Count)-rs.Mean*rs.Mean))
+			rs.Std = math.Sqrt(max(0, Value(sumsq)/float64(rs.Count)-rs.Mean*rs.Mean))
 			rs.Min, rs.Max = Value(lo), Value(hi)
 		}
 		if i, ok := t.index[k]; ok {
