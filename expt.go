@@ -19,6 +19,7 @@ type DataStore interface {
 	ScalarStore
 	RolloutStore
 	RunLogStore
+	PointReader
 }
 
 // Store is one database: both halves, what the servers on it share, its

@@ -72,6 +72,10 @@ type RolloutQuery struct {
 	Desc         bool
 	Offset       int
 	Limit        int // 0: the store's default (50)
+	// AfterID pages by key in id order (Sort SortID or ""): only rollouts
+	// after it (below it when Desc). 0 for none. Unlike Offset, a page far
+	// into a million rollouts costs what the first does.
+	AfterID int64
 }
 
 // rewardOps are the operators a RewardFilter may use.
@@ -80,8 +84,11 @@ var rewardOps = map[string]bool{"<": true, "<=": true, ">": true, ">=": true, "=
 // Check validates q as every store must before reading, and returns the
 // reward name to sort by ("" for logging or step order).
 func (q RolloutQuery) Check() (sortReward string, err error) {
-	if q.Offset < 0 || q.Limit < 0 {
-		return "", Errorf(EINVALID, "offset and limit must not be negative")
+	if q.Offset < 0 || q.Limit < 0 || q.AfterID < 0 {
+		return "", Errorf(EINVALID, "offset, limit and after must not be negative")
+	}
+	if q.AfterID > 0 && q.Sort != "" && q.Sort != SortID {
+		return "", Errorf(EINVALID, "after pages in id order only: leave sort out or use sort=id")
 	}
 	for _, rf := range q.Rewards {
 		if rf.Name == "" {

@@ -42,6 +42,7 @@ func (db *DB) Rollouts(ctx context.Context, q expt.RolloutQuery) ([]*expt.Rollou
 	}
 	limit := storekit.Limit(q.Limit)
 	f := baseFilter(pk, q.Mode, q.Step, q.FromStep, q.ToStep, q.Search)
+	storekit.AfterID(f, q.AfterID, q.Desc)
 	switch {
 	case q.Prompt != nil && q.Group != nil:
 		// No prompt row: NULL, which no rollout matches.

@@ -60,6 +60,7 @@ func (db *DB) Rollouts(ctx context.Context, q expt.RolloutQuery) ([]*expt.Rollou
 		}
 	}
 	f := narrowFilter(pk, q)
+	storekit.AfterID(f, q.AfterID, q.Desc)
 	addSearch(f, q.Search, few)
 	for _, rf := range q.Rewards {
 		nid, ok, err := db.rewardNameID(ctx, pk, rf.Name)

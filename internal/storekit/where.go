@@ -60,6 +60,18 @@ func (w *Where) Steps(col string, step, from, to *int64) {
 	}
 }
 
+// AfterID adds a rollout list's key for paging in id order: the rollouts
+// after id (before it when desc); none when id is 0.
+func AfterID(w *Where, id int64, desc bool) {
+	switch {
+	case id == 0:
+	case desc:
+		w.Add(`r.id < ` + w.Bind(id))
+	default:
+		w.Add(`r.id > ` + w.Bind(id))
+	}
+}
+
 // RolloutWhere is the clause every rollout query starts from: the
 // experiment (row id pk), and the mode and steps when given, on rollouts
 // aliased r. dollar selects $N placeholders.
