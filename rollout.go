@@ -34,6 +34,7 @@ type Rollout struct {
 	Group        string          // an explicit GRPO group id; "" keys the group by step, mode and prompt text alone
 	PromptRaw    json.RawMessage // the prompt as logged when it was a message object; nil for a string
 	Messages     []Message
+	MessagesJSON string // the messages as the stored JSON array, instead of Messages, when read with RawMessages
 	Rewards      []Reward
 	Tokens       []MessageTokens // only read back by Rollout (one rollout), never in lists
 	TokenCount   int64           // how many tokens Tokens holds, in lists too; 0 when none
@@ -76,6 +77,10 @@ type RolloutQuery struct {
 	// after it (below it when Desc). 0 for none. Unlike Offset, a page far
 	// into a million rollouts costs what the first does.
 	AfterID int64
+	// RawMessages reads each rollout's messages as the stored JSON array
+	// (MessagesJSON) and leaves Messages nil: an export writes them as
+	// they are, without splitting 20 KB texts and joining them again.
+	RawMessages bool
 }
 
 // rewardOps are the operators a RewardFilter may use.

@@ -328,3 +328,17 @@ type RolloutsEvent struct {
 type ExperimentEvent struct {
 	Experiment ExperimentInfo `json:"experiment"`
 }
+
+// Summary is GET /api/experiments/{id}/summary: each metric ("mode/name")
+// at its latest step.
+type Summary struct {
+	Summary map[string]SummaryValue `json:"summary"`
+}
+
+// SummaryValue is one metric's latest value, the step it was logged at and
+// how many points the metric has.
+type SummaryValue struct {
+	Value Num   `json:"value"`
+	Step  int64 `json:"step"`
+	Count int64 `json:"count"`
+}

@@ -333,8 +333,8 @@ func matrixExpect(op docOp, a owned, emailB string) (int, func([]byte) string) {
 		}
 	case "POST /api/api-keys":
 		return 201, nil // a key of B's own
-	case "GET /api/api-keys", "GET /api/experiments":
-		return 200, notA
+	case "GET /api/api-keys", "GET /api/experiments", "GET /api/export/scalars", "GET /api/export/rollouts":
+		return 200, notA // B's own experiments only
 	case "DELETE /api/api-keys", "DELETE /api/experiments":
 		return 200, deletedNone
 	case "POST /api/experiments":

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/expt-logger/expt"
@@ -300,22 +299,8 @@ func (s *Server) listExperiments(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if raw := r.URL.Query().Get("project"); raw != "" {
-		id, err := strconv.ParseInt(raw, 10, 64)
-		if err != nil || id <= 0 {
-			return invalid("project: must be a project id (GET /api/projects lists them)")
-		}
-		if _, err := s.authorize(r, id, opRead, expt.Errorf(expt.ENOTFOUND, "project %d not found", id)); err != nil {
-			return err
-		}
-		f.Projects = []int64{id}
-	} else {
-		if err := keyPermits(keyFrom(r), opRead); err != nil {
-			return err
-		}
-		if f.Projects, err = s.visibleProjects(r, opRead); err != nil {
-			return err
-		}
+	if f.Projects, err = s.listedProjects(r); err != nil {
+		return err
 	}
 	cols, err := parseMetricColumns(r.URL.Query())
 	if err != nil {

@@ -45,6 +45,8 @@ var projectMatrix = map[string][7]string{
 	// Creating the run's id again resumes it for whoever may log to it.
 	"POST /api/experiments":             {"200", "200", "409", "409", "409", "200", "401"},
 	"GET /api/experiments":              {"200", "200", "200", "200", "200", "403", "401"},
+	"GET /api/export/scalars":           {"200", "200", "200", "200", "200", "403", "401"}, // what each may read
+	"GET /api/export/rollouts":          {"200", "200", "200", "200", "200", "403", "401"},
 	"PUT /api/experiments":              {"200*", "200*", "403", "404", "404", "200*", "401"},
 	"DELETE /api/experiments":           {"200*", "200*", "200", "200", "200", "403", "401"},
 	"GET /api/experiments/{id}":         {"200", "200", "200", "404", "404", "200", "401"},
@@ -314,7 +316,7 @@ func (m *projectMatrixEnv) checkBody(caller int, op docOp, w world, body []byte,
 		member = member || matrixCallers[caller] == "write-only key" // the owner's, for every project
 	}
 	switch op.String() {
-	case "GET /api/experiments", "GET /api/projects":
+	case "GET /api/experiments", "GET /api/projects", "GET /api/export/scalars", "GET /api/export/rollouts":
 		if show := strings.Contains(string(body), w.exp) || strings.Contains(string(body), `"`+w.name+`"`); show != member {
 			return fmt.Sprintf("shows the shared run or project: %v", show)
 		}

@@ -183,6 +183,11 @@ func parseRolloutQuery(q url.Values) (expt.RolloutQuery, error) {
 		p := q.Get("prompt")
 		rq.Prompt = &p
 	}
+	if s := q.Get("after"); s != "" {
+		if rq.AfterID, err = strconv.ParseInt(s, 10, 64); err != nil || rq.AfterID < 0 {
+			return rq, invalid("after: must be a rollout id (the last id of the page before)")
+		}
+	}
 	if q.Has("group") {
 		g := q.Get("group")
 		rq.Group = &g

@@ -83,6 +83,12 @@ func (s *Server) routes() []route {
 		{"POST", "/api/experiments/{id}/env-logs", authed, s.writeEnvLogs},
 		{"GET", "/api/experiments/{id}/env-logs", authed, s.listEnvLogs},
 
+		{"GET", "/api/experiments/{id}/export/scalars", authed, s.exportScalars},
+		{"GET", "/api/experiments/{id}/export/rollouts", authed, s.exportRollouts},
+		{"GET", "/api/experiments/{id}/summary", authed, s.experimentSummary},
+		{"GET", "/api/export/scalars", authed, s.exportSetScalars},
+		{"GET", "/api/export/rollouts", authed, s.exportSetRollouts},
+
 		{"GET", "/api/experiments/{id}/events", authed, s.streamEvents},
 		{"POST", "/api/experiments/{id}/heartbeat", authed, s.heartbeat},
 	}

@@ -71,6 +71,7 @@ type Server struct {
 
 	bodies        *bodyBudget
 	hashing       chan struct{} // a token per password hash being computed
+	exports       chan struct{} // a token per export being streamed
 	bodyTimeout   time.Duration
 	streamTimeout time.Duration
 
@@ -119,6 +120,7 @@ func NewServer(cfg Config) *Server {
 	// Half the cores for password hashing: the other half stays with
 	// authenticated requests whatever sign-ins arrive.
 	s.hashing = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2))
+	s.exports = make(chan struct{}, exportSlots)
 	s.streamTimeout = cmp.Or(cfg.StreamWriteTimeout, DefaultStreamWriteTimeout)
 	s.bodyTimeout = cmp.Or(cfg.BodyReadTimeout, DefaultBodyReadTimeout)
 	// A gzip decoder per core is enough to keep them busy.

@@ -86,7 +86,7 @@ func (db *DB) Rollouts(ctx context.Context, q expt.RolloutQuery) ([]*expt.Rollou
 		order = `r.step` + dir + `, r.id` + dir
 	}
 	lim, off := f.Bind(limit+1), f.Bind(q.Offset)
-	list, err := storekit.QueryRollouts(ctx, db.rd, q.ExperimentID, `SELECT `+rolloutColumns+` FROM rollouts r JOIN prompts p ON p.id = r.prompt_id`+
+	list, err := storekit.QueryRollouts(ctx, db.rd, q.ExperimentID, q.RawMessages, `SELECT `+rolloutColumns+` FROM rollouts r JOIN prompts p ON p.id = r.prompt_id`+
 		` WHERE `+f.SQL()+` ORDER BY `+order+` LIMIT `+lim+` OFFSET `+off, f.Args...)
 	if err != nil {
 		return nil, false, err
@@ -125,7 +125,7 @@ func (db *DB) rolloutsByReward(ctx context.Context, pk int64, q expt.RolloutQuer
 	rest.Add(`NOT EXISTS (SELECT 1 FROM rewards w WHERE w.rollout_id = r.id AND w.name_id = ` + rest.Bind(nid) + ` AND w.value IS NOT NULL)`)
 	page := func(f *storekit.Where, from, where, order string, n, offset int) ([]*expt.Rollout, error) {
 		args := append(append([]any{}, f.Args...), n, offset)
-		return storekit.QueryRollouts(ctx, db.rd, q.ExperimentID, `SELECT `+rolloutColumns+` FROM `+from+` JOIN prompts p ON p.id = r.prompt_id
+		return storekit.QueryRollouts(ctx, db.rd, q.ExperimentID, q.RawMessages, `SELECT `+rolloutColumns+` FROM `+from+` JOIN prompts p ON p.id = r.prompt_id
 			WHERE `+where+` ORDER BY `+order+fmt.Sprintf(` LIMIT $%d OFFSET $%d`, len(args)-1, len(args)), args...)
 	}
 	return storekit.RewardSort{

@@ -84,6 +84,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		ExperimentPK:   db.experimentPK,
 		Time:           func(t time.Time) any { return nanos(t) },
 		RolloutColumns: rolloutColumns,
+		ReadPoints:     db.readPoints,
 		// instr on lower() rather than LIKE: % and _ in the query are literal.
 		NameMatch:   func(p string) string { return `instr(lower(name), lower(` + p + `)) > 0` },
 		TagMatch:    func(p string) string { return `EXISTS (SELECT 1 FROM json_each(tags) WHERE value = ` + p + `)` },

@@ -85,7 +85,7 @@ func (db *DB) Rollouts(ctx context.Context, q expt.RolloutQuery) ([]*expt.Rollou
 	if q.Sort == expt.SortStep {
 		order = `r.step` + dir + `, r.id` + dir
 	}
-	list, err := storekit.QueryRollouts(ctx, db.rd, q.ExperimentID, `SELECT `+rolloutColumns+` FROM rollouts r JOIN prompts p ON p.id = r.prompt_id`+
+	list, err := storekit.QueryRollouts(ctx, db.rd, q.ExperimentID, q.RawMessages, `SELECT `+rolloutColumns+` FROM rollouts r JOIN prompts p ON p.id = r.prompt_id`+
 		` WHERE `+f.SQL()+` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(f.Args, limit+1, q.Offset)...)
 	if err != nil {
 		return nil, false, err
@@ -148,7 +148,7 @@ func (db *DB) rolloutsByRewardSorted(ctx context.Context, pk int64, q expt.Rollo
 	}
 	// NULL (missing or NaN) sorts after every value in both directions.
 	order := func(v, id string) string { return v + ` IS NULL, ` + v + dir + `, ` + id + dir }
-	list, err := storekit.QueryRollouts(ctx, db.rd, q.ExperimentID, `SELECT `+rolloutColumns+` FROM (
+	list, err := storekit.QueryRollouts(ctx, db.rd, q.ExperimentID, q.RawMessages, `SELECT `+rolloutColumns+` FROM (
 			SELECT r.id AS id, sw.value AS v FROM rollouts r LEFT JOIN rewards sw ON sw.rollout_id = r.id AND sw.name_id = ?
 			WHERE `+f.SQL()+` ORDER BY `+order("sw.value", "r.id")+` LIMIT ? OFFSET ?
 		) k JOIN rollouts r ON r.id = k.id JOIN prompts p ON p.id = r.prompt_id ORDER BY `+order("k.v", "k.id"),
@@ -172,7 +172,7 @@ func (db *DB) rolloutsByReward(ctx context.Context, pk int64, q expt.RolloutQuer
 	return storekit.RewardSort{
 		Known: known,
 		Valued: func(n, offset int) ([]*expt.Rollout, error) {
-			return storekit.QueryRollouts(ctx, db.rd, q.ExperimentID, `SELECT `+rolloutColumns+` FROM rewards sw CROSS JOIN rollouts r JOIN prompts p ON p.id = r.prompt_id WHERE `+valued+
+			return storekit.QueryRollouts(ctx, db.rd, q.ExperimentID, q.RawMessages, `SELECT `+rolloutColumns+` FROM rewards sw CROSS JOIN rollouts r JOIN prompts p ON p.id = r.prompt_id WHERE `+valued+
 				` ORDER BY sw.value`+dir+`, sw.rollout_id`+dir+` LIMIT ? OFFSET ?`, append(args, n, offset)...)
 		},
 		CountValued: func() (n int, err error) {
@@ -182,7 +182,7 @@ func (db *DB) rolloutsByReward(ctx context.Context, pk int64, q expt.RolloutQuer
 			return n, err
 		},
 		Rest: func(n, offset int) ([]*expt.Rollout, error) {
-			return storekit.QueryRollouts(ctx, db.rd, q.ExperimentID, `SELECT `+rolloutColumns+` FROM rollouts r JOIN prompts p ON p.id = r.prompt_id
+			return storekit.QueryRollouts(ctx, db.rd, q.ExperimentID, q.RawMessages, `SELECT `+rolloutColumns+` FROM rollouts r JOIN prompts p ON p.id = r.prompt_id
 				WHERE `+f.SQL()+` AND NOT EXISTS (SELECT 1 FROM rewards w WHERE w.rollout_id = r.id AND w.name_id = ? AND w.value IS NOT NULL)
 				ORDER BY r.id`+dir+` LIMIT ? OFFSET ?`, append(f.Args, nid, n, offset)...)
 		},

@@ -34,6 +34,10 @@ type Engine struct {
 	Collate string
 	// Time is a time as the engine stores it.
 	Time func(time.Time) any
+	// ReadPoints, when set, replaces the generic read of one series' points
+	// in Points (step > after, at most to, up to n, appended to out): a
+	// store whose driver has a faster path for millions of rows uses it.
+	ReadPoints func(ctx context.Context, tx Conn, series, after int64, to *int64, n int, mode, name string, out []expt.Scalar) ([]expt.Scalar, error)
 	// RolloutColumns is the column list of ScanRollouts (rollouts r,
 	// prompts p): where the raw prompt is kept differs.
 	RolloutColumns string

@@ -45,7 +45,12 @@ func (s Common) Points(ctx context.Context, q expt.PointQuery) ([]expt.Scalar, b
 				after = *q.FromStep - 1
 			}
 			want := limit - len(out) + 1 // one more tells whether more follow
-			if out, err = readPoints(ctx, tx, sr, after, q.ToStep, want, out); err != nil {
+			if s.e.ReadPoints != nil {
+				out, err = s.e.ReadPoints(ctx, tx, sr.id, after, q.ToStep, want, sr.mode, sr.name, out)
+			} else {
+				out, err = readPoints(ctx, tx, sr, after, q.ToStep, want, out)
+			}
+			if err != nil {
 				return err
 			}
 			if len(out) > limit {

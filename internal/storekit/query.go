@@ -34,13 +34,15 @@ func QueryUser(ctx context.Context, c Conn, what, where string, args ...any) (*e
 }
 
 // QueryRollouts runs a query of the columns ScanRollouts reads, then
-// attaches the rollouts' rewards with one more query.
-func QueryRollouts(ctx context.Context, c Conn, experimentID, sql string, args ...any) ([]*expt.Rollout, error) {
+// attaches the rollouts' rewards with one more query. raw keeps each
+// rollout's messages as the stored JSON array (MessagesJSON) without
+// splitting them, as an export wants them.
+func QueryRollouts(ctx context.Context, c Conn, experimentID string, raw bool, sql string, args ...any) ([]*expt.Rollout, error) {
 	rows, err := c.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, c.SearchError(fmt.Errorf("select rollouts: %w", err))
 	}
-	out, err := ScanRollouts(rows, experimentID)
+	out, err := ScanRollouts(rows, experimentID, raw)
 	rows.Close()
 	if err != nil || len(out) == 0 {
 		return out, c.SearchError(err)
@@ -87,7 +89,7 @@ func attachTokenCounts(ctx context.Context, c Conn, list []*expt.Rollout) error 
 // QueryRollout is QueryRollouts for a query of rollout id: ENOTFOUND when
 // it finds none.
 func QueryRollout(ctx context.Context, c Conn, experimentID string, id int64, sql string, args ...any) (*expt.Rollout, error) {
-	list, err := QueryRollouts(ctx, c, experimentID, sql, args...)
+	list, err := QueryRollouts(ctx, c, experimentID, false, sql, args...)
 	if err != nil {
 		return nil, err
 	}

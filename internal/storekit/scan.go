@@ -81,7 +81,7 @@ func Value(v *float64) float64 {
 // nullable metadata, explicit group id), each
 // store writing its own expressions for those columns, each rollout with an
 // empty reward list for AttachRewards to fill.
-func ScanRollouts(rows Rows, experimentID string) ([]*expt.Rollout, error) {
+func ScanRollouts(rows Rows, experimentID string, rawMessages bool) ([]*expt.Rollout, error) {
 	out := []*expt.Rollout{}
 	for rows.Next() {
 		r := &expt.Rollout{ExperimentID: experimentID, Rewards: []expt.Reward{}}
@@ -99,9 +99,13 @@ func ScanRollouts(rows Rows, experimentID string) ([]*expt.Rollout, error) {
 		if meta != nil {
 			r.Metadata = json.RawMessage(*meta)
 		}
-		var err error
-		if r.Messages, err = DecodeMessages(msgs); err != nil {
-			return nil, fmt.Errorf("rollout %d: %w", r.ID, err)
+		if rawMessages {
+			r.MessagesJSON = msgs
+		} else {
+			var err error
+			if r.Messages, err = DecodeMessages(msgs); err != nil {
+				return nil, fmt.Errorf("rollout %d: %w", r.ID, err)
+			}
 		}
 		out = append(out, r)
 	}

@@ -714,8 +714,8 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description Only this project's (its id); else every project the caller reads */
-                    project?: number;
+                    /** @description Only this project's (its id or name); else every project the caller reads */
+                    project?: string;
                     /** @description Case-insensitive substring of the name */
                     q?: string;
                     status?: components["schemas"]["Status"];
@@ -1218,6 +1218,12 @@ export interface paths {
                     order?: components["parameters"]["Order"];
                     offset?: components["parameters"]["Offset"];
                     limit?: components["parameters"]["Limit"];
+                    /**
+                     * @description Keyset paging in id order (sort id or none): only rollouts after this id (before it with
+                     *     order=desc); pass the last id of the page before. A page a million rollouts in costs what the
+                     *     first does, unlike offset.
+                     */
+                    after?: number;
                     /**
                      * @description `preview`: each rollout without its messages (an empty list) and with `preview` (the table's
                      *     answer, boxed answer, response length), so a step of 1,024 rollouts of 20 KB is a few hundred KB.
@@ -1979,6 +1985,282 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/experiments/{id}/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["ExperimentID"];
+            };
+            cookie?: never;
+        };
+        /** Each metric at its latest step (what W&B calls a run's summary) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: components["parameters"]["ExperimentID"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Keyed by "mode/name". */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            summary: {
+                                [key: string]: {
+                                    value: components["schemas"]["Number"];
+                                    step: components["schemas"]["Step"];
+                                    count: number;
+                                };
+                            };
+                        };
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/experiments/{id}/export/scalars": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["ExperimentID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Every point of the experiment, at full fidelity, as one file
+         * @description Streamed as it is read, never sampled. `shape=long` (default): a row per point with columns
+         *     experiment, step, mode, name, value, ts. `shape=wide`: a row per step with columns experiment,
+         *     step, ts (the latest of the row's points) and one per metric named mode/name, null where that
+         *     metric was not logged at that step. NaN and ±Infinity are kept (JSON Lines: "NaN", "Infinity",
+         *     "-Infinity"; CSV: NaN, inf, -inf; Parquet: the doubles). Parquet is zstd-compressed in row groups
+         *     of a few MB. A failure after the first byte cuts the transfer short (no final chunk).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    format?: components["parameters"]["ExportFormat"];
+                    /** @description long: a row per point; wide: a row per step, a column per metric */
+                    shape?: components["parameters"]["ExportShape"];
+                    /** @description Only this mode's metrics */
+                    mode?: string;
+                    /** @description Only these metrics, each as mode/name (train/loss); repeat for several. */
+                    key?: components["parameters"]["ExportKey"];
+                    /** @description First step (inclusive) */
+                    from?: components["parameters"]["From"];
+                    /** @description Last step (inclusive) */
+                    to?: components["parameters"]["To"];
+                };
+                header?: never;
+                path: {
+                    id: components["parameters"]["ExperimentID"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: components["responses"]["ExportFile"];
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                503: components["responses"]["Busy"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/experiments/{id}/export/rollouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["ExperimentID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Every rollout of the experiment as one file
+         * @description A row per rollout in logging order: experiment, id, step, mode, group, prompt, messages (the JSON
+         *     array as logged), one column per reward named reward/<name> (null where the rollout has no such
+         *     reward), metadata (JSON), token_count, client_id, ts, created_at. Streamed as for scalars.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    format?: components["parameters"]["ExportFormat"];
+                    mode?: string;
+                    step?: components["parameters"]["StepParam"];
+                    /** @description First step (inclusive) */
+                    from?: components["parameters"]["From"];
+                    /** @description Last step (inclusive) */
+                    to?: components["parameters"]["To"];
+                    /** @description Only rollouts matching this full-text search */
+                    q?: string;
+                };
+                header?: never;
+                path: {
+                    id: components["parameters"]["ExperimentID"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: components["responses"]["ExportFile"];
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                503: components["responses"]["Busy"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/export/scalars": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The points of several experiments as one file
+         * @description As GET /api/experiments/{id}/export/scalars, over the experiments named by `experiment` (each one
+         *     the caller may read, else 404), or else every experiment the caller may read that matches
+         *     project, status, tag, name and config, oldest first (at most 10,000).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The experiments to export, by id; repeat for several. */
+                    experiment?: components["parameters"]["ExportExperiments"];
+                    /** @description Only this project's experiments (its id or name) */
+                    project?: components["parameters"]["ExportProject"];
+                    status?: components["schemas"]["Status"];
+                    tag?: string;
+                    /** @description Case-insensitive substring of the experiment name */
+                    name?: string;
+                    /** @description `key=value` on the config (lr=3e-6); repeat to AND. */
+                    config?: components["parameters"]["ExportConfig"];
+                    format?: components["parameters"]["ExportFormat"];
+                    /** @description long: a row per point; wide: a row per step, a column per metric */
+                    shape?: components["parameters"]["ExportShape"];
+                    mode?: string;
+                    /** @description Only these metrics, each as mode/name (train/loss); repeat for several. */
+                    key?: components["parameters"]["ExportKey"];
+                    /** @description First step (inclusive) */
+                    from?: components["parameters"]["From"];
+                    /** @description Last step (inclusive) */
+                    to?: components["parameters"]["To"];
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: components["responses"]["ExportFile"];
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                503: components["responses"]["Busy"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/export/rollouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The rollouts of several experiments as one file
+         * @description As GET /api/experiments/{id}/export/rollouts, over the experiments chosen as for /api/export/scalars.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The experiments to export, by id; repeat for several. */
+                    experiment?: components["parameters"]["ExportExperiments"];
+                    /** @description Only this project's experiments (its id or name) */
+                    project?: components["parameters"]["ExportProject"];
+                    status?: components["schemas"]["Status"];
+                    tag?: string;
+                    /** @description Case-insensitive substring of the experiment name */
+                    name?: string;
+                    /** @description `key=value` on the config (lr=3e-6); repeat to AND. */
+                    config?: components["parameters"]["ExportConfig"];
+                    format?: components["parameters"]["ExportFormat"];
+                    mode?: string;
+                    step?: components["parameters"]["StepParam"];
+                    /** @description First step (inclusive) */
+                    from?: components["parameters"]["From"];
+                    /** @description Last step (inclusive) */
+                    to?: components["parameters"]["To"];
+                    /** @description Only rollouts matching this full-text search */
+                    q?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: components["responses"]["ExportFile"];
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
+                503: components["responses"]["Busy"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2372,6 +2654,18 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /** @description The file, streamed; Content-Disposition names it. */
+        ExportFile: {
+            headers: {
+                "Content-Disposition"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/jsonl": string;
+                "text/csv": string;
+                "application/vnd.apache.parquet": string;
+            };
+        };
         /** @description The server's storage is full; nothing was stored. */
         NoSpace: {
             headers: {
@@ -2449,6 +2743,17 @@ export interface components {
         Order: "asc" | "desc";
         Offset: number;
         Limit: number;
+        ExportFormat: "jsonl" | "csv" | "parquet";
+        /** @description long: a row per point; wide: a row per step, a column per metric */
+        ExportShape: "long" | "wide";
+        /** @description Only these metrics, each as mode/name (train/loss); repeat for several. */
+        ExportKey: string[];
+        /** @description The experiments to export, by id; repeat for several. */
+        ExportExperiments: string[];
+        /** @description Only this project's experiments (its id or name) */
+        ExportProject: string;
+        /** @description `key=value` on the config (lr=3e-6); repeat to AND. */
+        ExportConfig: string[];
     };
     requestBodies: never;
     headers: {
