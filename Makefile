@@ -61,7 +61,7 @@ ifeq ($(HAVE_PY),)
 	@echo "python/ does not exist yet: skipping the Python tests"
 else
 	@$(MAKE) --no-print-directory venv
-	cd python && ../$(VENV)/bin/python -m pytest
+	scripts/with-pg.sh sh -c 'cd python && ../$(VENV)/bin/python -m pytest'
 endif
 
 ## test-frameworks: ExptLoggerCallback and the watcher against real TRL (GRPOTrainer) and transformers on

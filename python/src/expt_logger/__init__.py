@@ -8,6 +8,7 @@ expt_logger.log_rollout(prompt="2+2?", messages=[{"role": "assistant", "content"
 expt_logger.end()
 """
 
+from ._api import Api, ApiError, Experiment, NotFoundError
 from ._config import Config
 from ._current import commit, end, flush, get_run, init, log, log_rollout
 from ._exceptions import AuthenticationError, ExptLoggerError, ExptLoggerWarning, TransportError
@@ -15,10 +16,14 @@ from ._run import Run
 from ._version import __version__
 
 __all__ = [
+    "Api",
+    "ApiError",
     "AuthenticationError",
     "Config",
+    "Experiment",
     "ExptLoggerError",
     "ExptLoggerWarning",
+    "NotFoundError",
     "Run",
     "TransportError",
     "__version__",

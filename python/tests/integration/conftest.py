@@ -3,6 +3,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import urllib.parse
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,6 +38,27 @@ def expt_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def expt_server(expt_bin: Path, tmp_path: Path) -> Iterator[ExptServer]:
     srv = ExptServer(expt_bin, tmp_path / "data").start(0)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_server(request: pytest.FixtureRequest, expt_bin: Path, tmp_path: Path) -> Iterator[ExptServer]:
+    """The real binary on each store: SQLite in tmp_path, and a new database of the PostgreSQL cluster that
+    EXPT_TEST_POSTGRES_URL names (make test starts one; without it the PostgreSQL case skips, except
+    under CI, which must run it)."""
+    db = None
+    if request.param == "postgres":
+        base = os.environ.get("EXPT_TEST_POSTGRES_URL")
+        if not base:
+            if os.environ.get("CI"):
+                pytest.fail("EXPT_TEST_POSTGRES_URL is not set under CI")
+            pytest.skip("no PostgreSQL (EXPT_TEST_POSTGRES_URL)")
+        name = f"expt_py_{uuid.uuid4().hex[:12]}"
+        subprocess.run(["psql", base, "-qc", f"CREATE DATABASE {name}"], check=True, capture_output=True, timeout=60)
+        u = urllib.parse.urlsplit(base)
+        db = urllib.parse.urlunsplit(u._replace(path="/" + name))
+    srv = ExptServer(expt_bin, tmp_path / "data", db=db).start(0)
     yield srv
     srv.stop()
 

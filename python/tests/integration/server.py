@@ -28,9 +28,10 @@ def free_port() -> int:
 
 
 class ExptServer:
-    def __init__(self, binary: Path, data: Path, args: list[str] | None = None) -> None:
+    def __init__(self, binary: Path, data: Path, args: list[str] | None = None, db: str | None = None) -> None:
         self.binary = binary
         self.data = data
+        self.db = db  # a postgres:// URL to serve from instead of SQLite in data
         self.args = args or []  # more `expt serve` flags
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""
@@ -42,7 +43,7 @@ class ExptServer:
         """Start `expt serve` (on `port`, or the previous one, or any) and wait for its listening line."""
         port = port if port is not None else self.port
         self.proc = subprocess.Popen(
-            [str(self.binary), "serve", "--addr", f"127.0.0.1:{port}", "--data", str(self.data), *self.args],
+            [str(self.binary), "serve", "--addr", f"127.0.0.1:{port}", *self.store_args, *self.args],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
@@ -73,8 +74,7 @@ class ExptServer:
                 [
                     *[str(self.binary), "users", "create", "--email", "test@example.com"],
                     "--password-stdin",
-                    "--data",
-                    str(self.data),
+                    *self.store_args,
                 ],
                 input="test password\n",
                 check=True,
@@ -83,13 +83,17 @@ class ExptServer:
                 timeout=30,
             )
             self.key = subprocess.run(
-                [str(self.binary), "keys", "create", "--name", "test", "--data", str(self.data)],
+                [str(self.binary), "keys", "create", "--name", "test", *self.store_args],
                 check=True,
                 capture_output=True,
                 text=True,
                 timeout=30,
             ).stdout.strip()
         return self
+
+    @property
+    def store_args(self) -> list[str]:
+        return ["--db", self.db] if self.db else ["--data", str(self.data)]
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.proc is not None and self.proc.poll() is None:
