@@ -1,7 +1,8 @@
 // Command expt is the expt-logger server and its administration tool:
 // `expt serve` runs the HTTP API and web UI, `expt users` and `expt keys`
 // manage accounts and API keys directly in the database, `expt migrate` upgrades the database schema,
-// `expt version` says what was built.
+// `expt version` says what was built; `expt login`, `ls`, `show`, `export`
+// and `rm` work against any server through package client.
 package main
 
 import (
@@ -55,6 +56,16 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runBackup(ctx, rest, stdout, stderr)
 	case "restore":
 		return runRestore(ctx, rest, stdout, stderr)
+	case "login":
+		return runLogin(ctx, rest, Stdin, stdout, stderr)
+	case "ls":
+		return runLs(ctx, rest, stdout, stderr)
+	case "show":
+		return runShow(ctx, rest, stdout, stderr)
+	case "export":
+		return runExport(ctx, rest, stdout, stderr)
+	case "rm":
+		return runRm(ctx, rest, Stdin, stdout, stderr)
 	case "version", "--version", "-version":
 		return runVersion(stdout)
 	case "help", "-h", "--help":
@@ -83,6 +94,15 @@ Usage:
   expt backup --to FILE [--data DIR]       a consistent copy of the SQLite database, server running
   expt restore --from FILE [--force]       put a backup in place (server stopped)
   expt version                             print the version
+
+Against any server (through the API; --url and --key, else EXPT_LOGGER_BASE_URL
+and EXPT_LOGGER_API_KEY, else what expt login saved):
+  expt login URL [--key KEY]               check a key and save it (0600 config file)
+  expt ls [--project P] [--status S]       list experiments, newest first
+  expt show ID                             an experiment's fields, config and latest metrics
+  expt export ID... [--format parquet|csv|jsonl] [-o DIR]
+                                           download scalars and rollouts, with progress
+  expt rm ID... [--yes]                    delete experiments
 
 Run "expt COMMAND -h" for the flags of a command. Every flag can also be
 set with the environment variable shown in its help; the flag wins.
