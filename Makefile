@@ -10,7 +10,7 @@ HAVE_PY := $(wildcard python/pyproject.toml)
 # Pinned and fetched through the Go module proxy, so lint needs nothing preinstalled.
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build ui test test-go test-python test-frameworks frameworks-venv test-ui test-faults test-schemathesis fuzz lint venv compat-venv demo bench bench-load bench-peers bench-quick bench-ui bench-reading clean
+.PHONY: all build ui test test-go test-python test-frameworks frameworks-venv test-ui test-faults test-schemathesis fuzz lint venv compat-venv demo bench bench-load bench-peers bench-quick bench-ui bench-reading bench-export bench-history clean
 
 all: build
 
@@ -157,6 +157,15 @@ bench-load:
 ## mlflow, in their own venv (.venv-bench); writes bench/results/<date>-peers.md (~5 min; not in CI)
 bench-peers: build
 	bash bench/peers/run.sh
+
+## bench-export: the export of 2M points and 4,000 rollouts of 20 KB from SQLite in each format, with
+## speed and peak memory (bench/results/2026-12-08-export.md)
+bench-export:
+	$(GO) run ./bench/export
+
+## bench-history: expt_logger.Api's history() of 1M points against the real binary
+bench-history: build venv
+	$(VENV)/bin/python python/bench/bench_history.py
 
 ## bench-quick: the same at small sizes (seconds)
 bench-quick:
