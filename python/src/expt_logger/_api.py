@@ -43,18 +43,20 @@ def number(v: Any) -> Any:
 class Api:
     """Reads a server's experiments: `Api().experiments(project="math-grpo")`.
 
-    `api_key` and `base_url` default to EXPT_LOGGER_API_KEY and EXPT_LOGGER_BASE_URL, as `init()` does.
+    `api_key` and `base_url` default to EXPT_LOGGER_API_KEY and EXPT_LOGGER_BASE_URL, as `init()` does, and
+    then to what `expt login` saved.
     """
 
     def __init__(self, api_key: str | None = None, base_url: str | None = None, timeout: float = 60.0) -> None:
-        url = (base_url or os.environ.get("EXPT_LOGGER_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        saved = _saved_login()
+        url = (base_url or os.environ.get("EXPT_LOGGER_BASE_URL") or saved.get("url") or DEFAULT_BASE_URL).rstrip("/")
         u = urllib.parse.urlsplit(url)
         if u.scheme not in ("http", "https") or not u.hostname:
             raise ValueError(f"base_url must be an http(s) URL, got {url!r}")
         self.base_url = url
         self._u = u
         self._timeout = timeout
-        key = api_key or os.environ.get("EXPT_LOGGER_API_KEY")
+        key = api_key or os.environ.get("EXPT_LOGGER_API_KEY") or saved.get("key")
         self._headers = {"User-Agent": f"expt-logger-python/{__version__}", "Accept-Encoding": "identity"}
         if key:
             self._headers["Authorization"] = f"Bearer {key}"
@@ -345,6 +347,23 @@ class _Response:
     def close(self) -> None:
         self._resp.close()
         self._conn.close()
+
+
+def _saved_login() -> dict[str, str]:
+    """What `expt login` saved: $EXPT_CONFIG, else $XDG_CONFIG_HOME/expt/config.json, else
+    ~/.config/expt/config.json; {} when there is none."""
+    path = os.environ.get("EXPT_CONFIG")
+    if not path:
+        base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+        path = os.path.join(base, "expt", "config.json")
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if k in ("url", "key") and isinstance(v, str)}
 
 
 def pa_buffer(b: bytes) -> Any:
