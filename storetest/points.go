@@ -119,6 +119,8 @@ func testPoints(t *testing.T, open func(t *testing.T) expt.Store) {
 	check("keys", readAll(expt.PointQuery{Keys: keys, Limit: 50}), func(s expt.Scalar) bool {
 		return (s.Mode == "train" && s.Name == "Loss") || (s.Mode == "Z" && s.Name == "é-acc")
 	})
+	check("one key", readAll(expt.PointQuery{Keys: keys[1:2], Limit: 9}), func(s expt.Scalar) bool { return s.Mode == "Z" && s.Name == "é-acc" })
+	check("one key and another mode", readAll(expt.PointQuery{Keys: keys[1:2], Mode: "train"}), func(expt.Scalar) bool { return false })
 	from, to := int64(100), int64(199)
 	check("steps 100-199", readAll(expt.PointQuery{FromStep: &from, ToStep: &to, Limit: 40}), func(s expt.Scalar) bool {
 		return s.Step >= from && s.Step <= to

@@ -74,6 +74,9 @@ func (s Common) seriesOf(ctx context.Context, tx Conn, pk int64, q expt.PointQue
 	if q.Mode != "" {
 		w.Add(`mode = ` + w.Bind(q.Mode))
 	}
+	if len(q.Keys) == 1 { // one series, by its unique key: not every series of the experiment
+		w.Add(`mode = ` + w.Bind(q.Keys[0].Mode) + ` AND name = ` + w.Bind(q.Keys[0].Name))
+	}
 	c := s.e.Collate
 	if q.After != nil {
 		// Each placeholder is bound where it is used: SQLite's ? are positional.
