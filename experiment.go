@@ -83,9 +83,13 @@ type ExperimentFilter struct {
 	Sort     string  // one of the Sort* keys; SortCreated when empty
 	Desc     bool
 	Offset   int
-	Limit    int           // 0 means the store's default (50)
-	Tag      string        // "" for any; else only experiments with this tag
-	Config   []ConfigMatch // all must hold
+	// After pages by key: only the experiments after this one in the
+	// order asked for (its sort field and id are what count), so paging
+	// through thousands costs what the first page does. Not with Offset.
+	After  *Experiment
+	Limit  int           // 0 means the store's default (50)
+	Tag    string        // "" for any; else only experiments with this tag
+	Config []ConfigMatch // all must hold
 	// WithoutConfig leaves each experiment's config out (empty): a list
 	// page must not cost the size of every config on it.
 	WithoutConfig bool

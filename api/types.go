@@ -199,6 +199,9 @@ type ExperimentSummary struct {
 type Experiments struct {
 	Experiments []ExperimentSummary `json:"experiments"`
 	Total       int                 `json:"total"`
+	// Next, when more may follow, is the after= of the next page: paging by
+	// key costs the same however deep, where offset= walks every row before.
+	Next string `json:"next,omitempty"`
 }
 
 // CreateExperimentRequest is POST /api/experiments (and PUT with an id).

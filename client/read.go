@@ -36,7 +36,8 @@ type ListOptions struct {
 	Sort    string   // "created" (default), "updated", "name", "latestStep"
 	Asc     bool     // oldest (or A) first; newest first by default
 	Offset  int
-	Limit   int // 1..1000; 0 for the server's 50
+	After   string // a page's Next: the page after it (not with Offset)
+	Limit   int    // 1..1000; 0 for the server's 50
 }
 
 func (o ListOptions) query() url.Values {
@@ -60,6 +61,9 @@ func (o ListOptions) query() url.Values {
 	if o.Offset > 0 {
 		q.Set("offset", strconv.Itoa(o.Offset))
 	}
+	if o.After != "" {
+		q.Set("after", o.After)
+	}
 	if o.Limit > 0 {
 		q.Set("limit", strconv.Itoa(o.Limit))
 	}
@@ -75,7 +79,8 @@ func (c *Client) Experiments(ctx context.Context, o ListOptions) (*api.Experimen
 	return &out, nil
 }
 
-// AllExperiments yields every experiment o matches, a page at a time.
+// AllExperiments yields every experiment o matches, a page at a time,
+// each page after the last (by key, so deep pages cost what the first does).
 func (c *Client) AllExperiments(ctx context.Context, o ListOptions) iter.Seq2[api.ExperimentSummary, error] {
 	return func(yield func(api.ExperimentSummary, error) bool) {
 		if o.Limit == 0 {
@@ -92,10 +97,10 @@ func (c *Client) AllExperiments(ctx context.Context, o ListOptions) iter.Seq2[ap
 					return
 				}
 			}
-			o.Offset += len(page.Experiments)
-			if len(page.Experiments) == 0 || o.Offset >= page.Total {
+			if page.Next == "" {
 				return
 			}
+			o.Offset, o.After = 0, page.Next
 		}
 	}
 }

@@ -322,6 +322,9 @@ func (s *Server) listExperiments(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	out := api.Experiments{Experiments: make([]api.ExperimentSummary, len(list)), Total: total}
+	if n := len(list); n > 0 && n == f.Limit {
+		out.Next = encodeExperimentCursor(list[n-1])
+	}
 	for i, e := range list {
 		out.Experiments[i] = api.SummaryOf(e, s.experimentURL(r, e.ID))
 		if len(cols) > 0 {

@@ -131,3 +131,51 @@ func TestExportSlotsShedLoad(t *testing.T) {
 		resp.Body.Close()
 	}
 }
+
+// TestExperimentListPagesByKey: a full page carries next; following it
+// gives the rest in order, each once; a bad cursor is a 400 naming after.
+func TestExperimentListPagesByKey(t *testing.T) {
+	e := newEnv(t, exhttp.Config{})
+	_, key := e.user("a@example.com")
+	c := e.withKey("Authorization", key)
+	var made []string
+	for i := range 7 {
+		made = append(made, c.newExperiment(map[string]any{"name": fmt.Sprintf("run-%d", i%3)}))
+	}
+	var got []string
+	path := "/api/experiments?limit=3&sort=name&order=asc"
+	for pages := 0; pages < 10; pages++ {
+		var page struct {
+			Experiments []struct{ ID string }
+			Total       int
+			Next        string
+		}
+		c.must(200, "GET", path, nil, &page)
+		for _, x := range page.Experiments {
+			got = append(got, x.ID)
+		}
+		if page.Total != 7 {
+			t.Fatalf("total %d", page.Total)
+		}
+		if page.Next == "" {
+			break
+		}
+		path = "/api/experiments?limit=3&sort=name&order=asc&after=" + page.Next
+	}
+	var all struct{ Experiments []struct{ ID string } }
+	c.must(200, "GET", "/api/experiments?limit=100&sort=name&order=asc", nil, &all)
+	if len(got) != len(made) || fmt.Sprint(got) != fmt.Sprint(func() []string {
+		var ids []string
+		for _, x := range all.Experiments {
+			ids = append(ids, x.ID)
+		}
+		return ids
+	}()) {
+		t.Fatalf("by key %v, in one page %v", got, all.Experiments)
+	}
+	for _, bad := range []string{"after=nope", "after=e30", "after=" + strings.Repeat("A", 5000), "offset=3&after=eyJpIjoieCJ9"} {
+		if r := c.raw("GET", "/api/experiments?"+bad, nil, nil); r.status != 400 || !strings.Contains(r.error(), "after") {
+			t.Errorf("%s: %d %s", bad, r.status, r.body)
+		}
+	}
+}

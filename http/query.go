@@ -1,12 +1,15 @@
 package http
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"math"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/expt-logger/expt"
 	"github.com/expt-logger/expt/api"
@@ -112,7 +115,42 @@ func parseExperimentFilter(q url.Values) (expt.ExperimentFilter, error) {
 	if f.Offset, f.Limit, err = pageParams(q); err != nil {
 		return f, err
 	}
+	if c := q.Get("after"); c != "" {
+		if f.After, err = decodeExperimentCursor(c); err != nil {
+			return f, err
+		}
+	}
 	return f, nil
+}
+
+// experimentCursor is where a page of experiments ended: the fields any
+// sort may order by, and the id that breaks ties.
+type experimentCursor struct {
+	Created int64  `json:"c"`
+	Updated int64  `json:"u"`
+	Name    string `json:"n"`
+	Step    *int64 `json:"s,omitempty"`
+	ID      string `json:"i"`
+}
+
+// encodeExperimentCursor is the opaque "next" of a page that ended at e.
+func encodeExperimentCursor(e *expt.Experiment) string {
+	b, _ := json.Marshal(experimentCursor{e.CreatedAt.UnixNano(), e.UpdatedAt.UnixNano(), e.Name, e.LatestStep, e.ID})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeExperimentCursor(s string) (*expt.Experiment, error) {
+	bad := invalid("after: not a cursor from a page's next")
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) > 4096 {
+		return nil, bad
+	}
+	var c experimentCursor
+	if err := json.Unmarshal(b, &c); err != nil || c.ID == "" || !utf8.ValidString(c.Name) {
+		return nil, bad
+	}
+	return &expt.Experiment{ID: c.ID, Name: c.Name, LatestStep: c.Step,
+		CreatedAt: time.Unix(0, c.Created).UTC(), UpdatedAt: time.Unix(0, c.Updated).UTC()}, nil
 }
 
 func parseSeriesQuery(q url.Values) (expt.SeriesQuery, error) {

@@ -99,6 +99,7 @@ func connect(ctx context.Context, url string) (*DB, error) {
 		// SQLite's CAST truncates (the floor for x >= 0); PostgreSQL's rounds.
 		Floor:           func(e string) string { return `floor(` + e + `)::bigint` },
 		ExperimentSorts: experimentSorts,
+		NameSortValue:   func(p string) string { return `lower(` + p + `) COLLATE "C"` },
 		// Set after: DeleteProject calls back into this store's own delete.
 		DeleteExperiments: func(ctx context.Context, projects []int64, ids []string) (int, error) {
 			return db.DeleteExperiments(ctx, projects, ids)

@@ -28,6 +28,7 @@ func Run(t *testing.T, open func(t *testing.T) expt.Store) {
 	t.Run("Metadata", func(t *testing.T) { testMetadata(t, open) })
 	t.Run("ExplicitGroups", func(t *testing.T) { testExplicitGroups(t, open) })
 	t.Run("Points", func(t *testing.T) { testPoints(t, open) })
+	t.Run("ExperimentKeyset", func(t *testing.T) { testExperimentKeyset(t, open) })
 	t.Run("RolloutKeyset", func(t *testing.T) { testRolloutKeyset(t, open) })
 	t.Run("OpposedInfinities", func(t *testing.T) { testOpposedInfinities(t, open) })
 	t.Run("RunLogs", func(t *testing.T) { testRunLogs(t, open) })

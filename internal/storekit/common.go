@@ -60,6 +60,9 @@ type Engine struct {
 	// ExperimentSorts maps expt.Sort* to ORDER BY columns, with the
 	// engine's collation.
 	ExperimentSorts map[string]string
+	// NameSortValue is the name sort's expression applied to a bound name
+	// (nil: the bound value as it is), for paging by key.
+	NameSortValue func(p string) string
 	// ConfigMatch is the condition "the experiments' config holds the JSON
 	// scalar m.Value at m.Path", binding in w.
 	ConfigMatch func(w *Where, m expt.ConfigMatch) (string, error)
@@ -197,6 +200,9 @@ func (s Common) Experiments(ctx context.Context, f expt.ExperimentFilter) ([]*ex
 		return nil, 0, fmt.Errorf("count experiments: %w", err)
 	}
 	page := w.Clone()
+	if f.After != nil {
+		page.Add(s.afterKey(page, f))
+	}
 	cols := ExperimentColumns
 	if f.WithoutConfig {
 		cols = strings.Replace(cols, "config", "'{}'", 1)

@@ -58,7 +58,7 @@ const DefaultLimit = 50
 
 // ExperimentOrder checks f's paging and returns its ORDER BY clause, built
 // from the store's column expression for each sort key (sorts) with the
-// row id breaking ties, and its page size.
+// experiment id breaking ties (what a page's key names), and its page size.
 func ExperimentOrder(f expt.ExperimentFilter, sorts map[string]string) (orderBy string, limit int, err error) {
 	col, ok := sorts[f.Sort]
 	if !ok {
@@ -67,8 +67,40 @@ func ExperimentOrder(f expt.ExperimentFilter, sorts map[string]string) (orderBy 
 	if f.Offset < 0 || f.Limit < 0 {
 		return "", 0, expt.Errorf(expt.EINVALID, "offset and limit must not be negative")
 	}
+	if f.After != nil && f.Offset > 0 {
+		return "", 0, expt.Errorf(expt.EINVALID, "after and offset page two ways: give one")
+	}
 	dir := Dir(f.Desc)
-	return col + dir + ", pk" + dir, Limit(f.Limit), nil
+	return col + dir + ", id" + dir, Limit(f.Limit), nil
+}
+
+// afterKey is the condition "after f.After in f's order" on experiments:
+// the row value (sort expression, id) compared with the last experiment's.
+func (s Common) afterKey(w *Where, f expt.ExperimentFilter) string {
+	a := f.After
+	var v any
+	switch f.Sort {
+	case "", expt.SortCreated:
+		v = s.e.Time(a.CreatedAt)
+	case expt.SortUpdated:
+		v = s.e.Time(a.UpdatedAt)
+	case expt.SortName:
+		v = a.Name
+	case expt.SortLatestStep:
+		v = int64(-1)
+		if a.LatestStep != nil {
+			v = *a.LatestStep
+		}
+	}
+	op := " > "
+	if f.Desc {
+		op = " < "
+	}
+	bound := w.Bind(v)
+	if f.Sort == expt.SortName && s.e.NameSortValue != nil {
+		bound = s.e.NameSortValue(bound)
+	}
+	return `(` + s.e.ExperimentSorts[f.Sort] + `, id)` + op + `(` + bound + `, ` + w.Bind(a.ID) + `)`
 }
 
 // Dir is the SQL direction of an order.

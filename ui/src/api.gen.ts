@@ -729,6 +729,8 @@ export interface paths {
                     order?: components["parameters"]["Order"];
                     offset?: components["parameters"]["Offset"];
                     limit?: components["parameters"]["Limit"];
+                    /** @description The `next` of the page before, to page by key (same filters, sort and order; not with offset). */
+                    after?: string;
                 };
                 header?: never;
                 path?: never;
@@ -745,6 +747,8 @@ export interface paths {
                         "application/json": {
                             experiments: components["schemas"]["ExperimentSummary"][];
                             total: number;
+                            /** @description When the page is full: the after= of the next page */
+                            next?: string;
                         };
                     };
                 };

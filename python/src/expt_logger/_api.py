@@ -125,14 +125,13 @@ class Api:
         if order:
             desc = order.startswith("-")
             params["sort"], params["order"] = order.lstrip("-+"), "desc" if desc else "asc"
-        offset = 0
-        while True:
-            page = self._json("/api/experiments", {**params, "offset": offset})
+        while True:  # paged by key: each page starts after the last one's end
+            page = self._json("/api/experiments", params)
             for e in page["experiments"]:
                 yield Experiment(self, e)
-            offset += len(page["experiments"])
-            if not page["experiments"] or offset >= page["total"]:
+            if not page.get("next"):
                 return
+            params["after"] = page["next"]
 
     def experiment(self, id: str) -> Experiment:
         """One experiment by id (NotFoundError when missing or not readable)."""
