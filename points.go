@@ -16,6 +16,10 @@ type PointQuery struct {
 	ToStep       *int64
 	After        *PointCursor // nil: from the first point
 	Limit        int          // 0: MaxPointPage
+	// Buf, when given, is where the page is read to (from Buf[:0]): a
+	// reader of millions of points reuses a few pages instead of
+	// allocating one each time.
+	Buf []Scalar
 }
 
 // PointCursor is where a page of points ended: the next page starts after it.
@@ -40,6 +44,10 @@ func (q PointQuery) Check() error {
 type PointReader interface {
 	// Points returns a page of points and whether more follow it.
 	Points(ctx context.Context, q PointQuery) (page []Scalar, more bool, err error)
+	// MetricKeys lists an experiment's metrics in (mode, name) order by
+	// bytes, Points' order; unlike Metrics it counts nothing, so it never
+	// waits for chart rollups to be brought up to date.
+	MetricKeys(ctx context.Context, experimentID string) ([]MetricKey, error)
 	// RewardNames lists an experiment's reward names in the order first logged.
 	RewardNames(ctx context.Context, experimentID string) ([]string, error)
 }

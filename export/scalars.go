@@ -50,7 +50,8 @@ func WriteScalars(ctx context.Context, src Source, q Scalars, f Format, w io.Wri
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pages := make(chan pointPageOf, 2)
-	go readLong(ctx, src, q, pages)
+	free := make(chan []expt.Scalar, 4) // pages written, handed back to the reader to fill again
+	go readLong(ctx, src, q, pages, free)
 	for pg := range pages {
 		if pg.err != nil {
 			return pg.err
@@ -66,6 +67,10 @@ func WriteScalars(ctx context.Context, src Source, q Scalars, f Format, w io.Wri
 		if progress != nil {
 			progress(n)
 		}
+		select {
+		case free <- pg.points:
+		default:
+		}
 	}
 	return t.Close()
 }
@@ -80,11 +85,16 @@ type pointPageOf struct {
 
 // readLong sends the pages of every experiment of q in order, then closes
 // pages; it stops early when ctx ends.
-func readLong(ctx context.Context, src Source, q Scalars, pages chan<- pointPageOf) {
+func readLong(ctx context.Context, src Source, q Scalars, pages chan<- pointPageOf, free <-chan []expt.Scalar) {
 	defer close(pages)
 	for _, id := range q.Experiments {
 		pq := expt.PointQuery{ExperimentID: id, Mode: q.Mode, Keys: q.Keys, FromStep: q.FromStep, ToStep: q.ToStep, Limit: pointPage}
 		for {
+			select {
+			case pq.Buf = <-free:
+			default:
+				pq.Buf = nil
+			}
 			page, more, err := src.Points(ctx, pq)
 			if err != nil {
 				err = fmt.Errorf("export %s: %w", id, err)
@@ -114,13 +124,12 @@ func WideColumns(ctx context.Context, src Source, q Scalars) ([]expt.MetricKey, 
 	seen := map[expt.MetricKey]bool{}
 	var out []expt.MetricKey
 	for _, id := range q.Experiments {
-		ms, err := src.Metrics(ctx, id)
+		ks, err := src.MetricKeys(ctx, id)
 		if err != nil {
 			return nil, fmt.Errorf("export %s: %w", id, err)
 		}
-		for _, m := range ms {
-			k := expt.MetricKey{Mode: m.Mode, Name: m.Name}
-			if (q.Mode != "" && m.Mode != q.Mode) || (len(keep) > 0 && !keep[k]) || seen[k] {
+		for _, k := range ks {
+			if (q.Mode != "" && k.Mode != q.Mode) || (len(keep) > 0 && !keep[k]) || seen[k] {
 				continue
 			}
 			seen[k] = true
@@ -157,6 +166,7 @@ func (c *cursor) fill(ctx context.Context, src Source) error {
 		last := c.page[n-1]
 		c.q.After = &expt.PointCursor{Mode: last.Mode, Name: last.Name, Step: last.Step}
 	}
+	c.q.Buf = c.page // consumed: the next page is read into its memory
 	page, more, err := src.Points(ctx, c.q)
 	if err != nil {
 		return err
@@ -191,18 +201,18 @@ func writeWide(ctx context.Context, src Source, q Scalars, f Format, w io.Writer
 	cells := make([]Cell, len(cols))
 	var n int64
 	for _, id := range q.Experiments {
-		ms, err := src.Metrics(ctx, id)
+		ks, err := src.MetricKeys(ctx, id)
 		if err != nil {
 			return fmt.Errorf("export %s: %w", id, err)
 		}
 		var cs []*cursor
-		for _, m := range ms {
-			col, ok := colOf[expt.MetricKey{Mode: m.Mode, Name: m.Name}]
+		for _, k := range ks {
+			col, ok := colOf[k]
 			if !ok {
 				continue
 			}
-			cs = append(cs, &cursor{col: col, q: expt.PointQuery{ExperimentID: id, Mode: m.Mode,
-				Keys: []expt.MetricKey{{Mode: m.Mode, Name: m.Name}}, FromStep: q.FromStep, ToStep: q.ToStep, Limit: page}})
+			cs = append(cs, &cursor{col: col, q: expt.PointQuery{ExperimentID: id, Mode: k.Mode,
+				Keys: []expt.MetricKey{k}, FromStep: q.FromStep, ToStep: q.ToStep, Limit: page}})
 		}
 		cells[0].S = id
 		for {

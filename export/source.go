@@ -8,7 +8,7 @@ import (
 
 // Source is what an export reads: the store's full-fidelity reads.
 type Source interface {
-	Metrics(ctx context.Context, experimentID string) ([]expt.Metric, error)
+	MetricKeys(ctx context.Context, experimentID string) ([]expt.MetricKey, error)
 	Points(ctx context.Context, q expt.PointQuery) ([]expt.Scalar, bool, error)
 	Rollouts(ctx context.Context, q expt.RolloutQuery) ([]*expt.Rollout, bool, error)
 	RewardNames(ctx context.Context, experimentID string) ([]string, error)

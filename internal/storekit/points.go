@@ -29,7 +29,10 @@ func (s Common) Points(ctx context.Context, q expt.PointQuery) ([]expt.Scalar, b
 	if limit == 0 {
 		limit = expt.MaxPointPage
 	}
-	out := make([]expt.Scalar, 0, min(limit, 4096))
+	out := q.Buf[:0]
+	if cap(out) <= limit {
+		out = make([]expt.Scalar, 0, min(limit+1, 1<<16)) // room for the whole page and the one that tells more follow
+	}
 	more := false
 	err = s.e.ReadTx(ctx, func(tx Conn) error {
 		series, err := s.seriesOf(ctx, tx, pk, q)
@@ -138,6 +141,24 @@ func readPoints(ctx context.Context, tx Conn, sr seriesRef, after int64, to *int
 	}
 	if err := rows.Err(); err != nil {
 		return out, fmt.Errorf("select points: %w", err)
+	}
+	return out, nil
+}
+
+// MetricKeys lists an experiment's metrics in Points' order, from the
+// series table alone.
+func (s Common) MetricKeys(ctx context.Context, experimentID string) ([]expt.MetricKey, error) {
+	pk, err := s.pk(ctx, experimentID)
+	if err != nil {
+		return nil, err
+	}
+	series, err := s.seriesOf(ctx, s.e.Read, pk, expt.PointQuery{})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]expt.MetricKey, len(series))
+	for i, sr := range series {
+		out[i] = expt.MetricKey{Mode: sr.mode, Name: sr.name}
 	}
 	return out, nil
 }
