@@ -1,5 +1,6 @@
 // One experiment: a header that stays current through the live stream, and
 // tabs for charts, rollouts and config (the tab lives in ?tab=).
+import { ExportMenu } from './ExportMenu';
 import { visibleText } from '../lib/text';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, type Experiment, type Metric } from '../api';
@@ -149,6 +150,7 @@ export function ExperimentPage({ id }: { id: string }) {
         <span>
           <span class="muted">ID</span> <code class="exp-id">{exp.id}</code>
         </span>
+        <ExportMenu experimentId={exp.id} />
       </div>
 
       <div class="tabs" role="tablist">
