@@ -4,9 +4,10 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
-	"math"
 	"strconv"
 	"time"
+
+	"github.com/expt-logger/expt/api"
 )
 
 // jsonlTable writes one JSON object a line, keys in column order. Lines
@@ -46,7 +47,7 @@ func (t *jsonlTable) Row(cells []Cell) error {
 		case Int:
 			b = strconv.AppendInt(b, cell.I, 10)
 		case Float:
-			b = appendJSONFloat(b, cell.F)
+			b = api.AppendNum(b, cell.F) // NaN and the infinities as the wire's strings
 		case Time:
 			b = append(b, '"')
 			b = time.UnixMicro(cell.I).UTC().AppendFormat(b, time.RFC3339Nano)
@@ -62,20 +63,6 @@ func (t *jsonlTable) Row(cells []Cell) error {
 }
 
 func (t *jsonlTable) Close() error { return t.w.Flush() }
-
-// appendJSONFloat writes f as the wire does: the shortest exact decimal,
-// NaN and the infinities as strings.
-func appendJSONFloat(b []byte, f float64) []byte {
-	switch {
-	case math.IsNaN(f):
-		return append(b, `"NaN"`...)
-	case math.IsInf(f, 1):
-		return append(b, `"Infinity"`...)
-	case math.IsInf(f, -1):
-		return append(b, `"-Infinity"`...)
-	}
-	return strconv.AppendFloat(b, f, 'g', -1, 64)
-}
 
 // appendJSONString quotes s as JSON; text without characters to escape,
 // most of it, is copied as it is.
