@@ -153,7 +153,8 @@ func schemaFields(t *testing.T, doc, s *node) (props map[string]*node, required 
 // aliases are properties the document names that a Go type leaves out: keys
 // the server also accepts from older clients.
 var aliases = map[reflect.Type][]string{
-	reflect.TypeFor[ScalarIn](): {"type"},
+	reflect.TypeFor[ScalarIn]():   {"type"},
+	reflect.TypeFor[RunErrorIn](): {"error_type"}, // the published client's spelling of errorType
 }
 
 // checkSchema holds the Go type typ to schema s, and the structs inside it
@@ -292,6 +293,9 @@ func TestSchemasMatchTypes(t *testing.T) {
 		{"/api/experiments/{id}/rewards", "get", ok200, StepRewardList{}},
 		{"/api/experiments/{id}/errors", "get", ok200, RunErrors{}},
 		{"/api/experiments/{id}/errors", "post", ok200, Written{}},
+		{"/api/experiments/{id}/errors", "post", body, RunErrorsIn{}},
+		{"/api/experiments/{id}/env-logs", "post", body, EnvLogsIn{}},
+		{"/api/experiments/{id}/summary", "get", ok200, Summary{}},
 		{"/api/experiments/{id}/env-logs", "get", ok200, EnvLogs{}},
 		{"/api/experiments/{id}/env-logs", "post", ok200, Written{}},
 	}

@@ -221,3 +221,29 @@ type DistributionStep struct {
 	P50    Num     `json:"p50"`
 	P90    Num     `json:"p90"`
 }
+
+// RunErrorIn is one error of POST /api/experiments/{id}/errors.
+type RunErrorIn struct {
+	Step      *int64   `json:"step,omitempty"`
+	Mode      string   `json:"mode,omitempty"`
+	Message   string   `json:"message"`
+	ErrorType string   `json:"errorType,omitempty"`
+	Traceback *string  `json:"traceback,omitempty"`
+	TS        *float64 `json:"ts,omitempty"`
+}
+
+// RunErrorsIn is the body of an error write.
+type RunErrorsIn struct {
+	Errors []RunErrorIn `json:"errors"`
+}
+
+// EnvLogIn is one environment log of POST /api/experiments/{id}/env-logs.
+type EnvLogIn struct {
+	RolloutID string `json:"rolloutId"`
+	Content   string `json:"content"`
+}
+
+// EnvLogsIn is the body of an environment-log write.
+type EnvLogsIn struct {
+	Logs []EnvLogIn `json:"logs"`
+}

@@ -304,21 +304,11 @@ func (r *Run) sendOne() bool {
 		return false
 	}
 	key := expt.NewUUID() // the same key for every retry of this batch
-	hdr := map[string]string{"Idempotency-Key": key}
-	path := "/api/experiments/" + esc(r.ID)
-	var body any
-	if sc != nil {
-		path, body = path+"/scalars", api.Scalars{Scalars: sc}
-	} else {
-		path, body = path+"/rollouts", api.Rollouts{Rollouts: ro}
-	}
 	ok := r.retry(func() error {
-		resp, err := r.c.request(r.ctx, "POST", path, nil, body, hdr)
-		if err != nil {
-			return err
+		if sc != nil {
+			return r.c.WriteScalars(r.ctx, r.ID, sc, key)
 		}
-		resp.Body.Close()
-		return nil
+		return r.c.WriteRollouts(r.ctx, r.ID, ro, key)
 	})
 	n := int64(len(sc) + len(ro))
 	r.mu.Lock()
