@@ -73,6 +73,7 @@ func sustain(ctx context.Context, cfg config, what, unit string, perRequest int,
 	batch func(ctx context.Context, worker, i int) error) (row, error) {
 	var lat latencies
 	var requests atomic.Int64
+	cpu0 := processCPU("postgres", "expt")
 	deadline := time.Now().Add(cfg.Duration)
 	start := time.Now()
 	err := workers(ctx, cfg.Clients, func(ctx context.Context, w int) error {
@@ -91,11 +92,19 @@ func sustain(ctx context.Context, cfg config, what, unit string, perRequest int,
 		return row{}, err
 	}
 	n := requests.Load() * int64(perRequest)
+	detail := fmt.Sprintf("%s in %.1fs; request p50 %s p99 %s", count(int(n)), elapsed.Seconds(),
+		lat.pct(0.5).Round(time.Millisecond), lat.pct(0.99).Round(time.Millisecond))
+	// The CPU that a separate database (and, with --url, a separate
+	// server) spent per item: what sizing replicas and the database needs.
+	cpu1 := processCPU("postgres", "expt")
+	for _, name := range []string{"postgres", "expt"} {
+		if d := cpu1[name] - cpu0[name]; d > 0 && n > 0 {
+			detail += fmt.Sprintf("; %s CPU %.2f µs/item (%.2f cores)", name, d/float64(n)*1e6, d/elapsed.Seconds())
+		}
+	}
 	return row{
 		What:  fmt.Sprintf("%s (%d clients × %d/request)", what, cfg.Clients, perRequest),
-		Value: float64(n) / elapsed.Seconds(), Unit: unit,
-		Detail: fmt.Sprintf("%s in %.1fs; request p50 %s p99 %s", count(int(n)), elapsed.Seconds(),
-			lat.pct(0.5).Round(time.Millisecond), lat.pct(0.99).Round(time.Millisecond)),
+		Value: float64(n) / elapsed.Seconds(), Unit: unit, Detail: detail,
 	}, nil
 }
 
