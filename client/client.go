@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,6 +41,8 @@ type Error struct {
 	Message string
 	Method  string
 	Path    string
+
+	retryAfter int // seconds, from Retry-After
 }
 
 func (e *Error) Error() string {
@@ -114,14 +117,46 @@ func (c *Client) request(ctx context.Context, method, path string, query url.Val
 		if json.Unmarshal(b, &e) == nil && e.Error != "" {
 			msg = e.Error
 		}
-		return nil, &Error{Status: resp.StatusCode, Message: msg, Method: method, Path: path}
+		ra, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+		return nil, &Error{Status: resp.StatusCode, Message: msg, Method: method, Path: path, retryAfter: ra}
 	}
 	return resp, nil
 }
 
+// busyRetries is how many times a read answered 503 or 429 (the server
+// at a limit of its own, such as its few export slots) is sent again,
+// after the Retry-After it asks for (at most 10 s).
+const busyRetries = 5
+
+// get is request for a read: sent again while the server says it is busy.
+func (c *Client) get(ctx context.Context, path string, query url.Values, hdr map[string]string) (*http.Response, error) {
+	for n := 0; ; n++ {
+		resp, err := c.request(ctx, "GET", path, query, nil, hdr)
+		var e *Error
+		if n == busyRetries || !errors.As(err, &e) || (e.Status != http.StatusServiceUnavailable && e.Status != http.StatusTooManyRequests) {
+			return resp, err
+		}
+		wait := min(time.Duration(e.retryAfter)*time.Second, 10*time.Second)
+		if wait <= 0 {
+			wait = backoff(n)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(wait):
+		}
+	}
+}
+
 // call sends a request and decodes a JSON answer into out (nil: none).
 func (c *Client) call(ctx context.Context, method, path string, query url.Values, body, out any) error {
-	resp, err := c.request(ctx, method, path, query, body, nil)
+	var resp *http.Response
+	var err error
+	if method == "GET" {
+		resp, err = c.get(ctx, path, query, nil)
+	} else {
+		resp, err = c.request(ctx, method, path, query, body, nil)
+	}
 	if err != nil {
 		return err
 	}

@@ -58,7 +58,7 @@ func (c *Client) Export(ctx context.Context, r ExportRequest) (io.ReadCloser, er
 	if r.Search != "" {
 		q.Set("q", r.Search)
 	}
-	resp, err := c.request(ctx, "GET", path, q, nil, map[string]string{"Accept-Encoding": "identity"})
+	resp, err := c.get(ctx, path, q, map[string]string{"Accept-Encoding": "identity"})
 	if err != nil {
 		return nil, err
 	}

@@ -202,3 +202,55 @@ func freePort(t *testing.T) string {
 	defer l.Close()
 	return l.Addr().String()
 }
+
+// TestGoClientExportWaitsForASlot: with every export slot held by clients
+// that stopped reading, the client's Export is answered 503 and asks again
+// after Retry-After until the stalled ones are dropped; then it streams the
+// whole file.
+func TestGoClientExportWaitsForASlot(t *testing.T) {
+	data := t.TempDir()
+	key := createKey(t, data)
+	p := startServer(t, nil, "--data", data, "--stream-timeout", "1s")
+	ctx := context.Background()
+	c := exptclient.New(p.URL, key)
+	created, err := c.CreateExperiment(ctx, api.CreateExperimentRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := created.ExperimentID
+	name := strings.Repeat("metric-with-a-long-name-", 4)
+	for b := range 4 { // about 30 MB of JSON Lines: more than the sockets buffer
+		sc := make([]api.ScalarIn, 50_000)
+		for i := range sc {
+			sc[i] = api.ScalarIn{Step: int64(b*50_000 + i), Mode: "train", Name: name, Value: 0.5}
+		}
+		if err := c.WriteScalars(ctx, id, sc, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 4 {
+		body, err := c.Export(ctx, exptclient.ExportRequest{Experiments: []string{id}, Kind: "scalars"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer body.Close()
+		body.Read(make([]byte, 1)) // started, then never read again
+	}
+	start := time.Now()
+	body, err := c.Export(ctx, exptclient.ExportRequest{Experiments: []string{id}, Kind: "scalars", Format: "csv"})
+	if err != nil {
+		t.Fatalf("an export while every slot was held: %v", err)
+	}
+	n := 0
+	sc := bufio.NewScanner(body)
+	for sc.Scan() {
+		n++
+	}
+	body.Close()
+	if err := sc.Err(); err != nil || n != 200_001 {
+		t.Fatalf("%d lines (%v), want the header and 200000 points", n, err)
+	}
+	if waited := time.Since(start); waited < 500*time.Millisecond {
+		t.Errorf("answered after %v: the slots were not full", waited)
+	}
+}

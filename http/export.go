@@ -231,6 +231,8 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, f export.Format,
 		return nil
 	}
 	if !out.started {
+		h.Del("Content-Disposition") // the answer is a JSON error, not the file
+		h.Del("Cache-Control")
 		return err
 	}
 	if !errors.Is(err, errClientGone) && r.Context().Err() == nil {

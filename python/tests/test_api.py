@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from expt_logger import Api
+from expt_logger import Api, ApiError
 from expt_logger._api import _query, number
 
 
@@ -41,3 +41,45 @@ def test_query_and_numbers() -> None:
     )
     assert [number(v) for v in ("Infinity", "-Infinity", 1.5, "x")][:3] == [float("inf"), float("-inf"), 1.5]
     assert number("NaN") != number("NaN")
+
+
+def test_a_busy_server_is_asked_again_after_retry_after() -> None:
+    """503 with Retry-After (the server's export slots taken) is retried; other refusals are not."""
+    import http.server
+    import threading
+
+    calls: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            calls.append(self.path)
+            busy = self.path.startswith("/api/experiments/busy") and len(calls) < 3
+            if busy or self.path.startswith("/api/experiments/bad"):
+                body = b'{"error": "too many exports at once; retry in a few seconds"}'
+                self.send_response(503 if busy else 400)
+                self.send_header("Retry-After", "0")
+            else:
+                body = b'{"id": "busy", "name": "n", "config": {"lr": 1}}'
+                self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        api = Api(api_key="expt_k", base_url=f"http://127.0.0.1:{srv.server_address[1]}")
+        assert api.experiment("busy").config == {"lr": 1}
+        assert len(calls) == 3  # two 503s, then the answer
+        calls.clear()
+        with pytest.raises(ApiError, match="400"):
+            api.experiment("bad")
+        assert len(calls) == 1
+    finally:
+        srv.shutdown()
+        srv.server_close()

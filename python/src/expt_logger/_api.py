@@ -11,6 +11,7 @@ import io
 import json
 import math
 import os
+import time
 import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
@@ -22,6 +23,7 @@ from ._exceptions import AuthenticationError, TransportError
 from ._version import __version__
 
 _CHUNK = 1 << 20
+_BUSY_RETRIES = 5
 _PAGE = 1000  # the server's largest list page
 
 _SPECIAL = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
@@ -33,6 +35,8 @@ class NotFoundError(TransportError):
 
 class ApiError(TransportError):
     """The server refused a read (400, 403, 503...); the message is the server's."""
+
+    retry_after: float = 0.0  # seconds, from Retry-After
 
 
 def number(v: Any) -> Any:
@@ -65,7 +69,18 @@ class Api:
 
     def _open(self, path: str, params: Mapping[str, Any] | None = None) -> _Response:
         """GET path and return the response to read (its own connection, closed with it), or raise the
-        server's error."""
+        server's error. A server at a limit of its own (503, 429: its few export slots taken) is asked
+        again after the Retry-After it gives, at most 10 s, up to five times."""
+        for attempt in range(_BUSY_RETRIES + 1):
+            try:
+                return self._open_once(path, params)
+            except ApiError as e:
+                if e.status not in (429, 503) or attempt == _BUSY_RETRIES:
+                    raise
+                time.sleep(min(e.retry_after or 0.5 * 2**attempt, 10.0))
+        raise AssertionError("unreachable")
+
+    def _open_once(self, path: str, params: Mapping[str, Any] | None) -> _Response:
         query = _query(params or {})
         cls = http.client.HTTPSConnection if self._u.scheme == "https" else http.client.HTTPConnection
         conn = cls(self._u.hostname or "", self._u.port, timeout=self._timeout)
@@ -83,8 +98,15 @@ class Api:
                 msg = json.loads(body).get("error") or body[:200].decode(errors="replace")
             except (ValueError, AttributeError):
                 msg = body[:200].decode(errors="replace")
-            cls_err = {401: AuthenticationError, 404: NotFoundError}.get(resp.status, ApiError)
-            raise cls_err(f"GET {path}: {resp.status} {msg}", status=resp.status)
+            if resp.status in (401, 404):
+                cls_err = AuthenticationError if resp.status == 401 else NotFoundError
+                raise cls_err(f"GET {path}: {resp.status} {msg}", status=resp.status)
+            err = ApiError(f"GET {path}: {resp.status} {msg}", status=resp.status)
+            try:
+                err.retry_after = float(resp.getheader("Retry-After") or 0)
+            except ValueError:
+                err.retry_after = 0.0
+            raise err
         return _Response(conn, resp)
 
     def _json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
