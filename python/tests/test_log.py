@@ -349,3 +349,21 @@ class _Index:
 
     def __index__(self) -> int:
         return self.v
+
+
+def test_scalar_spool_lines_are_the_wire_json() -> None:
+    """The fast scalar encoder writes what json.dumps of the wire object would, value for value."""
+    import json as _json
+
+    from expt_logger._records import SCALAR, encode_scalar
+    from expt_logger._validate import wire_number
+
+    names = ["loss", 'q"uote', "back\\\\slash", "é/ü 😀", "tab\\there", "reward/mean"]
+    values: list[Any] = [0.1, 1e-300, 3e-6, -0.0, 1.0, 2.5e20, math.nan, math.inf, -math.inf, 7, 1e308]
+    for i, name in enumerate(names):
+        for v in values:
+            item = (SCALAR, 12 + i, "train" if i % 2 else 'ev"al', name, v, 1733.1234567891)
+            got = _json.loads(encode_scalar(item))
+            want = {"step": 12 + i, "mode": item[2], "name": name, "value": wire_number(v), "ts": round(item[5], 6)}
+            assert got == want or (v != v and got["value"] == "NaN" and {**got, "value": 0} == {**want, "value": 0})
+            assert list(got) == ["step", "mode", "name", "value", "ts"]

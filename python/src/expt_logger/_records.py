@@ -8,6 +8,7 @@ versions read the same. A new kind of record (system metrics, an integration's o
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -44,12 +45,27 @@ class Kind:
         return step if isinstance(step, int) else -1
 
 
+# The JSON of each (mode, name) between "step" and "value", made once: a scalar's spool line is then
+# one %-format instead of a json.dumps of a dict, which was most of the SDK's background CPU.
+_scalar_keys: dict[tuple[str, str], str] = {}
+_SCALAR_KEYS_MAX = 10_000
+_INF, _NINF = math.inf, -math.inf
+
+
 def encode_scalar(item: tuple[Any, ...]) -> bytes:
     _, step, mode, name, value, ts = item
-    return json.dumps(
-        {"step": step, "mode": mode, "name": name, "value": wire_number(value), "ts": round(ts, 6)},
-        separators=(",", ":"),
-    ).encode()
+    mid = _scalar_keys.get((mode, name))
+    if mid is None:
+        mid = ',"mode":' + json.dumps(mode) + ',"name":' + json.dumps(name) + ',"value":'
+        if len(_scalar_keys) < _SCALAR_KEYS_MAX:
+            _scalar_keys[(mode, name)] = mid
+    if type(value) is float and value == value and value != _INF and value != _NINF:
+        v = repr(value)  # what json.dumps writes for a float
+    elif type(value) is int:
+        v = str(value)
+    else:
+        v = json.dumps(wire_number(value))
+    return f'{{"step":{step:d}{mid}{v},"ts":{round(ts, 6)!r}}}'.encode()
 
 
 def _default(o: Any) -> str:

@@ -336,7 +336,8 @@ class Run:
             self._backpressure(p)
 
     def _backpressure(self, p: Pipeline) -> None:
-        p.wake_writer.set()
+        if not p.wake_writer.is_set():  # set() takes a lock each time; the writer is likely awake already
+            p.wake_writer.set()
         # Memory stays bounded even if the caller outruns the spool writer: past the cap, the caller
         # writes to disk itself (still no network I/O on this thread).
         if len(p.pending) >= MAX_PENDING:

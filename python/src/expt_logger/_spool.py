@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from ._records import KINDS, Kind, kind_of
+from ._records import KINDS, Kind
 
 META = "meta.json"
 OPEN_SUFFIX = ".open"
@@ -128,22 +128,28 @@ class Batch:
 
 def build_batches(lines: list[bytes], key_prefix: str) -> list[Batch]:
     """Turn a segment's lines into request bodies. Deterministic: same lines, same batches and keys."""
-    chunks: dict[Kind, list[list[bytes]]] = {}
-    size: dict[Kind, int] = {}
+    chunks: dict[Kind, list[list[bytes]]] = {k: [[]] for k in KINDS}
+    size: dict[Kind, int] = dict.fromkeys(KINDS, 0)
+    wrapped = [(k.wrap, len(k.wrap), k) for k in KINDS if k.wrap]
+    plain = next(k for k in KINDS if not k.wrap)
+    # kind_of and Kind.wire inlined: this loop runs once per logged item on the sender's thread.
     for ln in lines:
-        k = kind_of(ln)
-        body = k.wire(ln)
-        cur = chunks.setdefault(k, [[]])[-1]
+        k, body = plain, ln
+        for wrap, n, kind in wrapped:
+            if ln.startswith(wrap):
+                k, body = kind, ln[n:-1]
+                break
+        cur = chunks[k][-1]
         if cur and (len(cur) >= k.max_items or (k.max_bytes and size[k] + len(body) > k.max_bytes)):
             cur = []
             chunks[k].append(cur)
             size[k] = 0
         cur.append(body)
-        size[k] = size.get(k, 0) + len(body)
+        size[k] += len(body)
     out: list[Batch] = []
     for k in KINDS:
         head = b'{"' + k.endpoint.encode() + b'":['
-        for i, chunk in enumerate(chunks.get(k, [])):
+        for i, chunk in enumerate(c for c in chunks[k] if c):
             out.append(Batch(k.endpoint, f"{key_prefix}/{k.key}{i}", head + b",".join(chunk) + b"]}", len(chunk)))
     return out
 
