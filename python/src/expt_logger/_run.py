@@ -21,7 +21,6 @@ from ._sender import Pipeline
 from ._system import system_enabled
 from ._transport import HTTPTransport, Transport
 from ._validate import (
-    _split_cache,
     check_group,
     check_labels,
     check_messages,
@@ -32,6 +31,7 @@ from ._validate import (
     check_step,
     check_tokens,
     split_key,
+    split_names,
     to_float,
 )
 from ._warn import warn_once
@@ -50,12 +50,6 @@ _NOUN = ("otter", "falcon", "maple", "comet", "harbor", "lynx", "meadow", "pebbl
 
 def random_name() -> str:
     return f"{random.choice(_ADJ)}-{random.choice(_NOUN)}-{random.randint(1, 999)}"
-
-
-# (mode, name) of each metric key already seen, per log(mode=) value: the hot path's lookup.
-_names_by_mode: dict[str | None, dict[str, tuple[str, str]]] = {}
-_NAMES_MAX = 10_000
-_MODES_MAX = 64
 
 
 class Run:
@@ -235,30 +229,23 @@ class Run:
             if step != self._step and self._acc:
                 self._commit_acc()
             self._step = step
-        cache = _split_cache
+        # A plain loop over the names cached for this mode=: no key tuple to build and no star-unpacking
+        # per metric (0.7 us instead of 1.2 for 5 metrics; this is the training loop's thread).
+        names = split_names(mode)
         if not commit:
             vals = []
             for k, v in metrics.items():
-                mn = cache.get((k, mode)) or split_key(k, mode)
+                mn = names.get(k) or split_key(k, mode)
                 vals.append((mn, v if type(v) is float else to_float(k, v)))
             self._acc.update(vals)
             return
         s = self._step
         ts = time.time()
-        # A plain loop with one cache per mode: no key tuple to build and no star-unpacking per metric
-        # (0.7 us instead of 1.2 for 5 metrics; this is the training loop's thread).
-        names = _names_by_mode.get(mode)
-        if names is None:
-            names = _names_by_mode.setdefault(mode, {}) if len(_names_by_mode) < _MODES_MAX else {}
         items: list[tuple[Any, ...]] = []
         add = items.append
         for k, v in metrics.items():
-            hit = names.get(k)
-            if hit is None:
-                hit = split_key(k, mode)
-                if len(names) < _NAMES_MAX:
-                    names[k] = hit
-            add((SCALAR, s, hit[0], hit[1], v if type(v) is float else to_float(k, v), ts))
+            mn = names.get(k) or split_key(k, mode)
+            add((SCALAR, s, mn[0], mn[1], v if type(v) is float else to_float(k, v), ts))
         p = self._pipeline
         assert p is not None
         if self._acc:

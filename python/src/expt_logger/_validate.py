@@ -14,10 +14,19 @@ from typing import Any
 _MAX_NAME = 256
 _MAX_MODE = 64
 
-# (key, mode) -> (mode, name). Metric keys repeat every step, so the cache stays small in practice;
-# it is capped anyway so a caller logging unique keys cannot grow it without bound.
-_split_cache: dict[tuple[str, str | None], tuple[str, str]] = {}
+# mode= value -> key -> (mode, name), a dict per mode so that log()'s loop looks a key up without
+# building a (key, mode) tuple per metric. Metric keys repeat every step, so the cache stays small in
+# practice; it is capped anyway (entries of every mode together) so that a caller logging unique keys
+# cannot grow it without bound.
+_split_cache: dict[str | None, dict[str, tuple[str, str]]] = {}
+_split_cached = 0
 _SPLIT_CACHE_MAX = 10_000
+NO_NAMES: dict[str, tuple[str, str]] = {}  # what split_names gives for a mode= not cached yet
+
+
+def split_names(mode: str | None) -> dict[str, tuple[str, str]]:
+    """The cached (mode, name) of the keys already seen with this mode=, for a caller splitting many."""
+    return _split_cache.get(mode, NO_NAMES)
 
 
 def split_key(key: str, mode: str | None) -> tuple[str, str]:
@@ -26,7 +35,8 @@ def split_key(key: str, mode: str | None) -> tuple[str, str]:
     The first path segment of a key is its mode; keys without a slash take `mode` or "train". With an
     explicit `mode`, a matching prefix is stripped and a different prefix keeps the whole key as name.
     """
-    hit = _split_cache.get((key, mode))
+    global _split_cached
+    hit = _split_cache.get(mode, NO_NAMES).get(key)
     if hit is not None:
         return hit
     if type(key) is not str:
@@ -44,8 +54,9 @@ def split_key(key: str, mode: str | None) -> tuple[str, str]:
         raise ValueError(f"metric key {key!r}: name longer than {_MAX_NAME} bytes")
     if len(out[0].encode()) > _MAX_MODE:
         raise ValueError(f"metric key {key!r}: mode longer than {_MAX_MODE} bytes")
-    if len(_split_cache) < _SPLIT_CACHE_MAX:
-        _split_cache[(key, mode)] = out
+    if _split_cached < _SPLIT_CACHE_MAX:
+        _split_cache.setdefault(mode, {})[key] = out
+        _split_cached += 1
     return out
 
 
