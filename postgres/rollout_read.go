@@ -43,14 +43,17 @@ func (db *DB) Rollouts(ctx context.Context, q expt.RolloutQuery) ([]*expt.Rollou
 	limit := storekit.Limit(q.Limit)
 	f := baseFilter(pk, q.Mode, q.Step, q.FromStep, q.ToStep, q.Search)
 	storekit.AfterID(f, q.AfterID, q.Desc)
-	switch {
-	case q.Prompt != nil && q.Group != nil:
-		// No prompt row: NULL, which no rollout matches.
-		f.Add(`r.prompt_id = (SELECT id FROM prompts WHERE experiment = ` + f.Bind(pk) + ` AND text_sha = ` + f.Bind([]byte(promptSHA(*q.Prompt))) + ` AND grp = ` + f.Bind(*q.Group) + `)`)
-	case q.Prompt != nil:
-		f.Add(`r.prompt_id IN (SELECT id FROM prompts WHERE experiment = ` + f.Bind(pk) + ` AND text_sha = ` + f.Bind([]byte(promptSHA(*q.Prompt))) + `)`)
-	case q.Group != nil:
-		f.Add(`r.prompt_id IN (SELECT id FROM prompts WHERE experiment = ` + f.Bind(pk) + ` AND grp = ` + f.Bind(*q.Group) + `)`)
+	if q.Prompt != nil || q.Group != nil {
+		// The prompt's rows: one per group id it was logged under, or the
+		// one of that id.
+		rows := `experiment = ` + f.Bind(pk)
+		if q.Prompt != nil {
+			rows += ` AND text_sha = ` + f.Bind([]byte(promptSHA(*q.Prompt)))
+		}
+		if q.Group != nil {
+			rows += ` AND grp = ` + f.Bind(*q.Group)
+		}
+		f.Add(`r.prompt_id IN (SELECT id FROM prompts WHERE ` + rows + `)`)
 	}
 	for _, rf := range q.Rewards {
 		nid, ok, err := db.rewardNameID(ctx, pk, rf.Name)

@@ -105,13 +105,15 @@ const sortLimit = 20000
 // steps and prompt.
 func narrowFilter(pk int64, q expt.RolloutQuery) *storekit.Where {
 	f := baseFilter(pk, q.Mode, q.Step, q.FromStep, q.ToStep, "")
-	switch {
-	case q.Prompt != nil && q.Group != nil:
-		f.Add(`r.prompt_id IN (SELECT id FROM prompts WHERE experiment = ` + f.Bind(pk) + ` AND text_hash = ` + f.Bind(textHash(*q.Prompt)) + ` AND text = ` + f.Bind(*q.Prompt) + ` AND grp = ` + f.Bind(*q.Group) + `)`)
-	case q.Prompt != nil:
-		f.Add(`r.prompt_id IN (SELECT id FROM prompts WHERE experiment = ` + f.Bind(pk) + ` AND text_hash = ` + f.Bind(textHash(*q.Prompt)) + ` AND text = ` + f.Bind(*q.Prompt) + `)`)
-	case q.Group != nil:
-		f.Add(`r.prompt_id IN (SELECT id FROM prompts WHERE experiment = ` + f.Bind(pk) + ` AND grp = ` + f.Bind(*q.Group) + `)`)
+	if q.Prompt != nil || q.Group != nil {
+		rows := `experiment = ` + f.Bind(pk)
+		if q.Prompt != nil {
+			rows += ` AND text_hash = ` + f.Bind(textHash(*q.Prompt)) + ` AND text = ` + f.Bind(*q.Prompt)
+		}
+		if q.Group != nil {
+			rows += ` AND grp = ` + f.Bind(*q.Group)
+		}
+		f.Add(`r.prompt_id IN (SELECT id FROM prompts WHERE ` + rows + `)`)
 	}
 	return f
 }
