@@ -200,10 +200,11 @@ func (o RolloutQuery) query() url.Values {
 	if o.Search != "" {
 		q.Set("q", o.Search)
 	}
-	q.Set("limit", strconv.Itoa(max(1, min(o.Limit, 1000))))
-	if o.Limit == 0 {
-		q.Set("limit", "1000")
+	limit := 1000 // the server's largest page: fewest requests
+	if o.Limit != 0 {
+		limit = max(1, min(o.Limit, 1000))
 	}
+	q.Set("limit", strconv.Itoa(limit))
 	return q
 }
 

@@ -2,10 +2,8 @@ package export
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/expt-logger/expt"
 )
@@ -73,7 +71,6 @@ func WriteRollouts(ctx context.Context, src Source, q Rollouts, f Format, w io.W
 		return err
 	}
 	cells := make([]Cell, len(cols))
-	var msgs strings.Builder
 	var n int64
 	for _, id := range q.Experiments {
 		rq := expt.RolloutQuery{ExperimentID: id, Mode: q.Mode, Step: q.Step, FromStep: q.FromStep, ToStep: q.ToStep, Search: q.Search,
@@ -88,10 +85,7 @@ func WriteRollouts(ctx context.Context, src Source, q Rollouts, f Format, w io.W
 				cells[1].I, cells[2].I, cells[3].S = r.ID, r.Step, r.Mode
 				cells[4] = Cell{S: r.Group, Null: r.Group == ""}
 				cells[5].S = r.Prompt
-				cells[6].S = r.MessagesJSON
-				if r.Messages != nil { // a store that split them anyway
-					cells[6].S = messagesJSON(&msgs, r.Messages)
-				}
+				cells[6].S = r.MessagesJSON // read with RawMessages: the array as stored
 				for i := first; i < first+len(names); i++ {
 					cells[i] = Cell{Null: true}
 				}
@@ -119,23 +113,4 @@ func WriteRollouts(ctx context.Context, src Source, q Rollouts, f Format, w io.W
 		}
 	}
 	return t.Close()
-}
-
-// messagesJSON is a rollout's messages as the JSON array they were logged as.
-func messagesJSON(b *strings.Builder, msgs []expt.Message) string {
-	b.Reset()
-	b.WriteByte('[')
-	for i, m := range msgs {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		if len(m.Raw) > 0 {
-			b.Write(m.Raw)
-			continue
-		}
-		raw, _ := json.Marshal(map[string]string{"role": m.Role, "content": m.Content})
-		b.Write(raw)
-	}
-	b.WriteByte(']')
-	return b.String()
 }

@@ -17,6 +17,10 @@ type Scalars struct {
 	FromStep    *int64
 	ToStep      *int64
 	Wide        bool // a row per (experiment, step) and a column per metric, instead of a row per point
+	// Columns are the wide shape's metrics when the caller listed them
+	// already with WideColumns (to refuse a bad export before its first
+	// byte); nil lists them here.
+	Columns []expt.MetricKey
 }
 
 // MaxWideColumns bounds a wide table: each column keeps a page of points
@@ -182,9 +186,12 @@ func (c *cursor) fill(ctx context.Context, src Source) error {
 // (experiment, step, ts, one column per metric): ts is the latest of the
 // row's points; a metric not logged at that step is null.
 func writeWide(ctx context.Context, src Source, q Scalars, f Format, w io.Writer, progress Progress) error {
-	keys, err := WideColumns(ctx, src, q)
-	if err != nil {
-		return err
+	keys := q.Columns
+	if keys == nil {
+		var err error
+		if keys, err = WideColumns(ctx, src, q); err != nil {
+			return err
+		}
 	}
 	cols := []Column{{Name: "experiment", Kind: String, Dict: true}, {Name: "step", Kind: Int}, {Name: "ts", Kind: Float}}
 	colOf := make(map[expt.MetricKey]int, len(keys))

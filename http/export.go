@@ -78,20 +78,12 @@ func (s *Server) exportSet(r *http.Request) ([]string, error) {
 		}
 		return ids, nil
 	}
-	f := expt.ExperimentFilter{Query: q.Get("name"), Status: q.Get("status"), Tag: q.Get("tag"), Sort: expt.SortCreated, WithoutConfig: true}
-	if f.Status != "" && !expt.ValidStatus(f.Status) {
-		return nil, invalid(`status: must be "active", "complete", "failed" or "crashed"`)
+	// Here q is the rollouts' full-text search: the name substring is name=.
+	f, err := parseExperimentConditions(q, "name")
+	if err != nil {
+		return nil, err
 	}
-	for _, c := range q["config"] {
-		m, err := parseConfigMatch(c)
-		if err != nil {
-			return nil, err
-		}
-		f.Config = append(f.Config, m)
-	}
-	if len(f.Config) > expt.MaxConfigMatches {
-		return nil, invalid("config: at most %d conditions", expt.MaxConfigMatches)
-	}
+	f.Sort, f.WithoutConfig = expt.SortCreated, true
 	projects, err := s.listedProjects(r)
 	if err != nil {
 		return nil, err
@@ -112,7 +104,7 @@ func (s *Server) exportSet(r *http.Request) ([]string, error) {
 		if len(page) < f.Limit {
 			return ids, nil
 		}
-		f.Offset += len(page)
+		f.After = page[len(page)-1]
 	}
 }
 
@@ -183,8 +175,8 @@ func (s *Server) streamScalars(w http.ResponseWriter, r *http.Request, ids []str
 		sq.Keys = append(sq.Keys, expt.MetricKey{Mode: mode, Name: name})
 	}
 	if sq.Wide {
-		// Refused before the first byte, while the answer can still be an error.
-		if _, err := export.WideColumns(r.Context(), s.store, sq); err != nil {
+		// Listed before the first byte, so that too many is still an error answer.
+		if sq.Columns, err = export.WideColumns(r.Context(), s.store, sq); err != nil {
 			return err
 		}
 	}
@@ -284,9 +276,8 @@ func (s *Server) experimentSummary(w http.ResponseWriter, r *http.Request) error
 		if err != nil {
 			return err
 		}
-		for _, m := range ms {
-			k := expt.MetricKey{Mode: m.Mode, Name: m.Name}
-			if v, ok := last[e.ID][k]; ok {
+		for i, m := range ms {
+			if v, ok := last[e.ID][keys[i]]; ok {
 				out.Summary[m.Mode+"/"+m.Name] = api.SummaryValue{Value: api.Num(v), Step: m.LastStep, Count: m.Count}
 			}
 		}

@@ -88,7 +88,36 @@ func stepRange(q url.Values) (from, to *int64, err error) {
 }
 
 func parseExperimentFilter(q url.Values) (expt.ExperimentFilter, error) {
-	f := expt.ExperimentFilter{Query: q.Get("q"), Status: q.Get("status"), Sort: q.Get("sort"), Tag: q.Get("tag")}
+	f, err := parseExperimentConditions(q, "q")
+	if err != nil {
+		return f, err
+	}
+	f.Sort = q.Get("sort")
+	switch f.Sort {
+	case "", expt.SortCreated, expt.SortUpdated, expt.SortName, expt.SortLatestStep:
+	default:
+		return f, invalid("sort: must be one of created, updated, name, latestStep")
+	}
+	// Newest first unless the caller says otherwise, except by name.
+	if f.Desc, err = orderParam(q, f.Sort != expt.SortName); err != nil {
+		return f, err
+	}
+	if f.Offset, f.Limit, err = pageParams(q); err != nil {
+		return f, err
+	}
+	if c := q.Get("after"); c != "" {
+		if f.After, err = decodeExperimentCursor(c); err != nil {
+			return f, err
+		}
+	}
+	return f, nil
+}
+
+// parseExperimentConditions reads which experiments a list keeps: a name
+// substring (in the parameter nameParam), status, tag and config
+// conditions.
+func parseExperimentConditions(q url.Values, nameParam string) (expt.ExperimentFilter, error) {
+	f := expt.ExperimentFilter{Query: q.Get(nameParam), Status: q.Get("status"), Tag: q.Get("tag")}
 	if f.Status != "" && !expt.ValidStatus(f.Status) {
 		return f, invalid(`status: must be "active", "complete", "failed" or "crashed"`)
 	}
@@ -101,24 +130,6 @@ func parseExperimentFilter(q url.Values) (expt.ExperimentFilter, error) {
 	}
 	if len(f.Config) > expt.MaxConfigMatches {
 		return f, invalid("config: at most %d conditions", expt.MaxConfigMatches)
-	}
-	switch f.Sort {
-	case "", expt.SortCreated, expt.SortUpdated, expt.SortName, expt.SortLatestStep:
-	default:
-		return f, invalid("sort: must be one of created, updated, name, latestStep")
-	}
-	var err error
-	// Newest first unless the caller says otherwise, except by name.
-	if f.Desc, err = orderParam(q, f.Sort != expt.SortName); err != nil {
-		return f, err
-	}
-	if f.Offset, f.Limit, err = pageParams(q); err != nil {
-		return f, err
-	}
-	if c := q.Get("after"); c != "" {
-		if f.After, err = decodeExperimentCursor(c); err != nil {
-			return f, err
-		}
 	}
 	return f, nil
 }
